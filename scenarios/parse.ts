@@ -1,0 +1,103 @@
+/**
+ * Turning text or plain data into a checked `Scenario`. Errors name the source, the path inside it
+ * and what was expected, one problem per line.
+ */
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { Scenario, type ScenarioInput } from './schema.ts';
+
+/** A scenario that failed to parse or validate; `problems` holds one line per problem. */
+export class ScenarioError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ScenarioError';
+    this.problems = problems;
+  }
+}
+
+/** `traffic.speed[1]`, the way a person writes a path into a JSON document. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+/** One line per zod issue: `source: path: message`. */
+export function formatIssues(source: string, error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${source}: ${formatPath(issue.path)}: ${describeIssue(issue)}`);
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `required field is missing (expected ${issue.expected})`;
+  const message = issue.message
+    .replace(/^Invalid input: /, '')
+    .replace(/^Too (small|big): /, '')
+    .replace(/^Invalid discriminator value\. Expected /, 'expected type ');
+  // A union reports the whole object; its tag is what was wrong.
+  const input = issue.code === 'invalid_union' && isPlainObject(issue.input) ? issue.input.type : issue.input;
+  const shown = input !== undefined && issue.code !== 'custom' ? `, got ${preview(input)}` : '';
+  return message.includes(', received ') ? message.replace(', received ', ', got ') : message + shown;
+}
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/** Parses JSON or YAML text. YAML is a superset of JSON, but JSON errors read better from JSON.parse. */
+export function parseDocument(text: string, source: string): unknown {
+  const looksJson = /\.json$/i.test(source) || /^\s*[{[]/.test(text);
+  try {
+    return looksJson ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    if (err instanceof YAMLParseError) {
+      const at = err.linePos?.[0] ? `line ${err.linePos[0].line}, column ${err.linePos[0].col}: ` : '';
+      const reason = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+      throw new ScenarioError([`${source}: ${at}not valid YAML: ${reason}`]);
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ScenarioError([`${source}: not valid ${looksJson ? 'JSON' : 'YAML'}: ${message}`]);
+  }
+}
+
+/** Checks plain data against the schema and fills in every default. */
+export function validateScenario(data: unknown, source: string): Scenario {
+  const result = Scenario.safeParse(data, { reportInput: true });
+  if (!result.success) throw new ScenarioError(formatIssues(source, result.error));
+  return result.data;
+}
+
+/** Text of a JSON or YAML scenario file to a checked scenario. */
+export function parseScenarioText(text: string, source: string): Scenario {
+  return validateScenario(parseDocument(text, source), source);
+}
+
+/** A partial scenario whose fields replace those of a base; arrays are replaced whole. */
+export type ScenarioOverrides = DeepPartial<ScenarioInput>;
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** Merges overrides into a scenario and checks the result again, so overrides get the same errors as files. */
+export function withOverrides(base: Scenario | ScenarioInput, overrides: ScenarioOverrides | undefined, source: string): Scenario {
+  if (!overrides || Object.keys(overrides).length === 0) return validateScenario(base, source);
+  return validateScenario(deepMerge(base, overrides), `${source} (with overrides)`);
+}
+
+function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over === undefined ? base : over;
+  // A tagged object that changes its tag (a new map or goal type) brings its own defaults.
+  if (over.type !== undefined && over.type !== base.type) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) out[key] = deepMerge(base[key], value);
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
