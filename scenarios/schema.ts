@@ -251,6 +251,12 @@ function checkConsistency(s: Omit<Scenario, never>, ctx: z.RefinementCtx): void 
   if (s.ego.lane < minLane || s.ego.lane >= startLanes) {
     fail(['ego', 'lane'], `expected a lane index from ${minLane} to ${startLanes - 1} on this ${m.type} map, got ${s.ego.lane}`);
   }
+  if (m.type === 'intersection' && s.ego.turn !== 'straight' && m.lanes > 1) {
+    const needed = s.ego.turn === 'left' ? m.lanes - 1 : 0;
+    if (s.ego.lane !== needed) {
+      fail(['ego', 'lane'], `expected ${needed} (the ${s.ego.turn}most lane) for a ${s.ego.turn} turn, got ${s.ego.lane}`);
+    }
+  }
   if (m.type === 'roundabout' && s.ego.exit >= m.arms) {
     fail(['ego', 'exit'], `expected an exit from 1 to ${m.arms - 1} on a ${m.arms}-arm roundabout, got ${s.ego.exit}`);
   }

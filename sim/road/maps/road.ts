@@ -1,0 +1,51 @@
+/** A two-way, two-lane country road whose bends are drawn from the seed. */
+import type { RoadMap } from '../../../scenarios/schema.ts';
+import type { z } from 'zod';
+import type { Rng } from '../../rng.ts';
+import { Path } from '../Path.ts';
+import { NetworkBuilder } from '../NetworkBuilder.ts';
+import { CROSSWALK_WIDTH, SIDEWALK_WIDTH, type MapGenerator } from './types.ts';
+
+/** Piecewise-constant curvature, with some straights; no bend turns more than 100°. */
+function centreLine(map: z.infer<typeof RoadMap>, rng: Rng): Path {
+  const builder = Path.build(0, 0, 0);
+  let left = map.length;
+  let first = true;
+  while (left > 1e-6) {
+    const len = Math.min(left, map.segmentLength * rng.uniform(0.7, 1.3));
+    const straight = first || map.maxCurvature === 0 || rng.next() < 0.25;
+    let k = straight ? 0 : rng.uniform(0.35, 1) * map.maxCurvature * (rng.next() < 0.5 ? -1 : 1);
+    if (Math.abs(k) * len > (100 * Math.PI) / 180) k = (Math.sign(k) * (100 * Math.PI)) / 180 / len;
+    builder.arc(len, k);
+    left -= len;
+    first = false;
+  }
+  return builder.done();
+}
+
+export const buildRoad: MapGenerator<z.infer<typeof RoadMap>> = (map, _ego, rng) => {
+  const b = new NetworkBuilder();
+  const centre = centreLine(map, rng);
+  const w = map.laneWidth;
+  const forward = b.lane('forward', centre.offset(-w / 2), w, map.speedLimit);
+  const backward = b.lane('backward', centre.offset(w / 2).reversed(), w, map.speedLimit);
+  b.marking(centre.offset(-w), 'solid');
+  b.marking(centre, map.maxCurvature > 0 ? 'double-yellow' : 'dashed');
+  b.marking(centre.offset(w), 'solid');
+
+  if (map.crosswalks.length > 0) {
+    b.sidewalk(centre.offset(-w - SIDEWALK_WIDTH / 2), SIDEWALK_WIDTH);
+    b.sidewalk(centre.offset(w + SIDEWALK_WIDTH / 2), SIDEWALK_WIDTH);
+    for (const s of map.crosswalks) {
+      const from = centre.toWorld(s, -w - SIDEWALK_WIDTH / 2, { x: 0, y: 0 });
+      const to = centre.toWorld(s, w + SIDEWALK_WIDTH / 2, { x: 0, y: 0 });
+      b.crosswalk(Path.fromPoints([from, to]), CROSSWALK_WIDTH, [forward, backward]);
+    }
+  }
+  return {
+    network: b.build(),
+    egoRoute: [forward.id],
+    spawnLanes: [forward.id, backward.id],
+    roadLane: (index, position) => (index === 0 ? { lane: forward.id, s: position } : { lane: backward.id, s: backward.path.length - position }),
+  };
+};
