@@ -17,6 +17,8 @@ export interface Marking {
 export type StopPoint =
   | { readonly kind: 'signal'; readonly s: number; readonly group: number }
   | { readonly kind: 'crosswalk'; readonly s: number; readonly crosswalk: number }
+  /** An all-way stop: halt, then go in arrival order among the approaches; `group` is the approach (arm). */
+  | { readonly kind: 'allway'; readonly s: number; readonly group: number }
   /** Give way to traffic on `priority` lanes that will pass the conflict point at `conflictS` on them. */
   | { readonly kind: 'yield'; readonly s: number; readonly priority: readonly { lane: number; conflictS: number }[] };
 

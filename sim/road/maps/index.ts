@@ -1,0 +1,26 @@
+/** Builds the road network for any scenario map, dispatching on its `type`. */
+import type { MapSpec, MapType, Scenario } from '../../../scenarios/schema.ts';
+import type { Rng } from '../../rng.ts';
+import { buildHighway } from './highway.ts';
+import { buildIntersection } from './intersection.ts';
+import { buildMerge } from './merge.ts';
+import { buildRoad } from './road.ts';
+import { buildRoundabout } from './roundabout.ts';
+import type { BuiltMap, MapGenerator } from './types.ts';
+
+export type { BuiltMap, MapGenerator } from './types.ts';
+
+/** One generator per map type; a missing type is a compile error. */
+const generators: { readonly [T in MapType]: MapGenerator<Extract<MapSpec, { type: T }>> } = {
+  highway: buildHighway,
+  road: buildRoad,
+  merge: buildMerge,
+  intersection: buildIntersection,
+  roundabout: buildRoundabout,
+};
+
+export function buildMap(map: Scenario['map'], ego: Scenario['ego'], rng: Rng): BuiltMap {
+  // The lookup pairs each type with its own generator, which TypeScript cannot follow through a union.
+  const generate = generators[map.type] as MapGenerator<Scenario['map']>;
+  return generate(map, ego, rng);
+}

@@ -1,0 +1,323 @@
+/**
+ * NPC vehicles: kinematic Rapier bodies driven by IDM car following, MOBIL lane changes and a
+ * pure-pursuit lane follower on a kinematic bicycle model. Vehicles that reach the end of the
+ * network re-enter at a source lane once there is room.
+ */
+import type RAPIER from '@dimforge/rapier3d-compat';
+import type { Scenario } from '../../scenarios/schema.ts';
+import { newProjection } from '../road/Path.ts';
+import { NO_LANE, type Lane } from '../road/RoadNetwork.ts';
+import type { Rng } from '../rng.ts';
+import { createActor, type Actor } from '../world/actors.ts';
+import { createKinematicBody, driveKinematic, parkBody } from '../world/physics.ts';
+import { drivingAccel, lookaheadDistance, LOOKAHEAD, pointAhead, purePursuit, type DrivingContext } from './driving.ts';
+import { DEFAULT_IDM, idmAccel, type IdmParams } from './idm.ts';
+import type { Neighbour } from './LaneOccupancy.ts';
+import { DEFAULT_MOBIL, mobilIncentive, type MobilParams } from './mobil.ts';
+
+const WHEEL_BASE = 2.8;
+const MAX_STEER = 0.6;
+/** Seconds between a driver's lane-change decisions */
+const MOBIL_PERIOD = 1;
+/** Clear road needed in front of a source lane's start to re-enter [m] */
+const ENTRY_CLEARANCE = 30;
+/** Smallest gap between vehicles placed at reset [m] */
+const SPAWN_GAP = 12;
+
+interface Npc {
+  readonly actor: Actor;
+  readonly body: RAPIER.RigidBody;
+  /** Lanes ahead, plan[0] being the lane the vehicle is on */
+  plan: number[];
+  /** Lane being changed into, or NO_LANE */
+  changingTo: number;
+  desiredSpeed: number;
+  readonly idm: IdmParams;
+  nextDecision: number;
+  /** Pose at the end of the current step */
+  nx: number;
+  ny: number;
+  nh: number;
+  nv: number;
+}
+
+export class TrafficManager {
+  readonly npcs: Npc[] = [];
+  private readonly mobil: MobilParams;
+  private readonly proj = newProjection();
+  private readonly pt = { x: 0, y: 0 };
+  private readonly nb: Neighbour = { actor: null, gap: Infinity };
+  private readonly sourceLanes: number[];
+
+  constructor(
+    private readonly ctx: DrivingContext,
+    private readonly physics: RAPIER.World,
+    private readonly rng: Rng,
+    private readonly spec: Scenario['traffic'],
+  ) {
+    this.mobil = { ...DEFAULT_MOBIL, politeness: spec.politeness };
+    this.sourceLanes = ctx.network.sources.filter((id) => ctx.network.lanes[id].kind === 'lane');
+  }
+
+  /** Places `spec.vehicles` NPCs on the spawn lanes, away from each other and from `keepClear`. */
+  spawn(spawnLanes: readonly number[], nextId: number, keepClear: readonly Actor[]): Actor[] {
+    const lanes = spawnLanes.map((id) => this.ctx.network.lanes[id]);
+    const total = lanes.reduce((sum, l) => sum + l.path.length, 0);
+    const placed: Actor[] = [];
+    for (let i = 0; i < this.spec.vehicles; i++) {
+      const actor = createActor(nextId + i, 'vehicle', this.rng.next() < 0.15 ? 'van' : 'car');
+      const desiredSpeed = this.rng.uniform(this.spec.speed[0], this.spec.speed[1]);
+      let ok = false;
+      for (let attempt = 0; attempt < 60 && !ok; attempt++) {
+        let pick = this.rng.uniform(0, total);
+        let lane = lanes[0];
+        for (const l of lanes) {
+          lane = l;
+          if (pick < l.path.length) break;
+          pick -= l.path.length;
+        }
+        const s = this.rng.uniform(Math.min(8, lane.path.length / 2), Math.max(lane.path.length - 8, lane.path.length / 2));
+        ok = this.placeAt(actor, lane, s, placed, keepClear);
+      }
+      if (!ok) continue;
+      actor.speed = Math.min(desiredSpeed, this.ctx.network.lanes[actor.lane].speedLimit);
+      const npc = this.adopt(actor, desiredSpeed);
+      npc.nx = actor.x;
+      placed.push(actor);
+    }
+    this.limitInitialSpeeds(keepClear);
+    return placed;
+  }
+
+  private placeAt(actor: Actor, lane: Lane, s: number, placed: readonly Actor[], keepClear: readonly Actor[]): boolean {
+    const p = lane.path.pointAt(s, this.pt);
+    for (const other of placed) {
+      if (Math.hypot(other.x - p.x, other.y - p.y) < SPAWN_GAP) return false;
+    }
+    for (const other of keepClear) {
+      if (Math.hypot(other.x - p.x, other.y - p.y) < SPAWN_GAP + 8) return false;
+    }
+    actor.x = p.x;
+    actor.y = p.y;
+    actor.heading = lane.path.headingAt(s);
+    actor.lane = lane.id;
+    actor.s = s;
+    actor.d = 0;
+    return true;
+  }
+
+  private adopt(actor: Actor, desiredSpeed: number): Npc {
+    const body = createKinematicBody(this.physics, actor);
+    const npc: Npc = {
+      actor, body, plan: [actor.lane], changingTo: NO_LANE, desiredSpeed,
+      idm: { ...DEFAULT_IDM, timeHeadway: this.spec.timeHeadway },
+      nextDecision: this.rng.uniform(0, MOBIL_PERIOD),
+      nx: actor.x, ny: actor.y, nh: actor.heading, nv: actor.speed,
+    };
+    this.extendPlan(npc);
+    this.npcs.push(npc);
+    return npc;
+  }
+
+  /** Slows vehicles placed close behind another so that no one starts inside the IDM safe gap. */
+  private limitInitialSpeeds(others: readonly Actor[]): void {
+    this.ctx.occupancy.rebuild([...others, ...this.npcs.map((n) => n.actor)]);
+    for (const npc of this.npcs) {
+      const a = npc.actor;
+      const leader = this.ctx.occupancy.leader(a, npc.plan, a.s, LOOKAHEAD, this.nb);
+      if (leader.actor) {
+        const safe = Math.max(0, (leader.gap - npc.idm.minGap) / npc.idm.timeHeadway);
+        a.speed = Math.min(a.speed, Math.max(safe, leader.actor.speed * 0.8));
+      }
+      npc.nv = a.speed;
+    }
+  }
+
+  /** Chooses the next lanes at branches until the plan covers the look-ahead. */
+  private extendPlan(npc: Npc): void {
+    const lanes = this.ctx.network.lanes;
+    let covered = -npc.actor.s;
+    for (const id of npc.plan) covered += lanes[id].path.length;
+    while (covered < LOOKAHEAD) {
+      const last = lanes[npc.plan[npc.plan.length - 1]];
+      if (last.next.length === 0) break;
+      const next = last.next.length === 1 ? last.next[0] : this.chooseBranch(last);
+      npc.plan.push(next);
+      covered += lanes[next].path.length;
+    }
+    npc.actor.intent = npc.plan.length > 1 ? npc.plan[1] : NO_LANE;
+  }
+
+  /** Picks a successor; on a ring, leaving is as likely as going on, so nobody circles long. */
+  private chooseBranch(lane: Lane): number {
+    return this.rng.pick(lane.next);
+  }
+
+  /** Decides every NPC's motion for the coming step and hands the velocities to Rapier. */
+  decide(time: number, dt: number): void {
+    for (const npc of this.npcs) {
+      if (!npc.actor.active) {
+        this.tryReenter(npc);
+        continue;
+      }
+      this.track(npc);
+      if (!npc.actor.active) continue;
+      if (this.spec.behavior === 'idm-mobil' && time >= npc.nextDecision) {
+        npc.nextDecision = time + MOBIL_PERIOD;
+        if (npc.changingTo === NO_LANE) this.considerLaneChange(npc);
+      }
+      this.integrate(npc, dt);
+      driveKinematic(npc.body, npc.actor, npc.nx, npc.ny, npc.nh, dt);
+    }
+  }
+
+  /** Makes the poses decided for this step current. */
+  commit(dt: number): void {
+    for (const npc of this.npcs) {
+      const a = npc.actor;
+      if (!a.active) continue;
+      let dh = npc.nh - a.heading;
+      dh = Math.atan2(Math.sin(dh), Math.cos(dh));
+      a.yawRate = dh / dt;
+      a.accel = (npc.nv - a.speed) / dt;
+      a.x = npc.nx;
+      a.y = npc.ny;
+      a.heading = npc.nh;
+      a.speed = npc.nv;
+    }
+  }
+
+  /** Updates lane, arc length and lateral offset from the pose; moves on to the next lane at the end. */
+  private track(npc: Npc): void {
+    const a = npc.actor;
+    const lanes = this.ctx.network.lanes;
+    let lane = lanes[npc.plan[0]];
+    lane.path.project(a.x, a.y, this.proj, a.s);
+    while (this.proj.s > lane.path.length) {
+      const over = this.proj.s - lane.path.length;
+      npc.plan.shift();
+      if (npc.plan.length === 0) {
+        this.retire(npc);
+        return;
+      }
+      lane = lanes[npc.plan[0]];
+      lane.path.project(a.x, a.y, this.proj, over);
+    }
+    a.lane = lane.id;
+    a.s = this.proj.s;
+    a.d = this.proj.d;
+    if (npc.changingTo !== NO_LANE) {
+      const target = lanes[npc.changingTo];
+      target.path.project(a.x, a.y, this.proj, a.s);
+      a.lane2 = target.id;
+      a.s2 = this.proj.s;
+      if (Math.abs(this.proj.d) < 0.25 * target.width || this.proj.s > target.path.length) {
+        // Mostly in the new lane: it becomes the lane the vehicle is on.
+        npc.plan = [target.id];
+        npc.changingTo = NO_LANE;
+        a.lane = target.id;
+        a.s = this.proj.s;
+        a.d = this.proj.d;
+        a.lane2 = NO_LANE;
+      }
+    } else {
+      a.lane2 = NO_LANE;
+    }
+    this.extendPlan(npc);
+  }
+
+  private considerLaneChange(npc: Npc): void {
+    const a = npc.actor;
+    const lane = this.ctx.network.lanes[a.lane];
+    if (lane.path.length - a.s < 20) return;
+    const occ = this.ctx.occupancy;
+    const own = drivingAccel(this.ctx, a, npc.plan, a.s, npc.desiredSpeed, npc.idm);
+    const oldFollower = occ.follower(a, a.lane, a.s, 80, this.nb);
+    const oldF = oldFollower.actor;
+    const oldFollowerGap = oldFollower.gap;
+    let best = 0;
+    let bestLane = NO_LANE;
+    for (const candidate of [lane.right, lane.left]) {
+      if (candidate === NO_LANE) continue;
+      const target = this.ctx.network.lanes[candidate];
+      const s2 = target.path.project(a.x, a.y, this.proj, a.s).s;
+      if (s2 < 0 || target.path.length - s2 < 30) continue;
+      const plan2 = [candidate];
+      const selfAfter = drivingAccel(this.ctx, a, plan2, s2, npc.desiredSpeed, npc.idm);
+      const newLeader = occ.leader(a, plan2, s2, LOOKAHEAD, this.nb);
+      const leaderGap = newLeader.gap;
+      const leaderActor = newLeader.actor;
+      if (leaderGap < 2) continue;
+      const newFollower = occ.follower(a, candidate, s2, 80, this.nb);
+      if (newFollower.gap < 2) continue;
+      const nf = newFollower.actor;
+      const newFollowerNow = nf ? idmAccel(npc.idm, nf.speed, nf.speed + 2, leaderActor ? newFollower.gap + a.length + leaderGap : Infinity, leaderActor ? leaderActor.speed : 0) : 0;
+      const newFollowerAfter = nf ? idmAccel(npc.idm, nf.speed, nf.speed + 2, newFollower.gap, a.speed) : 0;
+      const oldFollowerNow = oldF ? idmAccel(npc.idm, oldF.speed, oldF.speed + 2, oldFollowerGap, a.speed) : 0;
+      const oldFollowerAfter = oldF ? idmAccel(npc.idm, oldF.speed, oldF.speed + 2, Infinity, 0) : 0;
+      const incentive = mobilIncentive(
+        this.mobil,
+        { self: own, selfAfter, newFollower: newFollowerNow, newFollowerAfter, oldFollower: oldFollowerNow, oldFollowerAfter },
+        candidate === lane.right,
+      );
+      if (incentive > best) {
+        best = incentive;
+        bestLane = candidate;
+      }
+    }
+    if (bestLane !== NO_LANE) npc.changingTo = bestLane;
+  }
+
+  /** Kinematic bicycle step with pure-pursuit steering toward the lane being followed. */
+  private integrate(npc: Npc, dt: number): void {
+    const a = npc.actor;
+    let accel = drivingAccel(this.ctx, a, npc.plan, a.s, npc.desiredSpeed, npc.idm);
+    let followPlan = npc.plan;
+    let followS = a.s;
+    if (npc.changingTo !== NO_LANE) {
+      followPlan = [npc.changingTo];
+      followS = a.s2;
+      accel = Math.min(accel, drivingAccel(this.ctx, a, followPlan, followS, npc.desiredSpeed, npc.idm));
+    }
+    const target = pointAhead(this.ctx.network, followPlan, followS, lookaheadDistance(a.speed), this.pt);
+    const steer = Math.max(-MAX_STEER, Math.min(MAX_STEER, purePursuit(a.x, a.y, a.heading, target, WHEEL_BASE)));
+    const v1 = Math.max(0, a.speed + accel * dt);
+    const vMean = (a.speed + v1) / 2;
+    const yawRate = (vMean / WHEEL_BASE) * Math.tan(steer);
+    const hMid = a.heading + (yawRate * dt) / 2;
+    npc.nx = a.x + Math.cos(hMid) * vMean * dt;
+    npc.ny = a.y + Math.sin(hMid) * vMean * dt;
+    npc.nh = a.heading + yawRate * dt;
+    npc.nv = v1;
+  }
+
+  private retire(npc: Npc): void {
+    const a = npc.actor;
+    a.active = false;
+    a.lane = NO_LANE;
+    a.lane2 = NO_LANE;
+    a.speed = 0;
+    npc.changingTo = NO_LANE;
+    parkBody(npc.body, a.id);
+  }
+
+  /** Puts a retired vehicle back at the start of a source lane when its first stretch is clear. */
+  private tryReenter(npc: Npc): void {
+    if (this.sourceLanes.length === 0) return;
+    const lane = this.ctx.network.lanes[this.rng.pick(this.sourceLanes)];
+    const entries = this.ctx.occupancy.entries(lane.id);
+    for (let k = 0; k < entries.length; k++) if (entries[k].s < ENTRY_CLEARANCE) return;
+    const a = npc.actor;
+    const p = lane.path.pointAt(3, this.pt);
+    a.x = npc.nx = p.x;
+    a.y = npc.ny = p.y;
+    a.heading = npc.nh = lane.path.headingAt(3);
+    a.speed = npc.nv = Math.min(npc.desiredSpeed, lane.speedLimit);
+    a.lane = lane.id;
+    a.s = 3;
+    a.active = true;
+    npc.plan = [lane.id];
+    this.extendPlan(npc);
+    driveKinematic(npc.body, a, a.x, a.y, a.heading, 1);
+  }
+}
