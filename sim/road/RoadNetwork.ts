@@ -184,6 +184,7 @@ export class RoadNetwork {
   private index(lane: Lane): void {
     const { xs, ys, ds } = lane.path;
     const pad = lane.width / 2 + 1;
+    const lastSegment = new Map<number, number>();
     for (let i = 0; i < xs.length - 1; i++) {
       const x0 = Math.floor((Math.min(xs[i], xs[i + 1]) - pad) / CELL);
       const x1 = Math.floor((Math.max(xs[i], xs[i + 1]) + pad) / CELL);
@@ -194,7 +195,10 @@ export class RoadNetwork {
           const k = this.key(cx, cy);
           let cell = this.grid.get(k);
           if (!cell) this.grid.set(k, (cell = []));
-          if (!cell.some((e) => e.lane === lane.id)) cell.push({ lane: lane.id, hintS: i * ds });
+          // One entry per pass of the lane through the cell, so a hint never starts on the wrong pass.
+          const last = lastSegment.get(k);
+          if (last === undefined || i - last > 2) cell.push({ lane: lane.id, hintS: i * ds });
+          lastSegment.set(k, i);
         }
       }
     }

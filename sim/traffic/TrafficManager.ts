@@ -10,10 +10,10 @@ import { NO_LANE, type Lane } from '../road/RoadNetwork.ts';
 import type { Rng } from '../rng.ts';
 import { createActor, type Actor } from '../world/actors.ts';
 import { createKinematicBody, driveKinematic, parkBody } from '../world/physics.ts';
-import { drivingAccel, lookaheadDistance, LOOKAHEAD, pointAhead, purePursuit, type DrivingContext } from './driving.ts';
-import { DEFAULT_IDM, idmAccel, type IdmParams } from './idm.ts';
+import { chooseLane, drivingAccel, lookaheadDistance, LOOKAHEAD, pointAhead, purePursuit, type DrivingContext } from './driving.ts';
+import { DEFAULT_IDM, type IdmParams } from './idm.ts';
 import type { Neighbour } from './LaneOccupancy.ts';
-import { DEFAULT_MOBIL, mobilIncentive, type MobilParams } from './mobil.ts';
+import { DEFAULT_MOBIL, type MobilParams } from './mobil.ts';
 
 const WHEEL_BASE = 2.8;
 const MAX_STEER = 0.6;
@@ -29,8 +29,10 @@ interface Npc {
   readonly body: RAPIER.RigidBody;
   /** Lanes ahead, plan[0] being the lane the vehicle is on */
   plan: number[];
-  /** Lane being changed into, or NO_LANE */
+  /** Lane being changed into, until the centre crosses the line, or NO_LANE */
   changingTo: number;
+  /** Lane just left, while the body still overlaps it, or NO_LANE */
+  leaving: number;
   desiredSpeed: number;
   readonly idm: IdmParams;
   nextDecision: number;
@@ -109,7 +111,7 @@ export class TrafficManager {
   private adopt(actor: Actor, desiredSpeed: number): Npc {
     const body = createKinematicBody(this.physics, actor);
     const npc: Npc = {
-      actor, body, plan: [actor.lane], changingTo: NO_LANE, desiredSpeed,
+      actor, body, plan: [actor.lane], changingTo: NO_LANE, leaving: NO_LANE, desiredSpeed,
       idm: { ...DEFAULT_IDM, timeHeadway: this.spec.timeHeadway },
       nextDecision: this.rng.uniform(0, MOBIL_PERIOD),
       nx: actor.x, ny: actor.y, nh: actor.heading, nv: actor.speed,
@@ -164,7 +166,7 @@ export class TrafficManager {
       if (!npc.actor.active) continue;
       if (this.spec.behavior === 'idm-mobil' && time >= npc.nextDecision) {
         npc.nextDecision = time + MOBIL_PERIOD;
-        if (npc.changingTo === NO_LANE) this.considerLaneChange(npc);
+        if (npc.changingTo === NO_LANE && npc.leaving === NO_LANE) this.considerLaneChange(npc);
       }
       this.integrate(npc, dt);
       driveKinematic(npc.body, npc.actor, npc.nx, npc.ny, npc.nh, dt);
@@ -206,66 +208,40 @@ export class TrafficManager {
     a.lane = lane.id;
     a.s = this.proj.s;
     a.d = this.proj.d;
+    a.lane2 = NO_LANE;
     if (npc.changingTo !== NO_LANE) {
       const target = lanes[npc.changingTo];
       target.path.project(a.x, a.y, this.proj, a.s);
-      a.lane2 = target.id;
-      a.s2 = this.proj.s;
-      if (Math.abs(this.proj.d) < 0.25 * target.width || this.proj.s > target.path.length) {
-        // Mostly in the new lane: it becomes the lane the vehicle is on.
+      if (Math.abs(this.proj.d) < target.width / 2 || this.proj.s > target.path.length) {
+        // The centre has crossed the line: the new lane is the vehicle's lane, the old one its second.
+        npc.leaving = a.lane;
         npc.plan = [target.id];
         npc.changingTo = NO_LANE;
         a.lane = target.id;
         a.s = this.proj.s;
         a.d = this.proj.d;
-        a.lane2 = NO_LANE;
+      } else {
+        a.lane2 = target.id;
+        a.s2 = this.proj.s;
       }
-    } else {
-      a.lane2 = NO_LANE;
+    }
+    if (npc.leaving !== NO_LANE) {
+      const old = lanes[npc.leaving];
+      old.path.project(a.x, a.y, this.proj, a.s);
+      if (Math.abs(this.proj.d) > (old.width + a.width) / 2 || this.proj.s > old.path.length) {
+        npc.leaving = NO_LANE;
+      } else {
+        a.lane2 = old.id;
+        a.s2 = this.proj.s;
+      }
     }
     this.extendPlan(npc);
   }
 
   private considerLaneChange(npc: Npc): void {
     const a = npc.actor;
-    const lane = this.ctx.network.lanes[a.lane];
-    if (lane.path.length - a.s < 20) return;
-    const occ = this.ctx.occupancy;
-    const own = drivingAccel(this.ctx, a, npc.plan, a.s, npc.desiredSpeed, npc.idm);
-    const oldFollower = occ.follower(a, a.lane, a.s, 80, this.nb);
-    const oldF = oldFollower.actor;
-    const oldFollowerGap = oldFollower.gap;
-    let best = 0;
-    let bestLane = NO_LANE;
-    for (const candidate of [lane.right, lane.left]) {
-      if (candidate === NO_LANE) continue;
-      const target = this.ctx.network.lanes[candidate];
-      const s2 = target.path.project(a.x, a.y, this.proj, a.s).s;
-      if (s2 < 0 || target.path.length - s2 < 30) continue;
-      const plan2 = [candidate];
-      const selfAfter = drivingAccel(this.ctx, a, plan2, s2, npc.desiredSpeed, npc.idm);
-      const newLeader = occ.leader(a, plan2, s2, LOOKAHEAD, this.nb);
-      const leaderGap = newLeader.gap;
-      const leaderActor = newLeader.actor;
-      if (leaderGap < 2) continue;
-      const newFollower = occ.follower(a, candidate, s2, 80, this.nb);
-      if (newFollower.gap < 2) continue;
-      const nf = newFollower.actor;
-      const newFollowerNow = nf ? idmAccel(npc.idm, nf.speed, nf.speed + 2, leaderActor ? newFollower.gap + a.length + leaderGap : Infinity, leaderActor ? leaderActor.speed : 0) : 0;
-      const newFollowerAfter = nf ? idmAccel(npc.idm, nf.speed, nf.speed + 2, newFollower.gap, a.speed) : 0;
-      const oldFollowerNow = oldF ? idmAccel(npc.idm, oldF.speed, oldF.speed + 2, oldFollowerGap, a.speed) : 0;
-      const oldFollowerAfter = oldF ? idmAccel(npc.idm, oldF.speed, oldF.speed + 2, Infinity, 0) : 0;
-      const incentive = mobilIncentive(
-        this.mobil,
-        { self: own, selfAfter, newFollower: newFollowerNow, newFollowerAfter, oldFollower: oldFollowerNow, oldFollowerAfter },
-        candidate === lane.right,
-      );
-      if (incentive > best) {
-        best = incentive;
-        bestLane = candidate;
-      }
-    }
-    if (bestLane !== NO_LANE) npc.changingTo = bestLane;
+    const lane = chooseLane(this.ctx, a, npc.plan, npc.desiredSpeed, npc.idm, this.mobil);
+    if (lane !== NO_LANE) npc.changingTo = lane;
   }
 
   /** Kinematic bicycle step with pure-pursuit steering toward the lane being followed. */
@@ -298,6 +274,7 @@ export class TrafficManager {
     a.lane2 = NO_LANE;
     a.speed = 0;
     npc.changingTo = NO_LANE;
+    npc.leaving = NO_LANE;
     parkBody(npc.body, a.id);
   }
 

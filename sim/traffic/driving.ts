@@ -2,11 +2,13 @@
  * The driving model shared by NPC vehicles and the expert agent: follow the lanes of a plan with
  * pure pursuit, keep the IDM gap to the leader, slow for bends, and stop where the rules say.
  */
-import type { Point2 } from '../road/Path.ts';
 import type { RoadNetwork } from '../road/RoadNetwork.ts';
 import type { Actor } from '../world/actors.ts';
+import { newProjection, type Point2 } from '../road/Path.ts';
+import { NO_LANE } from '../road/RoadNetwork.ts';
 import { idmAccel, type IdmParams } from './idm.ts';
 import type { LaneOccupancy, Neighbour } from './LaneOccupancy.ts';
+import { mobilIncentive, type MobilParams } from './mobil.ts';
 import type { TrafficRules } from './TrafficRules.ts';
 
 /** Lateral acceleration drivers accept in bends [m/s²] */
@@ -81,4 +83,56 @@ export function purePursuit(x: number, y: number, heading: number, target: Point
 /** Pure-pursuit look-ahead distance for a speed [m]. */
 export function lookaheadDistance(speed: number): number {
   return Math.min(Math.max(4 + 0.9 * speed, 6), 30);
+}
+
+const _follower: Neighbour = { actor: null, gap: Infinity };
+const _newLeader: Neighbour = { actor: null, gap: Infinity };
+const _proj = newProjection();
+const _plan2: number[] = [0];
+
+/**
+ * MOBIL over the lanes beside `self`'s lane: the neighbour worth changing into, or NO_LANE.
+ * The followers' accelerations are judged with their own speed + 2 m/s as desired speed, since
+ * their real one is unknown to the driver deciding.
+ */
+export function chooseLane(ctx: DrivingContext, self: Actor, plan: readonly number[], desiredSpeed: number, idm: IdmParams, mobil: MobilParams): number {
+  const lane = ctx.network.lanes[self.lane];
+  if (lane.path.length - self.s < 20) return NO_LANE;
+  const occ = ctx.occupancy;
+  const own = drivingAccel(ctx, self, plan, self.s, desiredSpeed, idm);
+  occ.follower(self, self.lane, self.s, 80, _follower);
+  const oldF = _follower.actor;
+  const oldGap = _follower.gap;
+  const oldFollowerNow = oldF ? idmAccel(idm, oldF.speed, oldF.speed + 2, oldGap, self.speed) : 0;
+  const oldFollowerAfter = oldF ? idmAccel(idm, oldF.speed, oldF.speed + 2, Infinity, 0) : 0;
+  let best = 0;
+  let bestLane = NO_LANE;
+  for (let side = 0; side < 2; side++) {
+    const candidate = side === 0 ? lane.right : lane.left;
+    if (candidate === NO_LANE) continue;
+    const target = ctx.network.lanes[candidate];
+    const s2 = target.path.project(self.x, self.y, _proj, self.s).s;
+    if (s2 < 0 || target.path.length - s2 < 30) continue;
+    _plan2[0] = candidate;
+    const selfAfter = drivingAccel(ctx, self, _plan2, s2, desiredSpeed, idm);
+    occ.leader(self, _plan2, s2, LOOKAHEAD, _newLeader);
+    if (_newLeader.gap < 2) continue;
+    occ.follower(self, candidate, s2, 80, _follower);
+    if (_follower.gap < 2) continue;
+    const nf = _follower.actor;
+    const leader = _newLeader.actor;
+    const gapWithout = leader ? _follower.gap + self.length + _newLeader.gap : Infinity;
+    const newFollowerNow = nf ? idmAccel(idm, nf.speed, nf.speed + 2, gapWithout, leader ? leader.speed : 0) : 0;
+    const newFollowerAfter = nf ? idmAccel(idm, nf.speed, nf.speed + 2, _follower.gap, self.speed) : 0;
+    const incentive = mobilIncentive(
+      mobil,
+      { self: own, selfAfter, newFollower: newFollowerNow, newFollowerAfter, oldFollower: oldFollowerNow, oldFollowerAfter },
+      side === 0,
+    );
+    if (incentive > best) {
+      best = incentive;
+      bestLane = candidate;
+    }
+  }
+  return bestLane;
 }

@@ -6,17 +6,27 @@ import { Path } from '../Path.ts';
 import { NetworkBuilder } from '../NetworkBuilder.ts';
 import { CROSSWALK_WIDTH, SIDEWALK_WIDTH, type MapGenerator } from './types.ts';
 
-/** Piecewise-constant curvature, with some straights; no bend turns more than 100°. */
+/**
+ * Piecewise-constant curvature with some straights. No bend turns more than 100°, and the heading
+ * stays within ±110° of the start, so the road never loops back across itself.
+ */
 function centreLine(map: z.infer<typeof RoadMap>, rng: Rng): Path {
   const builder = Path.build(0, 0, 0);
+  const maxBend = (100 * Math.PI) / 180;
+  const maxHeading = (110 * Math.PI) / 180;
+  let heading = 0;
   let left = map.length;
   let first = true;
   while (left > 1e-6) {
     const len = Math.min(left, map.segmentLength * rng.uniform(0.7, 1.3));
     const straight = first || map.maxCurvature === 0 || rng.next() < 0.25;
-    let k = straight ? 0 : rng.uniform(0.35, 1) * map.maxCurvature * (rng.next() < 0.5 ? -1 : 1);
-    if (Math.abs(k) * len > (100 * Math.PI) / 180) k = (Math.sign(k) * (100 * Math.PI)) / 180 / len;
+    let sign = rng.next() < 0.5 ? -1 : 1;
+    if (heading > maxHeading - maxBend) sign = -1;
+    if (heading < -(maxHeading - maxBend)) sign = 1;
+    let k = straight ? 0 : rng.uniform(0.35, 1) * map.maxCurvature * sign;
+    if (Math.abs(k) * len > maxBend) k = (Math.sign(k) * maxBend) / len;
     builder.arc(len, k);
+    heading += k * len;
     left -= len;
     first = false;
   }

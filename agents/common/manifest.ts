@@ -1,0 +1,41 @@
+/** The `policy.json` every saved policy directory starts with: which agent, its arguments, the drivelab version. */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const MANIFEST = 'policy.json';
+export const MANIFEST_VERSION = 1;
+
+export interface PolicyManifest {
+  version: number;
+  agent: string;
+  args: unknown;
+  /** Spaces the policy was made for, when it depends on them */
+  observationSpace?: unknown;
+  actionSpace?: unknown;
+}
+
+export async function writePolicyManifest(dir: string, m: Omit<PolicyManifest, 'version'>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, MANIFEST), JSON.stringify({ version: MANIFEST_VERSION, ...m }, null, 2) + '\n');
+}
+
+export async function readPolicyManifest(dir: string): Promise<PolicyManifest> {
+  const file = join(dir, MANIFEST);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new Error(`${file}: cannot read it; expected a policy directory with ${MANIFEST}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const m = data as Partial<PolicyManifest>;
+  if (typeof m !== 'object' || m === null) throw new Error(`${file}: expected an object`);
+  if (m.version !== MANIFEST_VERSION) throw new Error(`${file}: version: expected ${MANIFEST_VERSION}, got ${JSON.stringify(m.version)}`);
+  if (typeof m.agent !== 'string') throw new Error(`${file}: agent: expected a string, got ${JSON.stringify(m.agent)}`);
+  return m as PolicyManifest;
+}

@@ -1,0 +1,159 @@
+/**
+ * The driving env: one scenario, a fresh seeded world per episode, the scenario's sensors as a
+ * `Dict` observation, a continuous or discrete action space, and named reward terms.
+ *
+ * A step always runs in the same order: act, simulate, observe, reward terms, terminated, info.
+ * Time limits are not checked here; `make()` wraps the env in `TimeLimit`.
+ */
+import type { Scenario } from '../../scenarios/schema.ts';
+import { MetaController, META_ACTIONS } from '../control/MetaController.ts';
+import { Rng } from '../rng.ts';
+import { createSensor } from '../sensors/registry.ts';
+import type { Sensor } from '../sensors/types.ts';
+import type { EgoControls } from '../world/EgoVehicle.ts';
+import { World, type StepEvents } from '../world/World.ts';
+import type { Env, Info, ResetArgs, ResetResult, StepResult } from './Env.ts';
+import { computeReward, type RewardContext } from './rewardTerms.ts';
+import { Box, Dict, Discrete } from './spaces.ts';
+
+export type Observation = Record<string, Float32Array>;
+export type Action = Float32Array | number;
+
+/** How an episode ended. */
+export type Outcome = 'goal' | 'collision' | 'off-road' | 'time-limit';
+
+/** Seed of the first episode when `reset()` is never given one. */
+const DEFAULT_SEED = 0;
+
+export class DrivingEnv implements Env<Observation, Action> {
+  readonly observationSpace: Dict;
+  readonly actionSpace: Box | Discrete;
+  private readonly sensors: Sensor[];
+  private world_: World | null = null;
+  /** Draws the seeds of episodes that are reset without one */
+  private seeds = Rng.seeded(DEFAULT_SEED);
+  private seeded = false;
+  private readonly meta = new MetaController();
+  private readonly controls: EgoControls = { steer: 0, throttle: 0, brake: 0 };
+  private episodeSeed = DEFAULT_SEED;
+  private done = false;
+  private readonly ctx: RewardContext;
+
+  /** Use `make()`; this expects the physics engine to be loaded already. */
+  constructor(readonly scenario: Scenario) {
+    const rate = 1 / scenario.sim.stepDt;
+    this.sensors = scenario.sensors.map((spec) => createSensor(spec, rate));
+    const spaces: Record<string, Box> = {};
+    for (const s of this.sensors) spaces[s.id] = s.space;
+    this.observationSpace = new Dict(spaces);
+    this.actionSpace = scenario.action.type === 'discrete' ? new Discrete(META_ACTIONS.length) : new Box(-1, 1, [2]);
+    this.ctx = { world: null as unknown as World, events: null as unknown as StepEvents, previousS: 0, previousAccel: 0, previousSteer: 0, dt: scenario.sim.stepDt };
+  }
+
+  get unwrapped(): DrivingEnv {
+    return this;
+  }
+
+  /** The current episode's world; throws before the first reset. */
+  get world(): World {
+    if (!this.world_) throw new Error('call reset() before using the world');
+    return this.world_;
+  }
+
+  /** Seed of the current episode. */
+  get seed(): number {
+    return this.episodeSeed;
+  }
+
+  reset(args: ResetArgs = {}): ResetResult<Observation> {
+    if (args.seed !== undefined) {
+      this.seeds = Rng.seeded(args.seed);
+      this.episodeSeed = args.seed;
+    } else if (!this.seeded) {
+      this.episodeSeed = DEFAULT_SEED;
+    } else {
+      this.episodeSeed = this.seeds.seed();
+    }
+    this.seeded = true;
+    this.world_?.free();
+    this.world_ = new World(this.scenario, this.episodeSeed);
+    this.meta.reset(this.world_);
+    this.done = false;
+    return { observation: this.observe(), info: this.info(null) };
+  }
+
+  step(action: Action): StepResult<Observation> {
+    const world = this.world;
+    if (this.done) throw new Error('the episode has ended; call reset() before step()');
+    const controls = this.toControls(world, action);
+    const ctx = this.ctx;
+    ctx.world = world;
+    ctx.previousS = world.egoState.s;
+    ctx.previousAccel = world.egoActor.accel;
+    ctx.previousSteer = world.ego.steerAngle;
+
+    const events = world.step(controls);
+    // A car that fell through or rolled over has left the road as surely as one in the field.
+    if (world.ego.height() < 0 || world.ego.height() > 5) events.offRoad = true;
+    ctx.events = events;
+    const observation = this.observe();
+    const rewards: Record<string, number> = {};
+    const reward = computeReward(this.scenario.reward, ctx, rewards);
+    const outcome: Outcome | null = events.collision ? 'collision' : events.offRoad ? 'off-road' : events.goalReached ? 'goal' : null;
+    this.done = outcome !== null;
+    const info = this.info(events);
+    info.rewards = rewards;
+    if (outcome) info.outcome = outcome;
+    return { observation, reward, terminated: outcome !== null, truncated: false, info };
+  }
+
+  /** Marks the episode over from outside (a time limit), so that step() asks for a reset. */
+  endEpisode(): void {
+    this.done = true;
+  }
+
+  close(): void {
+    this.world_?.free();
+    this.world_ = null;
+  }
+
+  private toControls(world: World, action: Action): EgoControls {
+    if (this.actionSpace.type === 'discrete') {
+      if (!this.actionSpace.contains(action)) throw new Error(`action must be an integer in [0, ${this.actionSpace.n}), got ${String(action)}`);
+      return this.meta.controlsFor(world, action as number);
+    }
+    if (!(action instanceof Float32Array || Array.isArray(action)) || action.length !== 2) {
+      throw new Error(`action must be [steer, acceleration] in [-1, 1], got ${String(action)}`);
+    }
+    const steer = action[0], accel = action[1];
+    if (!Number.isFinite(steer) || !Number.isFinite(accel)) throw new Error(`action must be finite, got [${steer}, ${accel}]`);
+    const c = this.controls;
+    c.steer = Math.max(-1, Math.min(1, steer));
+    c.throttle = accel > 0 ? Math.min(accel, 1) : 0;
+    c.brake = accel < 0 ? Math.min(-accel, 1) : 0;
+    return c;
+  }
+
+  private observe(): Observation {
+    const world = this.world;
+    const out: Observation = {};
+    for (const s of this.sensors) out[s.id] = s.observe(world);
+    return out;
+  }
+
+  private info(events: StepEvents | null): Info {
+    const world = this.world;
+    const ego = world.egoActor;
+    const st = world.egoState;
+    return {
+      seed: this.episodeSeed,
+      time: world.time,
+      step: world.steps,
+      ego: { x: ego.x, y: ego.y, heading: ego.heading, speed: ego.speed, accel: ego.accel, steer: world.ego.steerAngle, lane: st.lane, laneOffset: st.laneOffset, routeS: st.s, routeD: st.d },
+      route: { length: world.route.length, goal: world.goalS },
+      collision: events?.collision ? { kind: events.collision.kind, actor: events.collision.id } : null,
+      offRoad: events?.offRoad ?? false,
+      goalReached: events?.goalReached ?? false,
+    };
+  }
+}

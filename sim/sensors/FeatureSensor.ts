@@ -1,0 +1,121 @@
+/**
+ * The feature vector: the ego's kinematics and its place on the road and route, then the nearest
+ * objects relative to it. Every entry is scaled to about [−1, 1] and clipped there.
+ *
+ * Layout, [EGO_FEATURES + objects × OBJECT_FEATURES]:
+ *   ego: speed, acceleration, road-wheel angle, yaw rate, lane offset, heading error, route offset,
+ *        route progress, speed limit, lane to the left, lane to the right, route curvature 10 m
+ *        and 30 m ahead, route heading 20 m ahead, distance to the next stop to obey, on road
+ *   each object (nearest first): present, x, y (ego frame, forward and left), relative velocity x,
+ *        y (ego frame), cos and sin of relative heading, is vehicle, is pedestrian, is obstacle
+ */
+import type { z } from 'zod';
+import type { FeaturesSensor } from '../../scenarios/schema.ts';
+import { Box } from '../env/spaces.ts';
+import { NO_LANE } from '../road/RoadNetwork.ts';
+import { EGO_PARAMS } from '../world/EgoVehicle.ts';
+import type { World } from '../world/World.ts';
+import type { Sensor } from './types.ts';
+import { egoPlan } from '../world/egoPlan.ts';
+
+export const EGO_FEATURES = 16;
+export const OBJECT_FEATURES = 10;
+/** Speed scale [m/s] */
+const V = 40;
+
+export class FeatureSensor implements Sensor {
+  readonly type = 'features';
+  readonly id: string;
+  readonly rate: number;
+  readonly space: Box;
+  private readonly objects: number;
+  private readonly range: number;
+  /** Indices and squared distances of the nearest actors, kept sorted */
+  private readonly nearest: Int32Array;
+  private readonly nearestD2: Float64Array;
+
+  constructor(spec: z.infer<typeof FeaturesSensor>, stepRate: number) {
+    this.id = spec.id;
+    this.rate = stepRate;
+    this.objects = spec.objects;
+    this.range = spec.range;
+    this.space = new Box(-1, 1, [EGO_FEATURES + spec.objects * OBJECT_FEATURES]);
+    this.nearest = new Int32Array(spec.objects);
+    this.nearestD2 = new Float64Array(spec.objects);
+  }
+
+  observe(world: World): Float32Array {
+    const out = new Float32Array(this.space.size);
+    const ego = world.egoActor;
+    const st = world.egoState;
+    const network = world.network;
+    const lane = st.lane === NO_LANE ? null : network.lanes[st.lane];
+    const route = world.route;
+    const plan = egoPlan(world);
+    out[0] = ego.speed / V;
+    out[1] = ego.accel / 10;
+    out[2] = world.ego.steerAngle / EGO_PARAMS.maxSteer;
+    out[3] = ego.yawRate;
+    out[4] = lane ? st.laneOffset / (lane.width / 2) : 0;
+    out[5] = st.headingError / (Math.PI / 2);
+    out[6] = st.d / 10;
+    out[7] = world.goalS < Infinity ? st.s / world.goalS : st.s / route.length;
+    out[8] = (lane ? lane.speedLimit : network.lanes[world.routeLanes[0]].speedLimit) / V;
+    out[9] = lane && lane.left !== NO_LANE ? 1 : 0;
+    out[10] = lane && lane.right !== NO_LANE ? 1 : 0;
+    out[11] = route.curvatureAt(st.s + 10) * 20;
+    out[12] = route.curvatureAt(st.s + 30) * 20;
+    out[13] = wrap(route.headingAt(st.s + 20) - ego.heading) / (Math.PI / 2);
+    const stop = world.rules.stopDistance(ego, plan.lanes, plan.s, 100);
+    out[14] = stop === Infinity ? 1 : stop / 100;
+    out[15] = lane ? 1 : 0;
+    this.writeObjects(world, out);
+    return this.space.clip(out);
+  }
+
+  private writeObjects(world: World, out: Float32Array): void {
+    const ego = world.egoActor;
+    const actors = world.actors;
+    const n = this.objects;
+    let found = 0;
+    const r2 = this.range * this.range;
+    for (let i = 1; i < actors.length; i++) {
+      const a = actors[i];
+      if (!a.active) continue;
+      const dx = a.x - ego.x, dy = a.y - ego.y;
+      const d2 = dx * dx + dy * dy;
+      if (d2 > r2 || (found === n && d2 >= this.nearestD2[n - 1])) continue;
+      // Insertion into the sorted short list.
+      let k = found < n ? found++ : n - 1;
+      while (k > 0 && this.nearestD2[k - 1] > d2) {
+        this.nearestD2[k] = this.nearestD2[k - 1];
+        this.nearest[k] = this.nearest[k - 1];
+        k--;
+      }
+      this.nearestD2[k] = d2;
+      this.nearest[k] = i;
+    }
+    const c = Math.cos(ego.heading), s = Math.sin(ego.heading);
+    const evx = ego.speed * c, evy = ego.speed * s;
+    for (let k = 0; k < found; k++) {
+      const a = actors[this.nearest[k]];
+      const o = EGO_FEATURES + k * OBJECT_FEATURES;
+      const dx = a.x - ego.x, dy = a.y - ego.y;
+      const dvx = a.speed * Math.cos(a.heading) - evx, dvy = a.speed * Math.sin(a.heading) - evy;
+      out[o] = 1;
+      out[o + 1] = (c * dx + s * dy) / this.range;
+      out[o + 2] = (-s * dx + c * dy) / this.range;
+      out[o + 3] = (c * dvx + s * dvy) / V;
+      out[o + 4] = (-s * dvx + c * dvy) / V;
+      out[o + 5] = Math.cos(a.heading - ego.heading);
+      out[o + 6] = Math.sin(a.heading - ego.heading);
+      out[o + 7] = a.kind === 'vehicle' ? 1 : 0;
+      out[o + 8] = a.kind === 'pedestrian' ? 1 : 0;
+      out[o + 9] = a.kind === 'obstacle' ? 1 : 0;
+    }
+  }
+}
+
+function wrap(a: number): number {
+  return Math.atan2(Math.sin(a), Math.cos(a));
+}

@@ -1,0 +1,223 @@
+/**
+ * One episode's world: the road network, the Rapier physics world with the ego car, NPC traffic,
+ * pedestrians and obstacles, stepped at a fixed physics timestep under a lower control rate.
+ * Everything random comes from the seed, split into one stream per consumer.
+ */
+import type RAPIER from '@dimforge/rapier3d-compat';
+import type { Scenario } from '../../scenarios/schema.ts';
+import { Rng } from '../rng.ts';
+import { Path, newProjection } from '../road/Path.ts';
+import { NO_LANE, newLanePosition, type RoadNetwork } from '../road/RoadNetwork.ts';
+import { buildMap } from '../road/maps/index.ts';
+import { LaneOccupancy } from '../traffic/LaneOccupancy.ts';
+import { PedestrianManager } from '../traffic/PedestrianManager.ts';
+import { TrafficManager } from '../traffic/TrafficManager.ts';
+import { TrafficRules } from '../traffic/TrafficRules.ts';
+import type { DrivingContext } from '../traffic/driving.ts';
+import { createActor, type Actor, type ActorKind } from './actors.ts';
+import { EgoVehicle, type EgoControls } from './EgoVehicle.ts';
+import { RAPIER as R, createFixedBody } from './physics.ts';
+
+/** What happened during one step. */
+export interface StepEvents {
+  /** The actor the ego hit first this step, if any */
+  collision: Actor | null;
+  /** The ego's centre is off every lane and junction surface */
+  offRoad: boolean;
+  goalReached: boolean;
+}
+
+/** Where the ego is relative to its route and lanes. */
+export interface EgoRouteState {
+  /** Arc length along the route [m] */
+  s: number;
+  /** Lateral offset from the route centre line, positive left [m] */
+  d: number;
+  /** Lane the ego is on, or −1 when off every lane */
+  lane: number;
+  /** Offset from that lane's centre [m] */
+  laneOffset: number;
+  /** Ego heading minus the lane heading [rad] */
+  headingError: number;
+}
+
+export class World {
+  readonly physics: RAPIER.World;
+  readonly network: RoadNetwork;
+  readonly ego: EgoVehicle;
+  /** Every actor; the ego first */
+  readonly actors: Actor[] = [];
+  readonly traffic: TrafficManager;
+  readonly pedestrians: PedestrianManager;
+  readonly rules: TrafficRules;
+  readonly occupancy: LaneOccupancy;
+  /** Lanes of the ego's route and the centre line through them */
+  readonly routeLanes: readonly number[];
+  readonly route: Path;
+  /** Arc length along the route where the episode ends with success, or Infinity */
+  readonly goalS: number;
+  readonly egoState: EgoRouteState = { s: 0, d: 0, lane: NO_LANE, laneOffset: 0, headingError: 0 };
+  /** Streams for consumers outside the world (sensor noise, controllers) */
+  readonly sensorRng: Rng;
+  time = 0;
+  steps = 0;
+
+  private readonly substeps: number;
+  private readonly events = new R.EventQueue(true);
+  private readonly colliderActors = new Map<number, Actor>();
+  private readonly groundHandle: number;
+  private readonly pos = newLanePosition();
+  private readonly proj = newProjection();
+  private hit: Actor | null = null;
+  private readonly onCollision = (h1: number, h2: number, started: boolean): void => {
+    if (!started || this.hit) return;
+    const other = h1 === this.ego.collider.handle ? h2 : h2 === this.ego.collider.handle ? h1 : -1;
+    if (other < 0 || other === this.groundHandle) return;
+    this.hit = this.colliderActors.get(other) ?? null;
+  };
+
+  constructor(readonly scenario: Scenario, readonly seed: number) {
+    const root = Rng.seeded(seed);
+    const mapRng = root.split();
+    const trafficRng = root.split();
+    const pedestrianRng = root.split();
+    this.sensorRng = root.split();
+
+    const built = buildMap(scenario.map, scenario.ego, mapRng);
+    this.network = built.network;
+    this.routeLanes = built.egoRoute;
+    this.route = Path.concat(built.egoRoute.map((id) => this.network.lanes[id].path));
+    const goal = scenario.goal;
+    this.goalS = goal.type === 'reach' ? Math.min(goal.position, this.route.length - 1) : goal.type === 'route-end' ? this.route.length - 3 : Infinity;
+
+    const sim = scenario.sim;
+    this.substeps = Math.round(sim.stepDt / sim.physicsDt);
+    this.physics = new R.World({ x: 0, y: -9.81, z: 0 });
+    this.physics.timestep = sim.physicsDt;
+    const b = this.network.bounds;
+    const ground = this.physics.createCollider(
+      R.ColliderDesc.cuboid((b.maxX - b.minX) / 2 + 200, 0.5, (b.maxY - b.minY) / 2 + 200).setTranslation((b.minX + b.maxX) / 2, -0.5, -(b.minY + b.maxY) / 2),
+    );
+    this.groundHandle = ground.handle;
+
+    // Ego at its start position along the route.
+    const egoActor = createActor(0, 'ego', 'car');
+    const start = Math.min(scenario.ego.position, this.route.length - 10);
+    const p = this.route.pointAt(start, { x: 0, y: 0 });
+    egoActor.x = p.x;
+    egoActor.y = p.y;
+    egoActor.heading = this.route.headingAt(start);
+    egoActor.speed = scenario.ego.speed;
+    this.ego = new EgoVehicle(this.physics, egoActor);
+    this.actors.push(egoActor);
+
+    this.occupancy = new LaneOccupancy(this.network);
+    this.rules = new TrafficRules(this.network, this.occupancy);
+    const ctx: DrivingContext = { network: this.network, occupancy: this.occupancy, rules: this.rules };
+
+    for (const spec of scenario.obstacles) {
+      const at = built.roadLane(spec.lane, spec.position);
+      const lane = this.network.lanes[at.lane];
+      const o = createActor(this.actors.length, 'obstacle', spec.kind);
+      const q = lane.path.toWorld(at.s, spec.offset, { x: 0, y: 0 });
+      o.x = q.x;
+      o.y = q.y;
+      o.heading = lane.path.headingAt(at.s);
+      o.lane = lane.id;
+      o.s = at.s;
+      o.d = spec.offset;
+      this.register(createFixedBody(this.physics, o), o);
+    }
+
+    this.trackEgo();
+    this.traffic = new TrafficManager(ctx, this.physics, trafficRng, scenario.traffic);
+    this.traffic.spawn(built.spawnLanes, this.actors.length, this.actors);
+    for (const npc of this.traffic.npcs) this.register(npc.body, npc.actor);
+    this.pedestrians = new PedestrianManager(this.network, this.occupancy, this.rules, this.physics, pedestrianRng);
+    this.pedestrians.spawn(scenario.traffic.pedestrians, this.actors.length);
+    for (const w of this.pedestrians.walkers) this.register(w.body, w.actor);
+
+    this.occupancy.rebuild(this.actors);
+    this.rules.update(0, this.actors);
+  }
+
+  private register(body: RAPIER.RigidBody, actor: Actor): void {
+    this.actors.push(actor);
+    this.colliderActors.set(body.collider(0).handle, actor);
+  }
+
+  get egoActor(): Actor {
+    return this.ego.actor;
+  }
+
+  /** Advances one control step: traffic decides, physics runs its sub-steps, then state is read back. */
+  step(controls: EgoControls): StepEvents {
+    const dt = this.scenario.sim.stepDt;
+    const h = this.scenario.sim.physicsDt;
+    this.traffic.decide(this.time, dt);
+    this.pedestrians.decide(this.time, dt);
+    this.hit = null;
+    for (let k = 0; k < this.substeps; k++) {
+      this.ego.applyControls(controls, h);
+      this.physics.step(this.events);
+      this.events.drainCollisionEvents(this.onCollision);
+    }
+    this.traffic.commit(dt);
+    this.pedestrians.commit(dt);
+    this.ego.readState(dt);
+    this.time = Math.round((this.time + dt) * 1e9) / 1e9;
+    this.steps++;
+    const onRoad = this.trackEgo();
+    this.occupancy.rebuild(this.actors);
+    this.rules.update(this.time, this.actors);
+    return { collision: this.hit, offRoad: !onRoad, goalReached: this.egoState.s >= this.goalS };
+  }
+
+  /** Updates the ego's route and lane state; returns whether it is on drivable surface. */
+  private trackEgo(): boolean {
+    const a = this.ego.actor;
+    const st = this.egoState;
+    this.route.project(a.x, a.y, this.proj, st.s);
+    st.s = this.proj.s;
+    st.d = this.proj.d;
+    this.network.locate(a.x, a.y, this.pos, a.heading);
+    a.lane = this.pos.lane;
+    a.s = this.pos.s;
+    a.d = this.pos.d;
+    a.lane2 = NO_LANE;
+    st.lane = this.pos.lane;
+    st.laneOffset = this.pos.lane === NO_LANE ? 0 : this.pos.d;
+    st.headingError = this.pos.lane === NO_LANE ? 0 : wrap(a.heading - this.pos.heading);
+    if (this.pos.lane !== NO_LANE) {
+      // A body over the lane line also occupies the neighbouring lane.
+      const lane = this.network.lanes[this.pos.lane];
+      const side = this.pos.d > 0 ? lane.left : lane.right;
+      if (side !== NO_LANE && Math.abs(this.pos.d) + a.width / 2 > lane.width / 2) {
+        const other = this.network.lanes[side];
+        a.lane2 = side;
+        a.s2 = other.path.project(a.x, a.y, this.proj, a.s).s;
+      }
+    }
+    return this.network.isDrivable(a.x, a.y);
+  }
+
+  /** Counts of each actor kind, for summaries. */
+  count(kind: ActorKind): number {
+    let n = 0;
+    for (const a of this.actors) if (a.kind === kind) n++;
+    return n;
+  }
+
+  takeSnapshot(): Uint8Array {
+    return this.physics.takeSnapshot();
+  }
+
+  free(): void {
+    this.events.free();
+    this.physics.free();
+  }
+}
+
+function wrap(a: number): number {
+  return Math.atan2(Math.sin(a), Math.cos(a));
+}

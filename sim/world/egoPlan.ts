@@ -1,0 +1,27 @@
+/** The ego's planned lanes from where it is now, for rules and planners that walk lanes ahead. */
+import type { World } from './World.ts';
+
+export interface EgoPlan {
+  /** Route lanes from the one the ego is on */
+  lanes: readonly number[];
+  /** Arc length on lanes[0] [m] */
+  s: number;
+}
+
+const cache = new WeakMap<World, { cum: Float64Array; plans: (readonly number[])[] }>();
+
+/** Where the ego is along its route, expressed as a lane plan (route lanes, not lane changes). */
+export function egoPlan(world: World): EgoPlan {
+  let c = cache.get(world);
+  if (!c) {
+    const lanes = world.routeLanes;
+    const cum = new Float64Array(lanes.length + 1);
+    for (let i = 0; i < lanes.length; i++) cum[i + 1] = cum[i] + world.network.lanes[lanes[i]].path.length;
+    c = { cum, plans: lanes.map((_, i) => lanes.slice(i)) };
+    cache.set(world, c);
+  }
+  const s = world.egoState.s;
+  let i = 0;
+  while (i < c.plans.length - 1 && s > c.cum[i + 1]) i++;
+  return { lanes: c.plans[i], s: s - c.cum[i] };
+}
