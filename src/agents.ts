@@ -1,0 +1,43 @@
+/** The `--agent` argument: a built-in agent name or a saved policy directory. */
+import { existsSync, statSync } from 'node:fs';
+import { createExpert } from '../agents/expert.ts';
+import { createRandom } from '../agents/random.ts';
+import { readPolicyManifest } from '../agents/common/manifest.ts';
+import type { Policy } from '../agents/common/Policy.ts';
+import type { Env } from '../sim/env/Env.ts';
+import type { Action, Observation } from '../sim/env/DrivingEnv.ts';
+import { UsageError } from './errors.ts';
+
+export const BUILTIN_AGENTS = ['expert', 'random'] as const;
+
+type Builder = (env: Env<Observation, Action>, args: Record<string, unknown>, seed: number) => Policy<Observation, Action>;
+
+const builders: Record<string, Builder> = {
+  expert: (env, args) => createExpert(env, args),
+  random: (env, args, seed) => createRandom(env, typeof args.seed === 'number' ? args.seed : seed),
+};
+
+/** Builds the policy `arg` names for `env`; bad names and directories are UsageErrors. */
+export async function loadAgent(arg: string, env: Env<Observation, Action>, seed: number): Promise<Policy<Observation, Action>> {
+  const make = (name: string, args: Record<string, unknown>): Policy<Observation, Action> => {
+    try {
+      return builders[name](env, args, seed);
+    } catch (err) {
+      throw new UsageError(`--agent ${arg}: ${(err as Error).message}`);
+    }
+  };
+  if (builders[arg]) return make(arg, {});
+  if (existsSync(arg) && statSync(arg).isDirectory()) {
+    let manifest;
+    try {
+      manifest = await readPolicyManifest(arg);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (!builders[manifest.agent]) {
+      throw new UsageError(`${arg}: agent: expected one of ${Object.keys(builders).join(', ')}, got "${manifest.agent}"`);
+    }
+    return make(manifest.agent, (manifest.args ?? {}) as Record<string, unknown>);
+  }
+  throw new UsageError(`--agent ${arg}: unknown agent; expected ${BUILTIN_AGENTS.join(', ')} or a saved policy directory`);
+}

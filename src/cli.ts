@@ -1,0 +1,60 @@
+/** The `drivelab` command line. Bad input gets one line per problem on stderr and exit code 2. */
+import { Command, CommanderError } from 'commander';
+import { describeError } from './errors.ts';
+import { runCommand } from './commands/run.ts';
+import { listCommand, validateCommand } from './commands/scenarios.ts';
+import { VERSION } from './version.ts';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function buildProgram(): Command {
+  const program = new Command('drivelab')
+    .description('Autonomous-driving perception and reinforcement learning: scenarios, agents and benchmarks.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.split('\n')[0].replace(/^error: /, 'drivelab: ') + '\n') });
+
+  program
+    .command('run')
+    .description('drive one episode headless and print a summary')
+    .option('-s, --scenario <id|file>', 'built-in scenario id or a .json/.yaml scenario file', 'highway')
+    .option('-a, --agent <name|dir>', 'expert, random, or a saved policy directory', 'expert')
+    .option('--seed <n>', 'episode seed', '0')
+    .option('--set <path=value>', 'override a scenario field, e.g. --set traffic.vehicles=5 (repeatable)', collect, [])
+    .option('--json', 'print the summary as one JSON object')
+    .action(runCommand);
+
+  const scenarios = program.command('scenarios').description('list and check scenarios');
+  scenarios.command('list').description('list the built-in scenarios').option('--json', 'as JSON').action(listCommand);
+  scenarios
+    .command('validate')
+    .description('check scenario files against the schema')
+    .argument('<files...>', 'JSON or YAML scenario files')
+    .action(validateCommand);
+
+  for (const cmd of [program, ...program.commands, ...scenarios.commands]) {
+    cmd.exitOverride();
+    cmd.configureOutput({ outputError: (text, write) => write(text.split('\n')[0].replace(/^error: /, 'drivelab: ') + '\n') });
+  }
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are not errors; commander already printed its one line otherwise.
+      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+    }
+    const { lines, code } = describeError(err);
+    for (const line of lines) process.stderr.write(line + '\n');
+    if (process.env.DRIVELAB_DEBUG && err instanceof Error) process.stderr.write((err.stack ?? '') + '\n');
+    return code;
+  }
+}
+
+process.exitCode = await main(process.argv);

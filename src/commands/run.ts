@@ -1,0 +1,58 @@
+/** `drivelab run`: one headless episode and a one-screen summary. */
+import { initPhysics } from '../../sim/world/physics.ts';
+import { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
+import { TimeLimit } from '../../sim/env/wrappers.ts';
+import { loadAgent } from '../agents.ts';
+import { runEpisode, type EpisodeSummary } from '../episode.ts';
+import { parseSetFlags } from '../overrides.ts';
+import { scenarioFromArg } from '../scenarioFiles.ts';
+import { UsageError } from '../errors.ts';
+
+export interface RunOptions {
+  scenario: string;
+  agent: string;
+  seed: string;
+  json?: boolean;
+  set: string[];
+}
+
+export async function runCommand(opts: RunOptions): Promise<void> {
+  const seed = Number(opts.seed);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed ${opts.seed}: expected a non-negative integer`);
+  const scenario = await scenarioFromArg(opts.scenario, parseSetFlags(opts.set));
+  await initPhysics();
+  const env = new TimeLimit(new DrivingEnv(scenario), Math.round(scenario.limits.duration / scenario.sim.stepDt));
+  const policy = await loadAgent(opts.agent, env, seed);
+  const summary = runEpisode(env, policy, seed);
+  env.close();
+  process.stdout.write(opts.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
+}
+
+const OUTCOME_TEXT: Record<EpisodeSummary['outcome'], string> = {
+  goal: 'goal reached',
+  collision: 'collision',
+  'off-road': 'left the road',
+  'time-limit': 'time limit',
+};
+
+export function formatSummary(s: EpisodeSummary): string {
+  const n = (x: number, digits = 1) => x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const hits = Object.entries(s.collisions).filter(([, v]) => v > 0);
+  const terms = Object.entries(s.rewards)
+    .map(([k, v]) => `${k} ${n(v, 2)}`)
+    .join('   ');
+  const lines = [
+    `drivelab run · ${s.scenario} · seed ${s.seed} · agent ${s.agent}`,
+    '',
+    `  ended        ${OUTCOME_TEXT[s.outcome]} after ${n(s.simTime)} s simulated (${s.steps} steps)`,
+    `  route        ${n(s.routeProgress)} of ${n(s.routeGoal)} m (${n((100 * s.routeProgress) / s.routeGoal, 0)}%)`,
+    `  distance     ${n(s.distance)} m, mean speed ${n(s.meanSpeed)} m/s (${n(s.meanSpeed * 3.6)} km/h)`,
+    `  collisions   ${hits.length ? hits.map(([k, v]) => `${v} with ${k === 'pedestrian' ? 'a pedestrian' : `a ${k}`}`).join(', ') : 'none'}`,
+    `  off-road     ${s.offRoad ? 'yes' : 'no'}`,
+    `  reward       ${n(s.totalReward, 2)}`,
+    `    terms      ${terms}`,
+    `  speed        ${n(s.stepsPerSecond, 0)} steps/s, ${n((s.stepsPerSecond * s.simTime) / s.steps, 0)} simulated s per wall s`,
+    '',
+  ];
+  return lines.join('\n');
+}

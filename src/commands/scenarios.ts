@@ -1,0 +1,33 @@
+/** `drivelab scenarios list` and `drivelab scenarios validate <file...>`. */
+import { builtinScenario, builtinScenarioIds } from '../../scenarios/library.ts';
+import { ScenarioError } from '../../scenarios/parse.ts';
+import { loadScenarioFile } from '../scenarioFiles.ts';
+
+export function listCommand(opts: { json?: boolean }): void {
+  const rows = builtinScenarioIds.map((id) => {
+    const s = builtinScenario(id)!;
+    return { id, map: s.map.type, vehicles: s.traffic.vehicles, pedestrians: s.traffic.pedestrians, duration: s.limits.duration, description: s.description };
+  });
+  if (opts.json) {
+    process.stdout.write(JSON.stringify(rows) + '\n');
+    return;
+  }
+  const width = Math.max(...rows.map((r) => r.id.length));
+  const lines = rows.map((r) => `${r.id.padEnd(width)}  ${r.map.padEnd(12)} ${String(r.vehicles).padStart(3)} vehicles ${String(r.pedestrians).padStart(2)} pedestrians ${String(r.duration).padStart(3)} s  ${r.description}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** Checks every file; prints `file: ok` or one line per problem. Fails (exit 2) if any file has a problem. */
+export async function validateCommand(files: string[]): Promise<void> {
+  const problems: string[] = [];
+  for (const file of files) {
+    try {
+      const s = await loadScenarioFile(file);
+      process.stdout.write(`${file}: ok (${s.id}, ${s.map.type} map)\n`);
+    } catch (err) {
+      if (!(err instanceof ScenarioError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  if (problems.length > 0) throw new ScenarioError(problems);
+}

@@ -1,0 +1,28 @@
+/** `--set path=value` flags into a scenario overrides object: `--set traffic.vehicles=5`. */
+import { UsageError } from './errors.ts';
+import type { ScenarioOverrides } from '../scenarios/parse.ts';
+
+export function parseSetFlags(flags: readonly string[]): ScenarioOverrides {
+  const out: Record<string, unknown> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set ${flag}: expected path=value, e.g. --set traffic.vehicles=5`);
+    const path = flag.slice(0, eq).split('.');
+    if (path.some((p) => p === '')) throw new UsageError(`--set ${flag}: expected a dotted path such as map.lanes`);
+    const raw = flag.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    let node = out;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path[path.length - 1]] = value;
+  }
+  return out as ScenarioOverrides;
+}
