@@ -37,7 +37,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) return `required field is missing (expected ${issue.expected})`;
   const message = issue.message
-    .replace(/^Invalid input: /, '')
+    .replace(/^Invalid (input|option): /, '')
     .replace(/^Too (small|big): /, '')
     .replace(/^Invalid discriminator value\. Expected /, 'expected type ');
   // A union reports the whole object; its tag is what was wrong.
@@ -63,6 +63,14 @@ export function parseDocument(text: string, source: string): unknown {
       throw new ScenarioError([`${source}: ${at}not valid YAML: ${reason}`]);
     }
     const message = err instanceof Error ? err.message : String(err);
+    const at = /at position (\d+)/.exec(message);
+    if (at) {
+      const before = text.slice(0, Number(at[1]));
+      const line = before.split('\n').length;
+      const column = Number(at[1]) - before.lastIndexOf('\n');
+      const reason = message.replace(/ in JSON at position \d+.*$/s, '');
+      throw new ScenarioError([`${source}: line ${line}, column ${column}: not valid JSON: ${reason}`]);
+    }
     throw new ScenarioError([`${source}: not valid ${looksJson ? 'JSON' : 'YAML'}: ${message}`]);
   }
 }

@@ -248,7 +248,7 @@ function checkConsistency(s: Omit<Scenario, never>, ctx: z.RefinementCtx): void 
 
   const startLanes = m.type === 'highway' ? m.lanes : m.type === 'merge' ? m.lanes : m.type === 'intersection' ? m.lanes : 1;
   const minLane = m.type === 'merge' ? -1 : 0;
-  if (s.ego.lane < minLane || s.ego.lane >= startLanes) {
+  if (startLanes >= 1 && (s.ego.lane < minLane || s.ego.lane >= startLanes)) {
     fail(['ego', 'lane'], `expected a lane index from ${minLane} to ${startLanes - 1} on this ${m.type} map, got ${s.ego.lane}`);
   }
   if (m.type === 'intersection' && s.ego.turn !== 'straight' && m.lanes > 1) {

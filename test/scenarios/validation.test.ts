@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { builtinScenario, builtinScenarioIds } from '../../scenarios/library.ts';
+import { parseScenarioText, ScenarioError, withOverrides } from '../../scenarios/parse.ts';
+
+const dir = join(import.meta.dirname, '../fixtures/scenarios');
+const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+
+function problems(name: string): string[] {
+  try {
+    parseScenarioText(read(name), name);
+  } catch (err) {
+    if (err instanceof ScenarioError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('scenario schema', () => {
+  it('accepts the documented example file verbatim', () => {
+    const s = parseScenarioText(read('example-highway.json'), 'example-highway.json');
+    expect(s.map).toEqual({ type: 'highway', lanes: 3, length: 800, laneWidth: 3.6, curvature: 0, speedLimit: 30, crosswalks: [] });
+    expect(s.traffic.speed).toEqual([18, 28]);
+    expect(s.goal).toEqual({ type: 'reach', position: 750 });
+    expect(s.reward.comfort).toBe(-0.05);
+  });
+
+  it('fills every default from a file with only the required fields', () => {
+    const s = parseScenarioText(read('minimal.yaml'), 'minimal.yaml');
+    expect(s.map).toMatchObject({ type: 'roundabout', radius: 22, arms: 4 });
+    expect(s.sensors.map((x) => x.type)).toEqual(['features', 'lidar']);
+    expect(s.limits.duration).toBe(60);
+    expect(s.sim).toEqual({ physicsDt: 0.02, stepDt: 0.1 });
+  });
+
+  it('validates every built-in scenario', () => {
+    for (const id of builtinScenarioIds) expect(builtinScenario(id)?.id).toBe(id);
+  });
+
+  // One line per problem: the file, the path inside it, what was expected.
+  const cases: [string, string[]][] = [
+    ['bad-syntax.json', ['bad-syntax.json: line 1, column 63: not valid JSON']],
+    ['bad-syntax.yaml', ['bad-syntax.yaml: line 4, column 9: not valid YAML']],
+    ['bad-speed-type.json', ['bad-speed-type.json: traffic.speed[1]: expected number, got string']],
+    ['bad-speed-order.yaml', ['bad-speed-order.yaml: traffic.speed[1]: expected a maximum ≥ the minimum 28, got 18']],
+    ['bad-version.json', ['bad-version.json: version: expected 1, got 2']],
+    ['bad-map-type.json', [`bad-map-type.json: map.type: expected type 'highway' | 'road' | 'merge' | 'intersection' | 'roundabout', got "motorway"`]],
+    ['bad-unknown-field.yaml', ['bad-unknown-field.yaml: map: unknown field "lenght"']],
+    ['bad-lanes.json', ['bad-lanes.json: map.lanes: expected number to be >=1, got 0']],
+    ['bad-ego-lane.json', ['bad-ego-lane.json: ego.lane: expected a lane index from 0 to 1 on this highway map, got 3']],
+    ['bad-goal.json', ['bad-goal.json: goal.position: required field is missing (expected number)']],
+    ['bad-pedestrians.yaml', ['bad-pedestrians.yaml: traffic.pedestrians: expected 0 on a map without crosswalks']],
+    ['bad-timestep.json', ['bad-timestep.json: sim.stepDt: expected a whole multiple of sim.physicsDt (0.03), got 0.1']],
+    ['bad-obstacle.json', ['bad-obstacle.json: obstacles[1].position: expected number to be >=0, got -5', 'bad-obstacle.json: obstacles[1].kind: expected one of']],
+    ['bad-id.json', ['bad-id.json: id: expected lower-case letters', 'bad-id.json: limits.duration: expected number, got string']],
+    ['bad-missing-map.yaml', ['bad-missing-map.yaml: map: required field is missing (expected object)']],
+    ['bad-top-level.json', ['bad-top-level.json: (top level): expected object, got array']],
+    ['bad-sensor.json', ['bad-sensor.json: sensors[0].rays: expected number to be >=1, got 0', `bad-sensor.json: sensors[1].type: expected type 'features' | 'lidar', got "sonar"`]],
+  ];
+  for (const [file, expected] of cases) {
+    it(`rejects ${file} with a located message`, () => {
+      const lines = problems(file);
+      expect(lines).toHaveLength(expected.length);
+      expected.forEach((prefix, i) => expect(lines[i].startsWith(prefix), `${lines[i]} should start with ${prefix}`).toBe(true));
+      for (const line of lines) expect(line).not.toMatch(/\n|at .*\.ts:\d+/);
+    });
+  }
+
+  it('checks overrides like files', () => {
+    const base = builtinScenario('highway')!;
+    expect(withOverrides(base, { traffic: { vehicles: 3 } }, 'highway').traffic.vehicles).toBe(3);
+    expect(() => withOverrides(base, { traffic: { vehicles: -1 } }, 'highway')).toThrow('highway (with overrides): traffic.vehicles: expected number to be >=0, got -1');
+    // A new map type brings its own defaults instead of inheriting the old type's fields.
+    const swapped = withOverrides(base, { map: { type: 'roundabout' }, ego: { lane: 0 } }, 'highway');
+    expect(swapped.map).toMatchObject({ type: 'roundabout', arms: 4 });
+  });
+});
