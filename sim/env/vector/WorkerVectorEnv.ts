@@ -1,0 +1,235 @@
+/**
+ * N envs spread over K `worker_threads` (Node only), each worker stepping a contiguous block of
+ * envs in parallel with the others. Layout, seeding and same-step autoreset are those of
+ * `SyncVectorEnv` (see `types.ts`), and for the same seeds and actions the results are identical.
+ *
+ * Data paths: the workers write observations, rewards, terminated and truncated straight into
+ * SharedArrayBuffers, which the returned arrays view without copying; actions go out and infos
+ * come back by postMessage, one request and one reply per worker per call.
+ *
+ * Node modules are loaded with dynamic imports inside `create()`, so importing this file in a
+ * browser is harmless; only creating one needs Node.
+ */
+import type { Worker } from 'node:worker_threads';
+import type { ScenarioOverrides } from '../../../scenarios/parse.ts';
+import type { Scenario } from '../../../scenarios/schema.ts';
+import type { Info } from '../Env.ts';
+import { resolveScenario } from '../registry.ts';
+import { flatSize, spaceFromJSON, type Space } from '../spaces.ts';
+import {
+  actionSizeOf,
+  actionsAsFloat32,
+  vectorSeeds,
+  type VectorActions,
+  type VectorEnv,
+  type VectorResetArgs,
+  type VectorResetResult,
+  type VectorStepResult,
+} from './types.ts';
+import type { AttachMessage, FromWorker, ToWorker, WorkerInit } from './vectorWorker.ts';
+
+export interface WorkerVectorEnvOptions {
+  /** Number of worker threads; default min(numEnvs, os.availableParallelism()) */
+  workers?: number;
+}
+
+/** One worker thread, its block of envs and the request it owes a reply to. */
+interface Slot {
+  readonly worker: Worker;
+  readonly index: number;
+  /** Global index of its first env */
+  readonly start: number;
+  readonly count: number;
+  waiting: { id: number; resolve(reply: FromWorker): void; reject(err: Error): void } | null;
+  /** Set once the worker has died; every later request fails with it */
+  dead: Error | null;
+}
+
+export class WorkerVectorEnv implements VectorEnv {
+  readonly numEnvs: number;
+  readonly numWorkers: number;
+  readonly observationSize: number;
+  readonly actionSize: number;
+  private readonly observations: Float32Array;
+  private readonly rewards: Float32Array;
+  private readonly terminated: Uint8Array;
+  private readonly truncated: Uint8Array;
+  private readonly sync: Int32Array;
+  private nextId = 1;
+  private busy = false;
+  private everReset = false;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly slots: readonly Slot[],
+    readonly singleObservationSpace: Space,
+    readonly singleActionSpace: Space,
+  ) {
+    this.numEnvs = slots.reduce((n, s) => n + s.count, 0);
+    this.numWorkers = slots.length;
+    this.observationSize = flatSize(singleObservationSpace);
+    this.actionSize = actionSizeOf(singleActionSpace);
+    const n = this.numEnvs;
+    const shared = (bytes: number) => new SharedArrayBuffer(bytes);
+    const attach: AttachMessage = {
+      type: 'attach',
+      observations: shared(n * this.observationSize * 4),
+      rewards: shared(n * 4),
+      terminated: shared(n),
+      truncated: shared(n),
+      sync: shared(slots.length * 4),
+      observationSize: this.observationSize,
+    };
+    this.observations = new Float32Array(attach.observations);
+    this.rewards = new Float32Array(attach.rewards);
+    this.terminated = new Uint8Array(attach.terminated);
+    this.truncated = new Uint8Array(attach.truncated);
+    this.sync = new Int32Array(attach.sync);
+    for (const slot of slots) slot.worker.postMessage(attach satisfies ToWorker);
+  }
+
+  /**
+   * `numEnvs` envs of one scenario (an id, or a Scenario object) with the same overrides. The
+   * scenario is resolved here, so registered ids and file loading stay in this thread, and each
+   * worker gets it as plain data. Resolves once every worker has built its envs.
+   */
+  static async create(
+    numEnvs: number,
+    idOrScenario: string | Scenario,
+    overrides?: ScenarioOverrides,
+    options: WorkerVectorEnvOptions = {},
+  ): Promise<WorkerVectorEnv> {
+    if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new Error(`a vector env needs a positive whole number of envs, got ${numEnvs}`);
+    const scenario = resolveScenario(idOrScenario, overrides);
+    const { Worker } = await import('node:worker_threads');
+    const { availableParallelism } = await import('node:os');
+    const k = Math.min(numEnvs, options.workers ?? availableParallelism());
+    if (!Number.isInteger(k) || k < 1) throw new Error(`workers must be a positive whole number, got ${options.workers}`);
+
+    // Contiguous blocks whose sizes differ by at most one, larger blocks first.
+    const url = new URL('./worker.mjs', import.meta.url);
+    const slots: Slot[] = [];
+    let start = 0;
+    for (let w = 0; w < k; w++) {
+      const count = Math.floor(numEnvs / k) + (w < numEnvs % k ? 1 : 0);
+      const workerData: WorkerInit = { scenario, index: w, firstIndex: start, count };
+      const slot: Slot = { worker: new Worker(url, { workerData }), index: w, start, count, waiting: null, dead: null };
+      listen(slot);
+      slots.push(slot);
+      start += count;
+    }
+
+    const started = await Promise.allSettled(slots.map((slot) => expect(slot, 0)));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+      throw new Error(`a vector env worker failed to start: ${(failed.reason as Error).message}`, { cause: failed.reason });
+    }
+    const ready = (started[0] as PromiseFulfilledResult<FromWorker>).value;
+    if (ready.type !== 'ready') throw new Error(`unexpected first message from a vector env worker: ${ready.type}`);
+    for (const slot of slots) slot.worker.unref();
+    return new WorkerVectorEnv(slots, spaceFromJSON(ready.observationSpace), spaceFromJSON(ready.actionSpace));
+  }
+
+  async reset(args: VectorResetArgs = {}): Promise<VectorResetResult> {
+    const seeds = vectorSeeds(args.seed, this.numEnvs, !this.everReset);
+    const infos = await this.request((slot, id) => ({
+      type: 'reset',
+      id,
+      seeds: seeds?.slice(slot.start, slot.start + slot.count),
+      options: args.options,
+    }));
+    this.everReset = true;
+    return { observations: this.observations, infos };
+  }
+
+  async step(actions: VectorActions): Promise<VectorStepResult> {
+    if (!this.everReset) throw new Error('call reset() before step()');
+    const flat = actionsAsFloat32(actions, this.numEnvs, this.actionSize);
+    const k = this.actionSize;
+    const infos = await this.request((slot, id) => ({
+      type: 'step',
+      id,
+      actions: flat.slice(slot.start * k, (slot.start + slot.count) * k),
+    }));
+    return { observations: this.observations, rewards: this.rewards, terminated: this.terminated, truncated: this.truncated, infos };
+  }
+
+  /** Terminates the workers; a call still pending is rejected. Safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const closed = new Error('the vector env was closed');
+      for (const slot of this.slots) {
+        slot.dead ??= closed;
+        slot.waiting?.reject(closed);
+        slot.waiting = null;
+      }
+      await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    })();
+    return this.closing;
+  }
+
+  /**
+   * Sends every worker its message and gathers the infos in env order. Waits for every worker
+   * even when one fails, so that no worker is still writing when the caller moves on; then
+   * rejects with the first error, whose message is the worker's (it names the env).
+   */
+  private async request(build: (slot: Slot, id: number) => ToWorker): Promise<Info[]> {
+    if (this.closing) throw new Error('the vector env is closed');
+    if (this.busy) throw new Error('a reset() or step() is still pending; await it before the next call');
+    this.busy = true;
+    const id = this.nextId++;
+    try {
+      const replies = await Promise.allSettled(
+        this.slots.map((slot) => {
+          const reply = expect(slot, id);
+          if (!slot.dead) {
+            // Keep the process alive only while a reply is owed, so a forgotten close() does not hang it.
+            slot.worker.ref();
+            slot.worker.postMessage(build(slot, id));
+          }
+          return reply;
+        }),
+      );
+      const infos: Info[] = [];
+      for (const [w, r] of replies.entries()) {
+        if (r.status === 'rejected') throw r.reason;
+        if (r.value.type !== 'done') throw new Error(`unexpected reply from vector env worker ${w}: ${r.value.type}`);
+        // Pairs with the worker's Atomics.add after its writes, so they are visible here.
+        Atomics.load(this.sync, w);
+        infos.push(...r.value.infos);
+      }
+      return infos;
+    } finally {
+      this.busy = false;
+      if (!this.closing) for (const slot of this.slots) if (!slot.dead) slot.worker.unref();
+    }
+  }
+}
+
+/** Routes a worker's messages, errors and exit to the request it owes. */
+function listen(slot: Slot): void {
+  const fail = (err: Error) => {
+    slot.dead ??= err;
+    slot.waiting?.reject(err);
+    slot.waiting = null;
+  };
+  slot.worker.on('message', (msg: FromWorker) => {
+    const waiting = slot.waiting;
+    // Replies to requests already given up on (after a close) are dropped.
+    if (!waiting || waiting.id !== msg.id) return;
+    slot.waiting = null;
+    if (msg.type === 'error') waiting.reject(new Error(msg.message));
+    else waiting.resolve(msg);
+  });
+  slot.worker.on('error', (err) => fail(new Error(`vector env worker ${slot.index} crashed: ${err.message}`, { cause: err })));
+  slot.worker.on('exit', (code) => fail(new Error(`vector env worker ${slot.index} exited with code ${code}`)));
+}
+
+/** A promise for the slot's reply to request `id`; rejects at once if the worker is dead. */
+function expect(slot: Slot, id: number): Promise<FromWorker> {
+  return new Promise((resolve, reject) => {
+    if (slot.dead) reject(slot.dead);
+    else slot.waiting = { id, resolve, reject };
+  });
+}
