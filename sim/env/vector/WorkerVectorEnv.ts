@@ -222,7 +222,10 @@ function listen(slot: Slot): void {
     if (msg.type === 'error') waiting.reject(new Error(msg.message));
     else waiting.resolve(msg);
   });
-  slot.worker.on('error', (err) => fail(new Error(`vector env worker ${slot.index} crashed: ${err.message}`, { cause: err })));
+  slot.worker.on('error', (err: unknown) => {
+    const message = err instanceof Error ? err.message : String(err);
+    fail(new Error(`vector env worker ${slot.index} crashed: ${message}`, { cause: err }));
+  });
   slot.worker.on('exit', (code) => fail(new Error(`vector env worker ${slot.index} exited with code ${code}`)));
 }
 

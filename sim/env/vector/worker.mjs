@@ -1,6 +1,6 @@
-// Entry point of a WorkerVectorEnv worker. Plain JavaScript because a worker thread starts without
-// the parent's module hooks when the parent runs under vitest: register tsx here, then load the
-// TypeScript worker. Under `tsx` the hooks are inherited as well; registering again is harmless.
+// Entry point of a WorkerVectorEnv worker. Plain JavaScript because a worker thread does not get
+// tsx's module hooks, neither under `tsx` (its loader registers on the main thread only) nor under
+// vitest: register tsx here, then load the TypeScript worker.
 import { register } from 'tsx/esm/api';
 
 register();
