@@ -10,7 +10,7 @@ import { NO_LANE } from '../sim/road/RoadNetwork.ts';
 import { pedalsFor } from '../sim/control/pedals.ts';
 import type { Env } from '../sim/env/Env.ts';
 import type { Action, Observation } from '../sim/env/DrivingEnv.ts';
-import { chooseLane, drivingAccel, lookaheadDistance, pointAhead, purePursuit, type DrivingContext } from '../sim/traffic/driving.ts';
+import { chooseLane, drivingAccel, laneChangeAccel, lookaheadDistance, pointAhead, purePursuit, type DrivingContext } from '../sim/traffic/driving.ts';
 import { DEFAULT_IDM, type IdmParams } from '../sim/traffic/idm.ts';
 import { DEFAULT_MOBIL } from '../sim/traffic/mobil.ts';
 import { EGO_PARAMS, type EgoControls } from '../sim/world/EgoVehicle.ts';
@@ -85,7 +85,7 @@ class Expert implements Policy<Observation, Action> {
     let accel = drivingAccel(ctx, ego, this.plan, this.proj.s, desired, this.args.idm);
     if (this.changingFrom !== NO_LANE && ego.lane !== NO_LANE && ego.lane !== lane.id) {
       // Until the change is done, keep the gap to whoever is ahead in the lane being left.
-      accel = Math.min(accel, drivingAccel(ctx, ego, this.continuation(world, ego.lane), ego.s, desired, this.args.idm));
+      accel = laneChangeAccel(ctx, ego, accel, this.continuation(world, ego.lane), ego.s, desired, this.args.idm);
     }
     const target = pointAhead(world.network, this.plan, this.proj.s, lookaheadDistance(ego.speed), this.pt);
     const steer = purePursuit(ego.x, ego.y, ego.heading, target, EGO_PARAMS.wheelBase);

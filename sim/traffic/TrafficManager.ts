@@ -10,7 +10,7 @@ import { NO_LANE, type Lane } from '../road/RoadNetwork.ts';
 import type { Rng } from '../rng.ts';
 import { createActor, type Actor } from '../world/actors.ts';
 import { createKinematicBody, driveKinematic, parkBody } from '../world/physics.ts';
-import { chooseLane, drivingAccel, lookaheadDistance, LOOKAHEAD, pointAhead, purePursuit, type DrivingContext } from './driving.ts';
+import { chooseLane, drivingAccel, laneChangeAccel, lookaheadDistance, LOOKAHEAD, pointAhead, purePursuit, type DrivingContext } from './driving.ts';
 import { DEFAULT_IDM, type IdmParams } from './idm.ts';
 import type { Neighbour } from './LaneOccupancy.ts';
 import { DEFAULT_MOBIL, type MobilParams } from './mobil.ts';
@@ -253,7 +253,8 @@ export class TrafficManager {
     if (npc.changingTo !== NO_LANE) {
       followPlan = [npc.changingTo];
       followS = a.s2;
-      accel = Math.min(accel, drivingAccel(this.ctx, a, followPlan, followS, npc.desiredSpeed, npc.idm));
+      const target = drivingAccel(this.ctx, a, followPlan, followS, npc.desiredSpeed, npc.idm);
+      accel = laneChangeAccel(this.ctx, a, target, npc.plan, a.s, npc.desiredSpeed, npc.idm);
     }
     const target = pointAhead(this.ctx.network, followPlan, followS, lookaheadDistance(a.speed), this.pt);
     const steer = Math.max(-MAX_STEER, Math.min(MAX_STEER, purePursuit(a.x, a.y, a.heading, target, WHEEL_BASE)));

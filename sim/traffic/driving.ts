@@ -15,6 +15,11 @@ import type { TrafficRules } from './TrafficRules.ts';
 export const COMFORT_LATERAL_ACCEL = 2.5;
 /** How far ahead leaders and stop points are looked for [m] */
 export const LOOKAHEAD = 150;
+/** Extra standstill distance kept to a static obstacle [m] */
+const OBSTACLE_STANDOFF = 5;
+/** Speed and acceleration of a driver edging out of a blocked lane [m/s], [m/s²] */
+const CREEP_SPEED = 1.5;
+const CREEP_ACCEL = 0.5;
 /** Distance kept to a stop line [m] */
 const STOP_MARGIN = 1;
 
@@ -34,10 +39,23 @@ export function drivingAccel(ctx: DrivingContext, self: Actor, plan: readonly nu
   const v = self.speed;
   const v0 = Math.min(desiredSpeed, ctx.network.lanes[plan[0]].speedLimit, bendSpeed(ctx.network, plan, s, v));
   const leader = ctx.occupancy.leader(self, plan, s, LOOKAHEAD, _leader);
-  let a = idmAccel(idm, v, v0, leader.gap, leader.actor ? leader.actor.speed : 0);
+  // Drivers stop well short of a static obstacle, leaving room to steer around it.
+  const gap = leader.actor?.kind === 'obstacle' ? leader.gap - OBSTACLE_STANDOFF : leader.gap;
+  let a = idmAccel(idm, v, v0, gap, leader.actor ? leader.actor.speed : 0);
   const stop = ctx.rules.stopDistance(self, plan, s, LOOKAHEAD);
   if (stop < Infinity) a = Math.min(a, idmAccel(idm, v, v0, stop - self.length / 2 - STOP_MARGIN, 0));
   return a;
+}
+
+/**
+ * Acceleration during a lane change: the target lane's, but no more than the old lane allows,
+ * except that a driver stopped behind a blocked lane may edge forward while steering out of it.
+ */
+export function laneChangeAccel(ctx: DrivingContext, self: Actor, targetAccel: number, oldPlan: readonly number[], oldS: number, desiredSpeed: number, idm: IdmParams): number {
+  const old = drivingAccel(ctx, self, oldPlan, oldS, desiredSpeed, idm);
+  if (old >= targetAccel) return targetAccel;
+  if (self.speed < CREEP_SPEED && _leader.gap > 1.5) return Math.min(targetAccel, CREEP_ACCEL);
+  return old;
 }
 
 /** Largest speed that keeps lateral acceleration comfortable over the stretch ahead [m/s]. */

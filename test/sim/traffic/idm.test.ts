@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_IDM, idmAccel } from '../../../sim/traffic/idm.ts';
-import { builtinScenario } from '../../../scenarios/library.ts';
+import { resolveScenario } from '../../../sim/env/registry.ts';
 import { initPhysics } from '../../../sim/world/physics.ts';
 import { World } from '../../../sim/world/World.ts';
 
@@ -41,12 +41,11 @@ describe('IDM', () => {
 
   it('an NPC behind the ego stops without touching it when the ego brakes hard', async () => {
     await initPhysics();
-    const s = builtinScenario('highway')!;
-    s.map.lanes = 1;
-    s.ego.lane = 0;
-    s.ego.position = 200;
-    s.ego.speed = 22;
-    s.traffic = { ...s.traffic, vehicles: 1, speed: [25, 25], behavior: 'idm' };
+    const s = resolveScenario('highway', {
+      map: { type: 'highway', lanes: 1 },
+      ego: { lane: 0, position: 200, speed: 22 },
+      traffic: { vehicles: 1, speed: [25, 25], behavior: 'idm' },
+    });
     let hits = 0;
     let checked = 0;
     for (let seed = 0; seed < 6; seed++) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { builtinScenario } from '../../../scenarios/library.ts';
+import { resolveScenario } from '../../../sim/env/registry.ts';
 import { Rng } from '../../../sim/rng.ts';
 import { buildMap } from '../../../sim/road/maps/index.ts';
 import { NO_LANE } from '../../../sim/road/RoadNetwork.ts';
@@ -12,9 +12,8 @@ import { createActor, type Actor } from '../../../sim/world/actors.ts';
 
 /** A straight two-lane highway with actors placed by hand: [lane, s, speed]. */
 function road(placements: [number, number, number][]) {
-  const s = builtinScenario('highway')!;
-  s.map.lanes = 2;
-  const { network } = buildMap(s.map, { ...s.ego, lane: 0 }, Rng.seeded(0));
+  const s = resolveScenario('highway', { map: { type: 'highway', lanes: 2 }, ego: { lane: 0 } });
+  const { network } = buildMap(s.map, s.ego, Rng.seeded(0));
   const occupancy = new LaneOccupancy(network);
   const rules = new TrafficRules(network, occupancy);
   const actors: Actor[] = placements.map(([lane, at, speed], i) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { builtinScenario } from '../../../scenarios/library.ts';
+import { resolveScenario } from '../../../sim/env/registry.ts';
 import { pedalsFor } from '../../../sim/control/pedals.ts';
 import { initPhysics } from '../../../sim/world/physics.ts';
 import { World } from '../../../sim/world/World.ts';
@@ -8,11 +8,7 @@ import type { EgoControls } from '../../../sim/world/EgoVehicle.ts';
 /** An empty straight highway with the ego at `speed`. */
 async function emptyRoad(speed: number): Promise<World> {
   await initPhysics();
-  const s = builtinScenario('highway')!;
-  s.traffic.vehicles = 0;
-  s.map.length = 2000;
-  s.ego.speed = speed;
-  s.ego.lane = 0;
+  const s = resolveScenario('highway', { traffic: { vehicles: 0 }, map: { type: 'highway', length: 2000 }, ego: { speed, lane: 0 } });
   return new World(s, 0);
 }
 
