@@ -37,7 +37,21 @@ export async function loadAgent(arg: string, env: Env<Observation, Action>, seed
     if (!builders[manifest.agent]) {
       throw new UsageError(`${arg}: agent: expected one of ${Object.keys(builders).join(', ')}, got "${manifest.agent}"`);
     }
+    for (const [field, space] of [['observationSpace', env.observationSpace], ['actionSpace', env.actionSpace]] as const) {
+      const saved = manifest[field];
+      if (saved !== undefined && JSON.stringify(saved) !== JSON.stringify(space.toJSON())) {
+        throw new UsageError(`${arg}: ${field}: the policy was made for ${describeSpace(saved)}, the env has ${describeSpace(space.toJSON())}`);
+      }
+    }
     return make(manifest.agent, (manifest.args ?? {}) as Record<string, unknown>);
   }
   throw new UsageError(`--agent ${arg}: unknown agent; expected ${BUILTIN_AGENTS.join(', ')} or a saved policy directory`);
+}
+
+function describeSpace(json: unknown): string {
+  const s = json as { type?: string; shape?: number[]; n?: number; spaces?: Record<string, unknown> };
+  if (s?.type === 'box') return `Box${JSON.stringify(s.shape)}`;
+  if (s?.type === 'discrete') return `Discrete(${s.n})`;
+  if (s?.type === 'dict') return `Dict{${Object.entries(s.spaces ?? {}).map(([k, v]) => `${k}: ${describeSpace(v)}`).join(', ')}}`;
+  return JSON.stringify(json);
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from './errors.ts';
 import { runCommand } from './commands/run.ts';
 import { listCommand, validateCommand } from './commands/scenarios.ts';
+import { benchCommand, compareCommand } from './commands/bench.ts';
 import { VERSION } from './version.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -25,6 +26,27 @@ function buildProgram(): Command {
     .option('--json', 'print the summary as one JSON object')
     .action(runCommand);
 
+  const bench = program
+    .command('bench')
+    .description('run a benchmark suite and write a report (default: the smoke suite with the expert)')
+    .option('--suite <id|file>', 'smoke, standard, or a .json/.yaml suite file', 'smoke')
+    .option('-a, --agent <name|dir>', 'expert, random, or a saved policy directory', 'expert')
+    .option('--detector <name>', 'what the agent perceives with: ground-truth', 'ground-truth')
+    .option('--episodes <n>', 'episodes per scenario (default: the suite\'s)')
+    .option('--workers <k>', 'worker threads (default: the number of cores)')
+    .option('--out <dir>', 'result directory (default: results/<suite>-<agent>-<time>)')
+    .option('--record', 'save every episode for replay in the viewer')
+    .option('--resume', 'continue an interrupted run in --out')
+    .option('--json', 'print the aggregates as JSON')
+    .action(benchCommand);
+  bench
+    .command('compare')
+    .description('per-metric differences between two result directories, with confidence intervals')
+    .argument('<a>', 'baseline result directory')
+    .argument('<b>', 'result directory to compare with it')
+    .option('--json', 'as JSON')
+    .action(compareCommand);
+
   const scenarios = program.command('scenarios').description('list and check scenarios');
   scenarios.command('list').description('list the built-in scenarios').option('--json', 'as JSON').action(listCommand);
   scenarios
@@ -33,7 +55,7 @@ function buildProgram(): Command {
     .argument('<files...>', 'JSON or YAML scenario files')
     .action(validateCommand);
 
-  for (const cmd of [program, ...program.commands, ...scenarios.commands]) {
+  for (const cmd of [program, ...program.commands, ...scenarios.commands, ...bench.commands]) {
     cmd.exitOverride();
     cmd.configureOutput({ outputError: (text, write) => write(text.split('\n')[0].replace(/^error: /, 'drivelab: ') + '\n') });
   }

@@ -1,0 +1,243 @@
+/**
+ * Runs a suite: plans one job per (scenario, test seed), checks everything that can be checked
+ * before the first episode, runs the jobs in this thread or on a pool of worker threads, and
+ * appends every finished episode to `episodes.jsonl` at once, so an interrupted run keeps its
+ * episodes and `--resume` continues it.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { builtinSuite } from '../../scenarios/suites.ts';
+import { parseSuite, type Suite } from '../../scenarios/suite.ts';
+import { ScenarioError, withOverrides, type ScenarioOverrides } from '../../scenarios/parse.ts';
+import type { Scenario } from '../../scenarios/schema.ts';
+import { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
+import { initPhysics } from '../../sim/world/physics.ts';
+import { loadAgent } from '../agents.ts';
+import { UsageError } from '../errors.ts';
+import { scenarioFromArg } from '../scenarioFiles.ts';
+import { VERSION } from '../version.ts';
+import type { BenchJob, EpisodeResult } from './jobs.ts';
+import { buildReport, toCsv, toMarkdown, type Report, type RunConfig } from './report.ts';
+import { renderPlots } from './plots.ts';
+
+export const DETECTORS = ['ground-truth'] as const;
+
+export interface BenchOptions {
+  /** Built-in suite id or a suite file */
+  suite: string;
+  agent: string;
+  detector: string;
+  /** Episodes per scenario, instead of the suite's */
+  episodes?: number;
+  workers: number;
+  out?: string;
+  record: boolean;
+  resume: boolean;
+}
+
+export interface BenchProgress {
+  start(total: number, done: number): void;
+  episode(result: EpisodeResult): void;
+  stop(): void;
+}
+
+export interface BenchOutcome {
+  report: Report;
+  outDir: string;
+  interrupted: boolean;
+}
+
+async function loadSuite(arg: string): Promise<{ suite: Suite; source: string; baseDir: string }> {
+  const builtin = builtinSuite(arg);
+  if (builtin) return { suite: builtin, source: `builtin:${arg}`, baseDir: process.cwd() };
+  if (!/\.(json|ya?ml)$/i.test(arg) && !existsSync(arg)) {
+    throw new UsageError(`--suite ${arg}: unknown suite; expected smoke, standard or a .json/.yaml suite file`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(arg, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ScenarioError([`${arg}: cannot read the suite file (${code === 'ENOENT' ? 'it does not exist' : code ?? String(err)})`]);
+  }
+  return { suite: parseSuite(text, arg), source: resolve(arg), baseDir: dirname(resolve(arg)) };
+}
+
+/** Every scenario of the suite, resolved and checked; problems from all entries are reported together. */
+async function resolveEntries(suite: Suite, baseDir: string, suiteName: string): Promise<{ label: string; scenario: Scenario; episodes?: number }[]> {
+  const problems: string[] = [];
+  const out: { label: string; scenario: Scenario; episodes?: number }[] = [];
+  for (const [i, entry] of suite.scenarios.entries()) {
+    const ref = typeof entry === 'string' ? entry : entry.scenario;
+    const overrides = typeof entry === 'string' ? undefined : (entry.overrides as ScenarioOverrides | undefined);
+    const isFile = /\.(json|ya?ml)$/i.test(ref);
+    try {
+      const scenario = await scenarioFromArg(isFile ? resolve(baseDir, ref) : ref, overrides);
+      out.push({ label: ref, scenario: overrides ? withOverrides(scenario, undefined, ref) : scenario, episodes: typeof entry === 'string' ? undefined : entry.episodes });
+    } catch (err) {
+      if (!(err instanceof ScenarioError)) throw err;
+      problems.push(...err.problems.map((p) => `${suiteName}: scenarios[${i}]: ${p}`));
+    }
+  }
+  if (problems.length) throw new ScenarioError(problems);
+  return out;
+}
+
+function defaultOut(suite: string, agent: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return join('results', `${suite}-${basename(agent)}-${stamp}`);
+}
+
+function readEpisodes(file: string): EpisodeResult[] {
+  if (!existsSync(file)) return [];
+  const out: EpisodeResult[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as EpisodeResult);
+    } catch {
+      // A line cut short by a crash: that episode runs again.
+    }
+  }
+  return out;
+}
+
+async function writeReports(outDir: string, config: RunConfig, results: readonly EpisodeResult[]): Promise<Report> {
+  const report = buildReport(config, results);
+  writeFileSync(join(outDir, 'report.json'), JSON.stringify(report, null, 1) + '\n');
+  writeFileSync(join(outDir, 'episodes.csv'), toCsv(results));
+  writeFileSync(join(outDir, 'report.md'), toMarkdown(report));
+  if (results.length > 0) {
+    mkdirSync(join(outDir, 'plots'), { recursive: true });
+    for (const [name, svg] of Object.entries(await renderPlots(report))) writeFileSync(join(outDir, 'plots', name), svg);
+  }
+  return report;
+}
+
+export async function runBench(opts: BenchOptions, progress?: BenchProgress): Promise<BenchOutcome> {
+  if (!(DETECTORS as readonly string[]).includes(opts.detector)) {
+    throw new UsageError(`--detector ${opts.detector}: unknown detector; expected ${DETECTORS.join(', ')}`);
+  }
+  if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 256) throw new UsageError(`--workers ${opts.workers}: expected a whole number from 1 to 256`);
+  const { suite, source, baseDir } = await loadSuite(opts.suite);
+  const entries = await resolveEntries(suite, baseDir, opts.suite);
+  const testSeeds = suite.seeds.test[1] - suite.seeds.test[0] + 1;
+  if (opts.episodes !== undefined && (!Number.isInteger(opts.episodes) || opts.episodes < 1 || opts.episodes > testSeeds)) {
+    throw new UsageError(`--episodes ${opts.episodes}: expected 1 to ${testSeeds}, the number of test seeds in suite ${suite.id}`);
+  }
+
+  // The agent must load for every scenario before any episode runs.
+  await initPhysics();
+  for (const e of entries) {
+    const env = new DrivingEnv(e.scenario);
+    await loadAgent(opts.agent, env, 0);
+    env.close();
+  }
+
+  const outDir = opts.out ?? defaultOut(suite.id, opts.agent);
+  const episodesFile = join(outDir, 'episodes.jsonl');
+  const runFile = join(outDir, 'run.json');
+  const config: RunConfig = {
+    suite: { id: suite.id, description: suite.description, source, seeds: suite.seeds, scenarios: entries.map((e) => e.label) },
+    agent: opts.agent,
+    detector: opts.detector,
+    workers: opts.workers,
+    record: opts.record,
+    drivelab: VERSION,
+    createdAt: new Date().toISOString(),
+    episodesPlanned: 0,
+  };
+  const jobs: BenchJob[] = [];
+  entries.forEach((e, i) => {
+    const n = opts.episodes ?? e.episodes ?? suite.episodes;
+    for (let k = 0; k < n; k++) {
+      jobs.push({
+        key: `${i}:${k}`, entry: i, episode: k, scenarioLabel: e.label, scenario: e.scenario, seed: suite.seeds.test[0] + k,
+        agent: opts.agent, detector: opts.detector, recordDir: opts.record ? join(outDir, 'records') : undefined,
+      });
+    }
+  });
+  config.episodesPlanned = jobs.length;
+
+  let done: EpisodeResult[] = [];
+  if (existsSync(episodesFile)) {
+    if (!opts.resume) throw new UsageError(`--out ${outDir}: already holds results; add --resume to continue that run, or choose another --out`);
+    const previous = JSON.parse(readFileSync(runFile, 'utf8')) as RunConfig;
+    for (const field of ['agent', 'detector'] as const) {
+      if (previous[field] !== config[field]) throw new UsageError(`--resume: ${outDir} was run with ${field} ${previous[field]}, not ${config[field]}`);
+    }
+    if (previous.suite.id !== config.suite.id || JSON.stringify(previous.suite.seeds) !== JSON.stringify(config.suite.seeds)) {
+      throw new UsageError(`--resume: ${outDir} was run on suite ${previous.suite.id}, not ${config.suite.id}`);
+    }
+    config.createdAt = previous.createdAt;
+    const wanted = new Set(jobs.map((j) => j.key));
+    done = readEpisodes(episodesFile).filter((r) => wanted.has(r.key));
+  } else if (opts.resume && !existsSync(outDir)) {
+    throw new UsageError(`--resume: ${outDir} does not exist; nothing to continue`);
+  }
+  mkdirSync(outDir, { recursive: true });
+  if (opts.record) mkdirSync(join(outDir, 'records'), { recursive: true });
+  writeFileSync(runFile, JSON.stringify(config, null, 2) + '\n');
+  // Rewrite the log without any torn line, so appends start clean.
+  writeFileSync(episodesFile, done.map((r) => JSON.stringify(r) + '\n').join(''));
+
+  const finished = new Set(done.map((r) => r.key));
+  const pending = jobs.filter((j) => !finished.has(j.key));
+  const results = [...done];
+  const onResult = (r: EpisodeResult) => {
+    appendFileSync(episodesFile, JSON.stringify(r) + '\n');
+    results.push(r);
+    progress?.episode(r);
+  };
+
+  let interrupted = false;
+  const stopper = new AbortController();
+  const onSignal = () => {
+    interrupted = true;
+    stopper.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  progress?.start(jobs.length, done.length);
+  try {
+    const workers = Math.min(opts.workers, pending.length || 1, availableParallelism() * 4);
+    if (workers <= 1) await runHere(pending, onResult, stopper.signal);
+    else await runOnPool(pending, workers, onResult, stopper.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress?.stop();
+  }
+  const report = await writeReports(outDir, config, results);
+  return { report, outDir, interrupted };
+}
+
+async function runHere(jobs: readonly BenchJob[], onResult: (r: EpisodeResult) => void, signal: AbortSignal): Promise<void> {
+  const { runJob } = await import('./jobs.ts');
+  for (const job of jobs) {
+    if (signal.aborted) return;
+    onResult(await runJob(job));
+    // Let a pending Ctrl-C reach its handler between episodes.
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+async function runOnPool(jobs: readonly BenchJob[], workers: number, onResult: (r: EpisodeResult) => void, signal: AbortSignal): Promise<void> {
+  const { Piscina } = await import('piscina');
+  const pool = new Piscina({ filename: new URL('./worker.mjs', import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+  try {
+    await Promise.all(
+      jobs.map(async (job) => {
+        try {
+          onResult((await pool.run(job, { signal })) as EpisodeResult);
+        } catch (err) {
+          if (signal.aborted) return;
+          throw err;
+        }
+      }),
+    );
+  } finally {
+    await pool.destroy();
+  }
+}

@@ -1,0 +1,73 @@
+/** `drivelab bench` and `drivelab bench compare`. */
+import { availableParallelism } from 'node:os';
+import { SingleBar } from 'cli-progress';
+import { runBench, type BenchProgress } from '../bench/runner.ts';
+import { resultsTable } from '../bench/report.ts';
+import { compareReports, formatComparison, loadReport } from '../bench/compare.ts';
+import { UsageError } from '../errors.ts';
+
+export interface BenchCliOptions {
+  suite: string;
+  agent: string;
+  detector: string;
+  episodes?: string;
+  workers?: string;
+  out?: string;
+  record?: boolean;
+  resume?: boolean;
+  json?: boolean;
+}
+
+function wholeNumber(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${value}: expected a positive whole number`);
+  return n;
+}
+
+/** A progress bar on stderr, only when stderr is a terminal. */
+function progressBar(): BenchProgress | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  const bar = new SingleBar({ stream: process.stderr, format: 'bench {bar} {value}/{total} episodes | ETA {eta_formatted} | {rate} steps/s', hideCursor: true, etaBuffer: 20 }, undefined);
+  let steps = 0;
+  let t0 = 0;
+  return {
+    start(total, done) {
+      t0 = performance.now();
+      bar.start(total, done, { rate: '–' });
+    },
+    episode(r) {
+      steps += r.steps;
+      bar.increment(1, { rate: Math.round(steps / ((performance.now() - t0) / 1000)).toLocaleString('en-US') });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
+
+export async function benchCommand(opts: BenchCliOptions): Promise<void> {
+  const workers = wholeNumber('--workers', opts.workers) ?? Math.min(availableParallelism(), 8);
+  const outcome = await runBench(
+    { suite: opts.suite, agent: opts.agent, detector: opts.detector, episodes: wholeNumber('--episodes', opts.episodes), workers, out: opts.out, record: Boolean(opts.record), resume: Boolean(opts.resume) },
+    progressBar(),
+  );
+  const { report, outDir, interrupted } = outcome;
+  if (opts.json) {
+    process.stdout.write(JSON.stringify({ outDir, interrupted, overall: report.overall, scenarios: report.scenarios }) + '\n');
+  } else {
+    process.stdout.write(`drivelab bench · suite ${report.suite.id} · agent ${report.agent} · detector ${report.detector} · ${report.overall.episodes} episodes\n\n`);
+    process.stdout.write(resultsTable(report) + '\n\n');
+    process.stdout.write(`Means with 95% bootstrap CIs. Full report: ${outDir}/report.md, report.json, episodes.csv, plots/\n`);
+  }
+  if (interrupted) {
+    process.stderr.write(`interrupted: ${report.overall.episodes} of ${report.config.episodesPlanned} episodes kept in ${outDir}; continue with --out ${outDir} --resume\n`);
+    process.exitCode = 130;
+  }
+}
+
+export async function compareCommand(a: string, b: string, opts: { json?: boolean }): Promise<void> {
+  const [ra, rb] = [await loadReport(a), await loadReport(b)];
+  const comparison = compareReports(ra, rb);
+  process.stdout.write(opts.json ? JSON.stringify(comparison) + '\n' : formatComparison(comparison, a, b));
+}
