@@ -162,8 +162,16 @@ export function staticMesh(name: string, soup: TriangleSoup, colour: number, sem
   return mesh;
 }
 
+export interface RoadMeshOptions {
+  /**
+   * Boxes beside the road (default true). They are drawn only, with no collider, so the lidar
+   * does not see them; turn them off when camera and lidar must agree.
+   */
+  buildings?: boolean;
+}
+
 /** Every static mesh of the network except the signals; empty layers are left out. */
-export function buildRoadMeshes(network: RoadNetwork): Mesh[] {
+export function buildRoadMeshes(network: RoadNetwork, options: RoadMeshOptions = {}): Mesh[] {
   const road = new TriangleSoup();
   const white = new TriangleSoup();
   const yellow = new TriangleSoup();
@@ -229,7 +237,7 @@ export function buildRoadMeshes(network: RoadNetwork): Mesh[] {
     ['crosswalks', zebra, COLOURS.white, SemanticClass.crosswalk],
     ['sidewalks', sidewalk, COLOURS.sidewalk, SemanticClass.sidewalk],
     ['islands', island, COLOURS.island, SemanticClass.terrain],
-    ...buildings(network),
+    ...(options.buildings === false ? [] : buildings(network)),
   ];
   for (const [name, soup, colour, semantic] of optional) {
     if (soup.triangles > 0) meshes.push(staticMesh(name, soup, colour, semantic));

@@ -17,8 +17,6 @@
  * |  9 | crosswalk   | zebra stripes (kept apart from lane markings: a pedestrian cue) |
  * | 10 | signal      | traffic-light poles, housings and lamps                   |
  */
-import type { Object3D } from 'three';
-
 export const SemanticClass = {
   sky: 0,
   road: 1,
@@ -60,13 +58,3 @@ export const SEMANTIC_PALETTE: readonly (readonly [number, number, number])[] = 
 
 /** The same palette packed into a flat array, 3 bytes per class, for per-pixel look-ups. */
 export const SEMANTIC_PALETTE_RGB: Uint8Array = Uint8Array.from(SEMANTIC_PALETTE.flat());
-
-/** Tags an object (and, for a Group, each mesh below it) with a class and an instance id. */
-export function tagSemantic(object: Object3D, semantic: SemanticClass, instance: number): void {
-  object.traverse((o) => {
-    if ((o as { isMesh?: boolean }).isMesh) {
-      o.userData.semantic = semantic;
-      o.userData.instance = instance;
-    }
-  });
-}
