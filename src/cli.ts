@@ -14,6 +14,7 @@ function buildProgram(): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
+    .enablePositionalOptions()
     .configureOutput({ outputError: (text, write) => write(text.split('\n')[0].replace(/^error: /, 'drivelab: ') + '\n') });
 
   program
@@ -38,6 +39,7 @@ function buildProgram(): Command {
     .option('--record', 'save every episode for replay in the viewer')
     .option('--resume', 'continue an interrupted run in --out')
     .option('--json', 'print the aggregates as JSON')
+    .enablePositionalOptions()
     .action(benchCommand);
   bench
     .command('compare')
@@ -66,7 +68,8 @@ async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command may have set its own code, such as 130 for an interrupted benchmark.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are not errors; commander already printed its one line otherwise.

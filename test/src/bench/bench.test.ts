@@ -1,0 +1,178 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readRecord } from '../../../src/bench/record.ts';
+import { ReportSchema } from '../../../src/bench/report.ts';
+import { runBench, type BenchOptions } from '../../../src/bench/runner.ts';
+
+const root = join(import.meta.dirname, '../../..');
+const bin = join(root, 'bin/drivelab.mjs');
+const tmp = () => mkdtempSync(join(tmpdir(), 'drivelab-bench-'));
+
+/** A small suite: two short scenarios, three test seeds. */
+function suiteFile(dir: string): string {
+  const file = join(dir, 'tiny.yaml');
+  writeFileSync(
+    file,
+    [
+      'version: 1',
+      'id: tiny',
+      'scenarios:',
+      '  - scenario: highway',
+      '    overrides: { traffic: { vehicles: 8 }, limits: { duration: 6 } }',
+      '  - scenario: intersection',
+      '    overrides: { limits: { duration: 5 } }',
+      '    episodes: 2',
+      'seeds: { train: [0, 99], test: [100, 102] }',
+      'episodes: 3',
+    ].join('\n'),
+  );
+  return file;
+}
+
+const base = (suite: string, out: string): BenchOptions => ({ suite, agent: 'expert', detector: 'ground-truth', workers: 1, out, record: false, resume: false });
+
+/** Everything but timing, which legitimately differs between runs. */
+function comparable(rows: readonly Record<string, unknown>[]) {
+  return rows.map(({ wallTime: _w, stepsPerSecond: _s, ...rest }) => rest);
+}
+
+describe('drivelab bench', () => {
+  it('gives identical per-episode results with 1 and 2 workers, and a report that matches its schema', async () => {
+    const dir = tmp();
+    const suite = suiteFile(dir);
+    const one = await runBench(base(suite, join(dir, 'w1')));
+    const two = await runBench({ ...base(suite, join(dir, 'w2')), workers: 2 });
+    expect(one.report.episodes).toHaveLength(5);
+    expect(comparable(two.report.episodes)).toEqual(comparable(one.report.episodes));
+    expect(one.report.episodes.map((e) => e.seed)).toEqual([100, 101, 102, 100, 101]);
+
+    const json = JSON.parse(readFileSync(join(dir, 'w2', 'report.json'), 'utf8'));
+    const report = ReportSchema.parse(json);
+    expect(report.complete).toBe(true);
+    expect(Object.keys(report.scenarios)).toEqual(['highway', 'intersection']);
+    expect(report.machine.cores).toBeGreaterThan(0);
+    expect(report.overall.metrics.drivingScore.n).toBe(5);
+    const csv = readFileSync(join(dir, 'w2', 'episodes.csv'), 'utf8').trim().split('\n');
+    expect(csv).toHaveLength(6);
+    expect(csv[0].split(',')).toContain('drivingScore');
+    expect(readFileSync(join(dir, 'w2', 'report.md'), 'utf8')).toContain('| highway | 3 |');
+    expect(readFileSync(join(dir, 'w2', 'plots', 'driving-score.svg'), 'utf8')).toMatch(/^<svg/);
+  });
+
+  it('resumes an interrupted run: finished episodes are kept and only the rest run', async () => {
+    const dir = tmp();
+    const suite = suiteFile(dir);
+    const full = await runBench(base(suite, join(dir, 'full')));
+    // Simulate a crash after two episodes, the third cut off mid-write.
+    const out = join(dir, 'crashed');
+    await runBench(base(suite, out));
+    const lines = readFileSync(join(out, 'episodes.jsonl'), 'utf8').trim().split('\n');
+    writeFileSync(join(out, 'episodes.jsonl'), `${lines[0]}\n${lines[1]}\n${lines[2].slice(0, 40)}`);
+    await expect(runBench(base(suite, out))).rejects.toThrow('already holds results; add --resume');
+    let resumedFrom = -1;
+    let ran = 0;
+    const resumed = await runBench({ ...base(suite, out), resume: true }, { start: (_t, done) => (resumedFrom = done), episode: () => ran++, stop: () => {} });
+    expect(resumedFrom).toBe(2);
+    expect(ran).toBe(3);
+    expect(comparable(resumed.report.episodes)).toEqual(comparable(full.report.episodes));
+  });
+
+  it('Ctrl-C keeps finished episodes, exits 130, and --resume finishes the run', async () => {
+    const dir = tmp();
+    const suite = suiteFile(dir);
+    const out = join(dir, 'interrupted');
+    const child = spawn(process.execPath, [bin, 'bench', '--suite', suite, '--workers', '1', '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = join(out, 'episodes.jsonl');
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (existsSync(log) && readFileSync(log, 'utf8').split('\n').filter(Boolean).length >= 1) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+          resolve();
+        }
+      }, 20);
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toContain('--resume');
+    const partial = ReportSchema.parse(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
+    expect(partial.complete).toBe(false);
+    expect(partial.episodes.length).toBeGreaterThanOrEqual(1);
+    const r = spawnSync(process.execPath, [bin, 'bench', '--suite', suite, '--workers', '1', '--out', out, '--resume', '--json'], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).overall.episodes).toBe(5);
+  });
+
+  it('records episodes in the versioned replay format', async () => {
+    const dir = tmp();
+    const { report } = await runBench({ ...base(suiteFile(dir), join(dir, 'rec')), record: true, episodes: 1 });
+    const replay = await readRecord(join(dir, 'rec', 'records', 'highway-100.drec.json.gz'));
+    const steps = report.episodes[0].steps as number;
+    expect(replay.header).toMatchObject({ format: 'drivelab-record', version: 1, seed: 100, steps, actionSize: 2 });
+    expect(replay.poses).toHaveLength((steps + 1) * replay.header.actors.length * 4);
+    expect(replay.rewards).toHaveLength(steps);
+    expect(replay.rewards.reduce((a, b) => a + b, 0)).toBeCloseTo(report.episodes[0].reward as number, 3);
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ['an unknown agent', ['--agent', 'wizard'], /--agent wizard: unknown agent/],
+    ['an unknown suite', ['--suite', 'nightly'], /--suite nightly: unknown suite/],
+    ['an unreadable suite file', ['--suite', 'missing/suite.yaml'], /missing\/suite\.yaml: cannot read the suite file/],
+    ['an unknown detector', ['--detector', 'yolo'], /--detector yolo: unknown detector/],
+    ['too many episodes', ['--episodes', '50'], /--episodes 50: expected 1 to 2/],
+  ];
+  for (const [what, args, message] of bad) {
+    it(`rejects ${what} before any episode, with exit code 2`, () => {
+      const out = join(tmp(), 'never');
+      const r = spawnSync(process.execPath, [bin, 'bench', ...args, '--out', out], { cwd: root, encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+
+  it('rejects a suite whose test seeds overlap its training seeds, and an unknown scenario in it', () => {
+    const dir = tmp();
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ version: 1, id: 'bad', scenarios: ['highway', 'autobahn'], seeds: { train: [0, 10], test: [5, 6] }, episodes: 2 }));
+    const r = spawnSync(process.execPath, [bin, 'bench', '--suite', file], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('seeds.test: expected test seeds disjoint from the training seeds [0, 10], got [5, 6]');
+    writeFileSync(file, JSON.stringify({ version: 1, id: 'bad', scenarios: ['highway', 'autobahn'], seeds: { train: [0, 10], test: [11, 12] }, episodes: 2 }));
+    const r2 = spawnSync(process.execPath, [bin, 'bench', '--suite', file], { cwd: root, encoding: 'utf8' });
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toMatch(/scenarios\[1\]: unknown scenario "autobahn"/);
+  });
+
+  it('rejects a policy directory made for other spaces', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ version: 1, agent: 'random', args: {}, actionSpace: { type: 'discrete', n: 5 } }));
+    const r = spawnSync(process.execPath, [bin, 'bench', '--agent', dir, '--out', join(dir, 'out')], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/actionSpace: the policy was made for Discrete\(5\), the env has Box\[2\]/);
+  });
+
+  it('compares two result directories with significance marks', async () => {
+    const dir = tmp();
+    const suite = suiteFile(dir);
+    await runBench({ ...base(suite, join(dir, 'expert')), episodes: 2 });
+    await runBench({ ...base(suite, join(dir, 'random')), agent: 'random', episodes: 2 });
+    const r = spawnSync(process.execPath, [bin, 'bench', 'compare', join(dir, 'expert'), join(dir, 'random'), '--json'], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const c = JSON.parse(r.stdout);
+    const progress = c.overall.find((m: { metric: string }) => m.metric === 'progress');
+    expect(progress.delta).toBeLessThan(0);
+    expect(progress.significant).toBe(true);
+    expect(progress.favours).toBe('a');
+    const bad = spawnSync(process.execPath, [bin, 'bench', 'compare', join(dir, 'expert'), join(dir, 'nope')], { cwd: root, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/nope\/report\.json: cannot read it/);
+  });
+});
+
