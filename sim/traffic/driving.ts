@@ -6,7 +6,7 @@ import type { RoadNetwork } from '../road/RoadNetwork.ts';
 import type { Actor } from '../world/actors.ts';
 import { newProjection, type Point2 } from '../road/Path.ts';
 import { NO_LANE } from '../road/RoadNetwork.ts';
-import { idmAccel, type IdmParams } from './idm.ts';
+import { idmAccel, MAX_BRAKE, type IdmParams } from './idm.ts';
 import type { LaneOccupancy, Neighbour } from './LaneOccupancy.ts';
 import { mobilIncentive, type MobilParams } from './mobil.ts';
 import type { TrafficRules } from './TrafficRules.ts';
@@ -37,14 +37,14 @@ const _leader: Neighbour = { actor: null, gap: Infinity };
  */
 export function drivingAccel(ctx: DrivingContext, self: Actor, plan: readonly number[], s: number, desiredSpeed: number, idm: IdmParams): number {
   const v = self.speed;
-  const v0 = Math.min(desiredSpeed, ctx.network.lanes[plan[0]].speedLimit, bendSpeed(ctx.network, plan, s, v));
+  const v0 = Math.min(desiredSpeed, ctx.network.lanes[plan[0]].speedLimit);
   const leader = ctx.occupancy.leader(self, plan, s, LOOKAHEAD, _leader);
   // Drivers stop well short of a static obstacle, leaving room to steer around it.
   const gap = leader.actor?.kind === 'obstacle' ? leader.gap - OBSTACLE_STANDOFF : leader.gap;
   let a = idmAccel(idm, v, v0, gap, leader.actor ? leader.actor.speed : 0);
   const stop = ctx.rules.stopDistance(self, plan, s, LOOKAHEAD);
   if (stop < Infinity) a = Math.min(a, idmAccel(idm, v, v0, stop - self.length / 2 - STOP_MARGIN, 0));
-  return a;
+  return Math.min(a, Math.max(bendAccel(ctx.network, plan, s, v), -MAX_BRAKE));
 }
 
 /**
@@ -58,23 +58,35 @@ export function laneChangeAccel(ctx: DrivingContext, self: Actor, targetAccel: n
   return old;
 }
 
-/** Largest speed that keeps lateral acceleration comfortable over the stretch ahead [m/s]. */
-export function bendSpeed(network: RoadNetwork, plan: readonly number[], s: number, speed: number): number {
-  const horizon = 15 + (speed * speed) / (2 * 2.0);
-  let kMax = 0;
+/** Deceleration a driver will use to slow for a bend [m/s²] */
+const BEND_DECEL = 2.5;
+
+/**
+ * Braking for the bends ahead [m/s²]: the constant deceleration that brings the speed down to each
+ * bend's comfortable speed sqrt(a_lat / κ) by the time the car gets there, the hardest of them,
+ * or Infinity when no bend ahead needs slowing for. Braking starts gently and early, as drivers do.
+ */
+export function bendAccel(network: RoadNetwork, plan: readonly number[], s: number, speed: number): number {
+  const v2 = speed * speed;
+  const horizon = 10 + v2 / (2 * BEND_DECEL) * 1.5;
+  let worst = Infinity;
   let p = 0;
   let lane = network.lanes[plan[0]];
   let at = Math.max(s, 0);
-  for (let travelled = 0; travelled <= horizon; travelled += 3, at += 3) {
+  for (let travelled = 0; travelled <= horizon; travelled += 2, at += 2) {
     while (at > lane.path.length) {
-      if (++p >= plan.length) return kMax > 0 ? Math.sqrt(COMFORT_LATERAL_ACCEL / kMax) : Infinity;
+      if (++p >= plan.length) return worst;
       at -= lane.path.length;
       lane = network.lanes[plan[p]];
     }
     const k = Math.abs(lane.path.curvatureAt(at));
-    if (k > kMax) kMax = k;
+    if (k < 1e-4) continue;
+    const bend2 = COMFORT_LATERAL_ACCEL / k;
+    if (bend2 >= v2) continue;
+    const a = (bend2 - v2) / (2 * (travelled + 1));
+    if (a < worst) worst = a;
   }
-  return kMax > 1e-4 ? Math.sqrt(COMFORT_LATERAL_ACCEL / kMax) : Infinity;
+  return worst;
 }
 
 /** The point `dist` metres ahead of arc length `s` along the plan's lanes (clamped at its end). */
@@ -100,7 +112,7 @@ export function purePursuit(x: number, y: number, heading: number, target: Point
 
 /** Pure-pursuit look-ahead distance for a speed [m]. */
 export function lookaheadDistance(speed: number): number {
-  return Math.min(Math.max(4 + 0.9 * speed, 6), 30);
+  return Math.min(Math.max(4 + 1.4 * speed, 6), 45);
 }
 
 const _follower: Neighbour = { actor: null, gap: Infinity };

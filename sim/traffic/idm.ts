@@ -27,10 +27,13 @@ export const MAX_BRAKE = 9;
  */
 export function idmAccel(p: IdmParams, speed: number, desiredSpeed: number, gap: number, leaderSpeed: number): number {
   const v0 = Math.max(desiredSpeed, 0.1);
-  const free = 1 - Math.pow(Math.max(speed, 0) / v0, p.delta);
-  if (gap === Infinity) return Math.max(p.accel * free, -MAX_BRAKE);
-  const dv = speed - leaderSpeed;
-  const sStar = p.minGap + Math.max(0, speed * p.timeHeadway + (speed * dv) / (2 * Math.sqrt(p.accel * p.decel)));
+  const v = Math.max(speed, 0);
+  // Above the desired speed, slow down at up to b as in the improved IDM (Treiber & Kesting 2013),
+  // rather than by the plain IDM's (v/v0)^δ, which brakes violently for a small excess.
+  const free = v <= v0 ? p.accel * (1 - Math.pow(v / v0, p.delta)) : -p.decel * (1 - Math.pow(v0 / v, (p.accel * p.delta) / p.decel));
+  if (gap === Infinity) return Math.max(free, -MAX_BRAKE);
+  const dv = v - leaderSpeed;
+  const sStar = p.minGap + Math.max(0, v * p.timeHeadway + (v * dv) / (2 * Math.sqrt(p.accel * p.decel)));
   const g = Math.max(gap, 0.05);
-  return Math.max(p.accel * (free - (sStar / g) * (sStar / g)), -MAX_BRAKE);
+  return Math.max(free - p.accel * (sStar / g) * (sStar / g), -MAX_BRAKE);
 }
