@@ -12,6 +12,7 @@ import { createSensor } from '../sensors/registry.ts';
 import type { Sensor } from '../sensors/types.ts';
 import type { EgoControls } from '../world/EgoVehicle.ts';
 import { World, type StepEvents } from '../world/World.ts';
+import { DrivingScene } from '../scene/DrivingScene.ts';
 import type { Env, Info, ResetArgs, ResetResult, StepResult } from './Env.ts';
 import { computeReward, type RewardContext } from './rewardTerms.ts';
 import { Box, Dict, Discrete } from './spaces.ts';
@@ -30,6 +31,7 @@ export class DrivingEnv implements Env<Observation, Action> {
   readonly actionSpace: Box | Discrete;
   private readonly sensors: Sensor[];
   private world_: World | null = null;
+  private scene_: DrivingScene | null = null;
   /** Draws the seeds of episodes that are reset without one */
   private seeds = Rng.seeded(DEFAULT_SEED);
   private seeded = false;
@@ -60,6 +62,18 @@ export class DrivingEnv implements Env<Observation, Action> {
     return this.world_;
   }
 
+  /**
+   * The three.js scene of the current episode, built on first use and kept in sync after every
+   * step from then on; runs that never look at it never pay for it.
+   */
+  get scene(): DrivingScene {
+    if (!this.scene_) {
+      this.scene_ = new DrivingScene(this.world);
+      this.scene_.sync(this.world);
+    }
+    return this.scene_;
+  }
+
   /** Seed of the current episode. */
   get seed(): number {
     return this.episodeSeed;
@@ -76,6 +90,8 @@ export class DrivingEnv implements Env<Observation, Action> {
     }
     this.seeded = true;
     this.world_?.free();
+    this.scene_?.dispose();
+    this.scene_ = null;
     this.world_ = new World(this.scenario, this.episodeSeed);
     this.meta.reset(this.world_);
     this.done = false;
@@ -96,6 +112,7 @@ export class DrivingEnv implements Env<Observation, Action> {
     // A car that fell through or rolled over has left the road as surely as one in the field.
     if (world.ego.height() < 0 || world.ego.height() > 5) events.offRoad = true;
     ctx.events = events;
+    this.scene_?.sync(world);
     const observation = this.observe();
     const rewards: Record<string, number> = {};
     const reward = computeReward(this.scenario.reward, ctx, rewards);
@@ -113,6 +130,8 @@ export class DrivingEnv implements Env<Observation, Action> {
   }
 
   close(): void {
+    this.scene_?.dispose();
+    this.scene_ = null;
     this.world_?.free();
     this.world_ = null;
   }

@@ -172,3 +172,20 @@ describe('DrivingScene', () => {
     world.free();
   });
 });
+
+describe('the env keeps its scene in sync', () => {
+  it('builds the scene on first use and moves the ego group with the ego every step', async () => {
+    const { make } = await import('../../../sim/env/registry.ts');
+    const env = await make('highway');
+    env.reset({ seed: 2 });
+    const scene = env.unwrapped.scene;
+    const egoGroup = scene.actorGroups[0];
+    for (let i = 0; i < 15; i++) env.step(Float32Array.of(0, 0.5));
+    const ego = env.unwrapped.world.egoActor;
+    expect(egoGroup.position.x).toBeCloseTo(ego.x, 6);
+    expect(egoGroup.position.z).toBeCloseTo(-ego.y, 6);
+    env.reset({ seed: 3 });
+    expect(env.unwrapped.scene).not.toBe(scene);
+    env.close();
+  });
+});
