@@ -10,7 +10,7 @@ import { NO_LANE } from '../sim/road/RoadNetwork.ts';
 import { pedalsFor } from '../sim/control/pedals.ts';
 import type { Env } from '../sim/env/Env.ts';
 import type { Action, Observation } from '../sim/env/DrivingEnv.ts';
-import { chooseLane, drivingAccel, laneChangeAccel, lookaheadDistance, pointAhead, purePursuit, type DrivingContext } from '../sim/traffic/driving.ts';
+import { chooseLane, drivingAccel, laneChangeAccel, laneChangeUnsafe, obstacleAhead, lookaheadDistance, pointAhead, purePursuit, type DrivingContext } from '../sim/traffic/driving.ts';
 import { DEFAULT_IDM, type IdmParams } from '../sim/traffic/idm.ts';
 import { DEFAULT_MOBIL } from '../sim/traffic/mobil.ts';
 import { EGO_PARAMS, type EgoControls } from '../sim/world/EgoVehicle.ts';
@@ -69,6 +69,14 @@ class Expert implements Policy<Observation, Action> {
     }
     const s = this.proj.s;
     if (this.changingFrom !== NO_LANE && Math.abs(this.proj.d) < 0.5) this.changingFrom = NO_LANE;
+    if (this.changingFrom !== NO_LANE && ego.lane === this.changingFrom && Math.abs(ego.d) < 0.3 * lanes[this.changingFrom].width && !obstacleAhead(ctx, ego, this.continuation(world, this.changingFrom), ego.s) && laneChangeUnsafe(ctx, ego, lane.id, s, this.args.idm, DEFAULT_MOBIL)) {
+      // Someone took the gap first: go back to the lane being left.
+      this.plan = this.continuation(world, this.changingFrom);
+      this.changingFrom = NO_LANE;
+      this.nextDecision = world.time + 2 * this.args.decisionPeriod;
+      lane = lanes[this.plan[0]];
+      lane.path.project(ego.x, ego.y, this.proj, ego.s);
+    }
 
     const desired = this.args.speedFactor * lane.speedLimit;
     if (world.time >= this.nextDecision && this.changingFrom === NO_LANE && ego.lane === lane.id && !this.branchAhead(world, s)) {
@@ -87,7 +95,7 @@ class Expert implements Policy<Observation, Action> {
       // Until the change is done, keep the gap to whoever is ahead in the lane being left.
       accel = laneChangeAccel(ctx, ego, accel, this.continuation(world, ego.lane), ego.s, desired, this.args.idm);
     }
-    const target = pointAhead(world.network, this.plan, this.proj.s, lookaheadDistance(ego.speed), this.pt);
+    const target = pointAhead(world.network, this.plan, this.proj.s, lookaheadDistance(ego.speed, this.changingFrom !== NO_LANE), this.pt);
     const steer = purePursuit(ego.x, ego.y, ego.heading, target, EGO_PARAMS.wheelBase);
     pedalsFor(accel, ego.speed, this.pedals);
     return Float32Array.of(Math.max(-1, Math.min(1, steer / EGO_PARAMS.maxSteer)), this.pedals.throttle - this.pedals.brake);

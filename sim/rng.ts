@@ -17,8 +17,12 @@ export class Rng {
 
   static seeded(seed: number): Rng {
     if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`a seed must be a non-negative integer, got ${seed}`);
-    // Fold the high bits in so seeds above 2^32 stay distinct.
-    return new Rng(xoroshiro128plus((seed % 2 ** 32 ^ Math.floor(seed / 2 ** 32)) | 0));
+    // Fold the high bits in so seeds above 2^32 stay distinct, then scramble: the generator's
+    // first draws are nearly linear in a raw seed, so seeds 5, 6, 7 would start almost alike.
+    const folded = (seed % 2 ** 32 ^ Math.floor(seed / 2 ** 32)) | 0;
+    const gen = xoroshiro128plus(mix32(folded));
+    for (let i = 0; i < 4; i++) gen.next();
+    return new Rng(gen);
   }
 
   static fromState(state: readonly number[]): Rng {
@@ -69,4 +73,14 @@ export class Rng {
   state(): readonly number[] {
     return this.gen.getState();
   }
+}
+
+/** MurmurHash3's 32-bit finaliser: every input bit affects every output bit. */
+function mix32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x | 0;
 }

@@ -74,7 +74,7 @@ export class MetaController {
       lane.path.project(ego.x, ego.y, this.proj, this.proj.s);
     }
 
-    const target = pointAhead(network, this.plan, this.proj.s, lookaheadDistance(ego.speed), this.pt);
+    const target = pointAhead(network, this.plan, this.proj.s, lookaheadDistance(ego.speed, Math.abs(this.proj.d) > 0.5), this.pt);
     const steer = purePursuit(ego.x, ego.y, ego.heading, target, EGO_PARAMS.wheelBase);
     const wanted = SPEED_LEVELS[this.speedLevel] * lane.speedLimit;
     const accel = Math.max(-6, Math.min(3, SPEED_GAIN * (wanted - ego.speed)));

@@ -10,7 +10,7 @@ import { NO_LANE, type Lane } from '../road/RoadNetwork.ts';
 import type { Rng } from '../rng.ts';
 import { createActor, type Actor } from '../world/actors.ts';
 import { createKinematicBody, driveKinematic, parkBody } from '../world/physics.ts';
-import { chooseLane, drivingAccel, laneChangeAccel, lookaheadDistance, LOOKAHEAD, pointAhead, purePursuit, type DrivingContext } from './driving.ts';
+import { chooseLane, drivingAccel, laneChangeAccel, laneChangeUnsafe, obstacleAhead, lookaheadDistance, LOOKAHEAD, pointAhead, purePursuit, type DrivingContext } from './driving.ts';
 import { DEFAULT_IDM, type IdmParams } from './idm.ts';
 import type { Neighbour } from './LaneOccupancy.ts';
 import { DEFAULT_MOBIL, type MobilParams } from './mobil.ts';
@@ -21,6 +21,8 @@ const MAX_STEER = 0.6;
 const MOBIL_PERIOD = 1;
 /** Clear road needed in front of a source lane's start to re-enter [m] */
 const ENTRY_CLEARANCE = 30;
+/** Standstill beside or behind an obstacle after which a vehicle leaves the road [s] */
+const JAM_TIMEOUT = 15;
 /** Smallest gap between vehicles placed at reset [m] */
 const SPAWN_GAP = 12;
 
@@ -36,6 +38,8 @@ interface Npc {
   desiredSpeed: number;
   readonly idm: IdmParams;
   nextDecision: number;
+  /** Time the vehicle has been stuck in a jam it cannot leave [s] */
+  stuckFor: number;
   /** Pose at the end of the current step */
   nx: number;
   ny: number;
@@ -114,6 +118,7 @@ export class TrafficManager {
       actor, body, plan: [actor.lane], changingTo: NO_LANE, leaving: NO_LANE, desiredSpeed,
       idm: { ...DEFAULT_IDM, timeHeadway: this.spec.timeHeadway },
       nextDecision: this.rng.uniform(0, MOBIL_PERIOD),
+      stuckFor: 0,
       nx: actor.x, ny: actor.y, nh: actor.heading, nv: actor.speed,
     };
     this.extendPlan(npc);
@@ -164,6 +169,10 @@ export class TrafficManager {
       }
       this.track(npc);
       if (!npc.actor.active) continue;
+      if (this.jammed(npc, dt)) {
+        this.retire(npc);
+        continue;
+      }
       if (this.spec.behavior === 'idm-mobil' && time >= npc.nextDecision) {
         npc.nextDecision = time + MOBIL_PERIOD;
         if (npc.changingTo === NO_LANE && npc.leaving === NO_LANE) this.considerLaneChange(npc);
@@ -220,11 +229,16 @@ export class TrafficManager {
         a.lane = target.id;
         a.s = this.proj.s;
         a.d = this.proj.d;
+      } else if (Math.abs(a.d) < 0.3 * lane.width && !this.blockedByObstacle(npc) && laneChangeUnsafe(this.ctx, a, target.id, this.proj.s, npc.idm, this.mobil)) {
+        // Someone took the gap first: stay in the lane.
+        npc.changingTo = NO_LANE;
+        npc.nextDecision = this.ctx.rules.time + 2 * MOBIL_PERIOD;
       } else {
         a.lane2 = target.id;
         a.s2 = this.proj.s;
       }
     }
+    if (a.lane2 === NO_LANE && npc.leaving === NO_LANE) this.straddle(a);
     if (npc.leaving !== NO_LANE) {
       const old = lanes[npc.leaving];
       old.path.project(a.x, a.y, this.proj, a.s);
@@ -236,6 +250,40 @@ export class TrafficManager {
       }
     }
     this.extendPlan(npc);
+  }
+
+  /**
+   * Stuck at a standstill beside or behind a static obstacle for longer than JAM_TIMEOUT: the
+   * vehicle is taken out and re-enters later, as SUMO teleports vehicles out of jams. Queues at
+   * signals and crossings are not jams.
+   */
+  private jammed(npc: Npc, dt: number): boolean {
+    const a = npc.actor;
+    if (a.speed > 0.1) {
+      npc.stuckFor = 0;
+      return false;
+    }
+    const leader = this.ctx.occupancy.leader(a, npc.plan, a.s, 20, this.nb).actor;
+    const blocked = a.lane2 !== NO_LANE || npc.changingTo !== NO_LANE || leader?.kind === 'obstacle';
+    npc.stuckFor = blocked ? npc.stuckFor + dt : 0;
+    return npc.stuckFor > JAM_TIMEOUT;
+  }
+
+  /** A static obstacle close ahead in the lane: there is no backing out of a change then. */
+  private blockedByObstacle(npc: Npc): boolean {
+    return obstacleAhead(this.ctx, npc.actor, npc.plan, npc.actor.s);
+  }
+
+  /** A body over the lane line, however it got there, also occupies the lane beside. */
+  private straddle(a: Actor): void {
+    const lane = this.ctx.network.lanes[a.lane];
+    const dh = a.heading - lane.path.headingAt(a.s);
+    const halfExtent = (a.length / 2) * Math.abs(Math.sin(dh)) + (a.width / 2) * Math.abs(Math.cos(dh));
+    if (Math.abs(a.d) + halfExtent <= lane.width / 2) return;
+    const side = a.d > 0 ? lane.left : lane.right;
+    if (side === NO_LANE) return;
+    a.lane2 = side;
+    a.s2 = this.ctx.network.lanes[side].path.project(a.x, a.y, this.proj, a.s).s;
   }
 
   private considerLaneChange(npc: Npc): void {
@@ -256,7 +304,7 @@ export class TrafficManager {
       const target = drivingAccel(this.ctx, a, followPlan, followS, npc.desiredSpeed, npc.idm);
       accel = laneChangeAccel(this.ctx, a, target, npc.plan, a.s, npc.desiredSpeed, npc.idm);
     }
-    const target = pointAhead(this.ctx.network, followPlan, followS, lookaheadDistance(a.speed), this.pt);
+    const target = pointAhead(this.ctx.network, followPlan, followS, lookaheadDistance(a.speed, npc.changingTo !== NO_LANE || npc.leaving !== NO_LANE), this.pt);
     const steer = Math.max(-MAX_STEER, Math.min(MAX_STEER, purePursuit(a.x, a.y, a.heading, target, WHEEL_BASE)));
     const v1 = Math.max(0, a.speed + accel * dt);
     const vMean = (a.speed + v1) / 2;
@@ -276,6 +324,7 @@ export class TrafficManager {
     a.speed = 0;
     npc.changingTo = NO_LANE;
     npc.leaving = NO_LANE;
+    npc.stuckFor = 0;
     parkBody(npc.body, a.id);
   }
 

@@ -20,6 +20,10 @@ const OBSTACLE_STANDOFF = 5;
 /** Speed and acceleration of a driver edging out of a blocked lane [m/s], [m/s²] */
 const CREEP_SPEED = 1.5;
 const CREEP_ACCEL = 0.5;
+/** How far ahead along its heading a changer checks its body against the old lane's leader [m] */
+const CREEP_LOOKAHEAD = 4;
+/** The smallest move forward worth making when edging out [m] */
+const CREEP_STEP = 0.6;
 /** Distance kept to a stop line [m] */
 const STOP_MARGIN = 1;
 
@@ -54,7 +58,10 @@ export function drivingAccel(ctx: DrivingContext, self: Actor, plan: readonly nu
 export function laneChangeAccel(ctx: DrivingContext, self: Actor, targetAccel: number, oldPlan: readonly number[], oldS: number, desiredSpeed: number, idm: IdmParams): number {
   const old = drivingAccel(ctx, self, oldPlan, oldS, desiredSpeed, idm);
   if (old >= targetAccel) return targetAccel;
-  if (self.speed < CREEP_SPEED && _leader.gap > 1.5) return Math.min(targetAccel, CREEP_ACCEL);
+  // A leader in the old lane that the body is already steering clear of no longer holds it back.
+  const leader = _leader.actor;
+  if (!leader || !sweepHits(self, leader, CREEP_LOOKAHEAD)) return targetAccel;
+  if (self.speed < CREEP_SPEED && !sweepHits(self, leader, CREEP_STEP)) return Math.min(targetAccel, CREEP_ACCEL);
   return old;
 }
 
@@ -110,9 +117,13 @@ export function purePursuit(x: number, y: number, heading: number, target: Point
   return Math.atan((2 * wheelBase * lateral) / ld2);
 }
 
-/** Pure-pursuit look-ahead distance for a speed [m]. */
-export function lookaheadDistance(speed: number): number {
-  return Math.min(Math.max(4 + 1.4 * speed, 6), 45);
+/**
+ * Pure-pursuit look-ahead distance [m]. Keeping a lane wants a short one, so that S-bends are not
+ * cut; changing lanes wants a long one, so that the move across takes a few seconds and the
+ * lateral acceleration stays comfortable.
+ */
+export function lookaheadDistance(speed: number, changingLanes = false): number {
+  return changingLanes ? Math.min(Math.max(4 + 1.6 * speed, 8), 50) : Math.min(Math.max(4 + 0.9 * speed, 6), 30);
 }
 
 const _follower: Neighbour = { actor: null, gap: Infinity };
@@ -144,6 +155,8 @@ export function chooseLane(ctx: DrivingContext, self: Actor, plan: readonly numb
     const s2 = target.path.project(self.x, self.y, _proj, self.s).s;
     if (s2 < 0 || target.path.length - s2 < 30) continue;
     _plan2[0] = candidate;
+    // MOBIL looks at accelerations now; nobody moves into a lane blocked a little way ahead.
+    if (obstacleWithin(ctx, candidate, s2, Math.max(50, 4 * self.speed))) continue;
     const selfAfter = drivingAccel(ctx, self, _plan2, s2, desiredSpeed, idm);
     occ.leader(self, _plan2, s2, LOOKAHEAD, _newLeader);
     if (_newLeader.gap < 2) continue;
@@ -165,4 +178,61 @@ export function chooseLane(ctx: DrivingContext, self: Actor, plan: readonly numb
     }
   }
   return bestLane;
+}
+
+/**
+ * Whether a lane change under way has become unsafe: someone now sits in the target lane close
+ * behind, or would have to brake harder than MOBIL's b_safe for the changer. Two drivers can pick
+ * the same gap at the same moment; the one that sees it first backs off.
+ */
+export function laneChangeUnsafe(ctx: DrivingContext, self: Actor, target: number, sOnTarget: number, idm: IdmParams, mobil: MobilParams): boolean {
+  ctx.occupancy.follower(self, target, sOnTarget, 60, _follower);
+  const f = _follower.actor;
+  if (!f) return false;
+  if (_follower.gap < 1.5) return true;
+  return idmAccel(idm, f.speed, f.speed + 2, _follower.gap, self.speed) < -mobil.safeDecel;
+}
+
+/**
+ * Whether `self`'s footprint, moved `advance` metres along its heading and grown by a 0.15 m
+ * margin, overlaps `other`'s footprint (separating-axis test on oriented rectangles).
+ */
+export function sweepHits(self: Actor, other: Actor, advance: number): boolean {
+  const ca = Math.cos(self.heading), sa = Math.sin(self.heading);
+  const cb = Math.cos(other.heading), sb = Math.sin(other.heading);
+  // Stretch the box forward over the whole sweep: centre half-way, length grown by the advance.
+  const ax = self.x + (ca * advance) / 2, ay = self.y + (sa * advance) / 2;
+  const aL = (self.length + advance) / 2 + 0.15, aW = self.width / 2 + 0.15;
+  const bL = other.length / 2, bW = other.width / 2;
+  const dx = other.x - ax, dy = other.y - ay;
+  for (let k = 0; k < 4; k++) {
+    const ux = k === 0 ? ca : k === 1 ? -sa : k === 2 ? cb : -sb;
+    const uy = k === 0 ? sa : k === 1 ? ca : k === 2 ? sb : cb;
+    const ra = aL * Math.abs(ca * ux + sa * uy) + aW * Math.abs(-sa * ux + ca * uy);
+    const rb = bL * Math.abs(cb * ux + sb * uy) + bW * Math.abs(-sb * ux + cb * uy);
+    if (Math.abs(dx * ux + dy * uy) > ra + rb) return false;
+  }
+  return true;
+}
+
+/** A static obstacle within 30 m ahead along `plan`: a lane change away from it cannot be undone. */
+export function obstacleAhead(ctx: DrivingContext, self: Actor, plan: readonly number[], s: number): boolean {
+  return ctx.occupancy.leader(self, plan, s, 30, _newLeader).actor?.kind === 'obstacle';
+}
+
+/** A static obstacle on `lane` between `s` and `s + dist` (or on its first successors). */
+function obstacleWithin(ctx: DrivingContext, lane: number, s: number, dist: number): boolean {
+  let offset = 0;
+  for (let depth = 0; depth < 3 && lane !== NO_LANE; depth++) {
+    const entries = ctx.occupancy.entries(lane);
+    for (let k = 0; k < entries.length; k++) {
+      const ahead = entries[k].s + offset - s;
+      if (ahead > 0 && ahead < dist && entries[k].actor.kind === 'obstacle') return true;
+    }
+    const l = ctx.network.lanes[lane];
+    offset += l.path.length;
+    if (offset - s > dist || l.next.length === 0) return false;
+    lane = l.next[0];
+  }
+  return false;
 }

@@ -8,7 +8,7 @@ import type { Scenario } from '../../scenarios/schema.ts';
 import { Rng } from '../rng.ts';
 import { Path, newProjection } from '../road/Path.ts';
 import { NO_LANE, newLanePosition, type RoadNetwork } from '../road/RoadNetwork.ts';
-import { buildMap } from '../road/maps/index.ts';
+import { buildMapCached } from '../road/maps/index.ts';
 import { LaneOccupancy } from '../traffic/LaneOccupancy.ts';
 import { PedestrianManager } from '../traffic/PedestrianManager.ts';
 import { TrafficManager } from '../traffic/TrafficManager.ts';
@@ -40,6 +40,9 @@ export interface EgoRouteState {
   /** Ego heading minus the lane heading [rad] */
   headingError: number;
 }
+
+/** The ego route's centre line per built map, shared like the map itself */
+const routes = new WeakMap<object, Path>();
 
 export class World {
   readonly physics: RAPIER.World;
@@ -83,10 +86,12 @@ export class World {
     const pedestrianRng = root.split();
     this.sensorRng = root.split();
 
-    const built = buildMap(scenario.map, scenario.ego, mapRng);
+    const built = buildMapCached(scenario.map, scenario.ego, seed, mapRng);
     this.network = built.network;
     this.routeLanes = built.egoRoute;
-    this.route = Path.concat(built.egoRoute.map((id) => this.network.lanes[id].path));
+    let route = routes.get(built);
+    if (!route) routes.set(built, (route = Path.concat(built.egoRoute.map((id) => this.network.lanes[id].path))));
+    this.route = route;
     const goal = scenario.goal;
     this.goalS = goal.type === 'reach' ? Math.min(goal.position, this.route.length - 1) : goal.type === 'route-end' ? this.route.length - 3 : Infinity;
 

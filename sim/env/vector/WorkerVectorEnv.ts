@@ -41,8 +41,10 @@ interface Slot {
   readonly start: number;
   readonly count: number;
   waiting: { id: number; resolve(reply: FromWorker): void; reject(err: Error): void } | null;
-  /** Set once the worker has died; every later request fails with it */
+  /** Set once the worker has died or the env was closed; every later request fails with it */
   dead: Error | null;
+  /** The thread has ended */
+  exited: boolean;
 }
 
 export class WorkerVectorEnv implements VectorEnv {
@@ -103,6 +105,7 @@ export class WorkerVectorEnv implements VectorEnv {
     const scenario = resolveScenario(idOrScenario, overrides);
     const { Worker } = await import('node:worker_threads');
     const { availableParallelism } = await import('node:os');
+    const { execArgv } = await import('node:process');
     const k = Math.min(numEnvs, options.workers ?? availableParallelism());
     if (!Number.isInteger(k) || k < 1) throw new Error(`workers must be a positive whole number, got ${options.workers}`);
 
@@ -113,13 +116,14 @@ export class WorkerVectorEnv implements VectorEnv {
     for (let w = 0; w < k; w++) {
       const count = Math.floor(numEnvs / k) + (w < numEnvs % k ? 1 : 0);
       const workerData: WorkerInit = { scenario, index: w, firstIndex: start, count };
-      const slot: Slot = { worker: new Worker(url, { workerData }), index: w, start, count, waiting: null, dead: null };
+      const worker = new Worker(url, { workerData, execArgv: workerExecArgv(execArgv) });
+      const slot: Slot = { worker, index: w, start, count, waiting: null, dead: null, exited: false };
       listen(slot);
       slots.push(slot);
       start += count;
     }
 
-    const started = await Promise.allSettled(slots.map((slot) => expect(slot, 0)));
+    const started = await Promise.allSettled(slots.map((slot) => replyFrom(slot, 0)));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.all(slots.map((s) => s.worker.terminate()));
@@ -155,6 +159,11 @@ export class WorkerVectorEnv implements VectorEnv {
     return { observations: this.observations, rewards: this.rewards, terminated: this.terminated, truncated: this.truncated, infos };
   }
 
+  /** Worker threads still running: numWorkers until close(), 0 after it. */
+  get runningWorkers(): number {
+    return this.slots.filter((s) => !s.exited).length;
+  }
+
   /** Terminates the workers; a call still pending is rejected. Safe to call more than once. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -182,7 +191,7 @@ export class WorkerVectorEnv implements VectorEnv {
     try {
       const replies = await Promise.allSettled(
         this.slots.map((slot) => {
-          const reply = expect(slot, id);
+          const reply = replyFrom(slot, id);
           if (!slot.dead) {
             // Keep the process alive only while a reply is owed, so a forgotten close() does not hang it.
             slot.worker.ref();
@@ -207,6 +216,21 @@ export class WorkerVectorEnv implements VectorEnv {
   }
 }
 
+/**
+ * The parent's Node flags for the workers: inherited (Node's default, which also passes V8 flags
+ * through) unless they include flags about the parent's own entry point. Under `node -e` or
+ * `tsx --eval`, an inherited `--input-type` makes the worker refuse its file, so those are dropped.
+ */
+function workerExecArgv(parent: readonly string[]): string[] | undefined {
+  const out: string[] = [];
+  for (let i = 0; i < parent.length; i++) {
+    const flag = parent[i];
+    if (flag === '--input-type' || flag === '-e' || flag === '--eval' || flag === '-p' || flag === '--print') i++;
+    else if (!flag.startsWith('--input-type=')) out.push(flag);
+  }
+  return out.length === parent.length ? undefined : out;
+}
+
 /** Routes a worker's messages, errors and exit to the request it owes. */
 function listen(slot: Slot): void {
   const fail = (err: Error) => {
@@ -226,11 +250,14 @@ function listen(slot: Slot): void {
     const message = err instanceof Error ? err.message : String(err);
     fail(new Error(`vector env worker ${slot.index} crashed: ${message}`, { cause: err }));
   });
-  slot.worker.on('exit', (code) => fail(new Error(`vector env worker ${slot.index} exited with code ${code}`)));
+  slot.worker.on('exit', (code) => {
+    slot.exited = true;
+    fail(new Error(`vector env worker ${slot.index} exited with code ${code}`));
+  });
 }
 
 /** A promise for the slot's reply to request `id`; rejects at once if the worker is dead. */
-function expect(slot: Slot, id: number): Promise<FromWorker> {
+function replyFrom(slot: Slot, id: number): Promise<FromWorker> {
   return new Promise((resolve, reject) => {
     if (slot.dead) reject(slot.dead);
     else slot.waiting = { id, resolve, reject };

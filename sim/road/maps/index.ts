@@ -24,3 +24,24 @@ export function buildMap(map: Scenario['map'], ego: Scenario['ego'], rng: Rng): 
   const generate = generators[map.type] as MapGenerator<Scenario['map']>;
   return generate(map, ego, rng);
 }
+
+/** Built maps by their inputs; networks are immutable once built, so worlds can share them. */
+const cache = new Map<string, BuiltMap>();
+const CACHE_SIZE = 16;
+
+/**
+ * `buildMap`, remembered: rebuilding a network is most of the cost of a reset. Maps whose
+ * geometry comes from the seed (`road`) are keyed by the seed as well.
+ */
+export function buildMapCached(map: Scenario['map'], ego: Scenario['ego'], seed: number, rng: Rng): BuiltMap {
+  const key = JSON.stringify([map, ego, map.type === 'road' ? seed : null]);
+  let built = cache.get(key);
+  if (built) {
+    cache.delete(key);
+  } else {
+    built = buildMap(map, ego, rng);
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+  }
+  cache.set(key, built);
+  return built;
+}
