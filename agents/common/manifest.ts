@@ -1,6 +1,7 @@
-/** The `policy.json` every saved policy directory starts with: which agent, its arguments, the drivelab version. */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+/**
+ * The `policy.json` every saved policy directory starts with: which agent, its arguments, the
+ * spaces it was made for. File access is loaded on use, so agents also bundle for browsers.
+ */
 
 export const MANIFEST = 'policy.json';
 export const MANIFEST_VERSION = 1;
@@ -15,11 +16,15 @@ export interface PolicyManifest {
 }
 
 export async function writePolicyManifest(dir: string, m: Omit<PolicyManifest, 'version'>): Promise<void> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, MANIFEST), JSON.stringify({ version: MANIFEST_VERSION, ...m }, null, 2) + '\n');
 }
 
 export async function readPolicyManifest(dir: string): Promise<PolicyManifest> {
+  const { readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
   const file = join(dir, MANIFEST);
   let text: string;
   try {
