@@ -38,6 +38,8 @@ export class Path {
   readonly headings: Float64Array;
   /** Signed curvature at each sample [1/m] */
   readonly curvatures: Float64Array;
+  /** Largest |curvature| anywhere on the path [1/m]; lets straight paths skip curvature scans */
+  readonly maxCurvature: number;
 
   private constructor(xs: Float64Array, ys: Float64Array, ds: number) {
     this.xs = xs;
@@ -52,6 +54,9 @@ export class Path {
     for (let i = 1; i < n - 1; i++) this.curvatures[i] = wrapAngle(this.headings[i] - this.headings[i - 1]) / ds;
     this.curvatures[0] = n > 2 ? this.curvatures[1] : 0;
     this.curvatures[n - 1] = n > 2 ? this.curvatures[n - 2] : 0;
+    let k = 0;
+    for (let i = 0; i < n; i++) k = Math.max(k, Math.abs(this.curvatures[i]));
+    this.maxCurvature = k;
   }
 
   /** A path through the given points, resampled to a uniform spacing along its length. */

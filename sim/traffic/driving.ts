@@ -81,7 +81,14 @@ export function bendAccel(network: RoadNetwork, plan: readonly number[], s: numb
   let lane = network.lanes[plan[0]];
   let at = Math.max(s, 0);
   for (let travelled = 0; travelled <= horizon; travelled += 2, at += 2) {
-    while (at > lane.path.length) {
+    while (at > lane.path.length || lane.path.maxCurvature < 1e-4) {
+      // A straight lane has no bend to slow for: skip to its end.
+      if (lane.path.maxCurvature < 1e-4 && at <= lane.path.length) {
+        const skip = Math.ceil((lane.path.length - at) / 2) * 2 + 2;
+        travelled += skip;
+        at += skip;
+        if (travelled > horizon) return worst;
+      }
       if (++p >= plan.length) return worst;
       at -= lane.path.length;
       lane = network.lanes[plan[p]];
