@@ -3,22 +3,28 @@
  * lights. It is the visual truth that the camera rasteriser and the browser viewer both draw;
  * `sync` copies the world's state into it after each step without allocating.
  */
-import { AmbientLight, Color, DirectionalLight, Group, Scene, type BufferGeometry, type Material, type Mesh } from 'three';
+import { AmbientLight, Color, DirectionalLight, Group, Scene, type BufferGeometry, type Material, type Mesh, type MeshLambertMaterial } from 'three';
 import type { RoadNetwork } from '../road/RoadNetwork.ts';
 import type { Actor } from '../world/actors.ts';
 import type { World } from '../world/World.ts';
 import { ActorModels } from './actorMeshes.ts';
+import { DAY_SKY_COLOUR, lightingFor, type Lighting } from './lighting.ts';
 import { buildRoadMeshes, type RoadMeshOptions } from './roadMeshes.ts';
 import { SignalMeshes } from './signalMeshes.ts';
 
-export const SKY_COLOUR = 0x9cc4e8;
-/**
- * Direction towards the sun in world axes (X east, Y up, Z south): from the south-east, about 50°
- * up, so vehicle sides facing the common +x and −x headings are lit differently.
- */
-const SUN_DIRECTION = { x: 0.45, y: 1, z: 0.4 } as const;
+export const SKY_COLOUR = DAY_SKY_COLOUR;
 /** Distance of the sun light from its target; only its direction matters for a DirectionalLight [m] */
 const SUN_DISTANCE = 100;
+/** Mesh names of vehicle lamps (actorMeshes.ts), which glow when `lighting.lampGlow` > 0 */
+export const VEHICLE_LAMPS: ReadonlySet<string> = new Set(['headlights', 'taillights']);
+
+export interface DrivingSceneOptions extends RoadMeshOptions {
+  /**
+   * Sun, ambient light and sky (default: `lightingFor()`, the day preset). The camera rasteriser
+   * takes the same object, so viewer and camera images agree. Fog is the rasteriser's alone.
+   */
+  lighting?: Lighting;
+}
 
 export class DrivingScene {
   readonly scene = new Scene();
@@ -33,11 +39,14 @@ export class DrivingScene {
   readonly sun: DirectionalLight;
   private readonly network: RoadNetwork;
   private readonly models = new ActorModels();
+  /** The light the scene was built with; cameras draw with it unless told otherwise */
+  readonly lighting: Lighting;
 
-  constructor(world: World, options: RoadMeshOptions = {}) {
+  constructor(world: World, options: DrivingSceneOptions = {}) {
+    const lighting = (this.lighting = options.lighting ?? lightingFor());
     this.network = world.network;
     this.scene.name = 'driving-scene';
-    this.scene.background = new Color(SKY_COLOUR);
+    this.scene.background = new Color(lighting.skyColor);
 
     this.staticRoot.name = 'static';
     for (const mesh of buildRoadMeshes(world.network, options)) this.staticRoot.add(mesh);
@@ -49,19 +58,15 @@ export class DrivingScene {
     this.scene.add(this.actorRoot);
     for (const actor of world.actors) this.addActor(actor);
 
-    this.ambient = new AmbientLight(0xdde6f0, 1.0);
+    this.ambient = new AmbientLight(lighting.ambientColor, lighting.ambientIntensity);
     this.ambient.name = 'ambient';
-    this.sun = new DirectionalLight(0xfff3e0, 2.0);
+    this.sun = new DirectionalLight(lighting.sunColor, lighting.sunIntensity);
     this.sun.name = 'sun';
     const b = world.network.bounds;
     const cx = (b.minX + b.maxX) / 2, cz = -(b.minY + b.maxY) / 2;
-    const len = Math.hypot(SUN_DIRECTION.x, SUN_DIRECTION.y, SUN_DIRECTION.z);
+    const d = lighting.sunDirection;
     this.sun.target.position.set(cx, 0, cz);
-    this.sun.position.set(
-      cx + (SUN_DIRECTION.x / len) * SUN_DISTANCE,
-      (SUN_DIRECTION.y / len) * SUN_DISTANCE,
-      cz + (SUN_DIRECTION.z / len) * SUN_DISTANCE,
-    );
+    this.sun.position.set(cx + d.x * SUN_DISTANCE, d.y * SUN_DISTANCE, cz + d.z * SUN_DISTANCE);
     this.sun.target.name = 'sun-target';
     this.scene.add(this.ambient, this.sun, this.sun.target);
 
@@ -70,6 +75,16 @@ export class DrivingScene {
 
   private addActor(actor: Actor): void {
     const group = this.models.create(actor);
+    const glow = this.lighting.lampGlow;
+    if (glow > 0) {
+      for (const child of group.children) {
+        const mesh = child as Mesh;
+        if (!mesh.isMesh || !VEHICLE_LAMPS.has(mesh.name)) continue;
+        // Lamp materials are shared within this scene's models, so this sets each one once over.
+        const m = mesh.material as MeshLambertMaterial;
+        m.emissive.copy(m.color).multiplyScalar(glow);
+      }
+    }
     this.actorGroups.push(group);
     this.actorRoot.add(group);
   }

@@ -128,7 +128,8 @@ export class ActorModels {
         : box(0.5 * L, H - roof - belt, 0.84 * W, -0.06 * L, (belt + H - roof) / 2, 0),
     );
     this.add(group, a, 'wheels', TYRE, () => {
-      const wx = L / 2 - Math.min(0.95, L * 0.2), wz = W / 2 - WHEEL_WIDTH / 2;
+      // Wheels stand 1 cm proud of the body sides, so the two faces never fight for the same depth.
+      const wx = L / 2 - Math.min(0.95, L * 0.2), wz = W / 2 - WHEEL_WIDTH / 2 + 0.01;
       const parts: BufferGeometry[] = [];
       for (const sx of [1, -1]) {
         for (const sz of [1, -1]) {

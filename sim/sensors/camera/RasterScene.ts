@@ -1,0 +1,335 @@
+/**
+ * A DrivingScene as flat typed arrays for the camera rasteriser, built once per scene and light.
+ *
+ * Everything drawn is an "object": a range of welded vertices and a range of triangles indexing
+ * them (object-local indices).
+ * - Static chunks: the static world's triangles binned by centroid on a CHUNK_SIZE grid, in world
+ *   coordinates with a world AABB, their colour already lit (the static world never moves).
+ * - Actors: one object per actor group, in the group's frame with a bounding sphere there; the
+ *   rasteriser moves them by `group.matrixWorld` and lights them every frame.
+ * - Signal lamps: one object per lamp mesh, like actors, because their colour follows the signal.
+ *
+ * A triangle's global index is its id in the rasteriser's visibility buffer, so per-triangle
+ * colour, semantic class and instance are looked up by that id when the image is resolved.
+ */
+import { BackSide, Color, DoubleSide, Matrix4, Vector3, type Material, type Mesh, type MeshLambertMaterial, type Object3D } from 'three';
+import { VEHICLE_LAMPS } from '../../scene/DrivingScene.ts';
+import type { Lighting } from '../../scene/lighting.ts';
+import { shade } from './shading.ts';
+import { weld } from './weld.ts';
+
+/**
+ * What a RasterScene reads: DrivingScene has this shape; tests hand-build one. Meshes carry
+ * userData.semantic and userData.instance; actor groups carry userData.actorId.
+ */
+export interface RasterSource {
+  readonly scene: Object3D;
+  /** Never moves after the RasterScene is built */
+  readonly staticRoot: Object3D;
+  /** Moved by their matrixWorld each frame; hidden while not visible */
+  readonly actorGroups: readonly Object3D[];
+  /** Static meshes under staticRoot whose material colours change (signal lamps) */
+  readonly signals: { readonly lamps: readonly Mesh[] };
+  readonly lighting: Lighting;
+}
+
+/** Static chunk size on the ground [m] */
+export const CHUNK_SIZE = 32;
+export const OBJECT_STATIC = 0;
+export const OBJECT_ACTOR = 1;
+export const OBJECT_LAMP = 2;
+
+/** One triangle list per object while building; flattened into the typed arrays at the end. */
+interface Part {
+  kind: number;
+  source: Object3D | null;
+  instance: number;
+  /** 9 per triangle, object frame */
+  pos: number[];
+  /** Per triangle: material slot, semantic, instance, cull flag */
+  slot: number[];
+  semantic: number[];
+  inst: number[];
+  cull: number[];
+}
+
+const _m = new Matrix4();
+const _inv = new Matrix4();
+const _a = new Vector3();
+const _b = new Vector3();
+const _c = new Vector3();
+const _colour = new Color();
+
+export class RasterScene {
+  readonly lighting: Lighting;
+  /** Objects [0, staticObjects) are static chunks; the rest are actors then lamps */
+  readonly objectCount: number;
+  readonly staticObjects: number;
+  /** [objectCount + 1]: first vertex / triangle of each object */
+  readonly objVertexStart: Int32Array;
+  readonly objTriStart: Int32Array;
+  /** [object * 6]: static: world AABB min xyz, max xyz; dynamic: local sphere centre xyz, radius, 0, 0 */
+  readonly objBounds: Float64Array;
+  readonly objKind: Uint8Array;
+  /** Instance id of an actor object, 0 otherwise */
+  readonly objInstance: Int32Array;
+  /** The Object3D whose matrixWorld places a dynamic object; null for static chunks */
+  readonly objSource: (Object3D | null)[];
+  /** [vertex * 3], object frame */
+  readonly vertices: Float32Array;
+  /** [triangle * 3], object-local vertex indices */
+  readonly indices: Int32Array;
+  /** [triangle * 3] unit face normal, object frame */
+  readonly normals: Float32Array;
+  /** Material slot of dynamic triangles */
+  readonly triSlot: Int32Array;
+  /** Packed semantic << 24 | 0xBBGGRR: baked for static triangles, rewritten each frame for drawn dynamic ones */
+  readonly triColour: Int32Array;
+  readonly triSemantic: Uint8Array;
+  readonly triInstance: Int32Array;
+  /** 1 where back faces are culled (material side FrontSide or BackSide, as WebGL does) */
+  readonly triCull: Uint8Array;
+  /** Largest vertex count of one object: the rasteriser's scratch size */
+  readonly maxObjectVertices: number;
+  readonly maxInstance: number;
+  /** Actor groups this was built for; a scene that gained actors needs a new RasterScene */
+  readonly actorCount: number;
+  /** Linear light: ambient rgb, sun rgb (intensities applied) */
+  readonly light = new Float64Array(6);
+  /** Sun direction, world */
+  readonly sun = new Float64Array(3);
+  /** [slot * 6]: albedo/π rgb, emissive rgb (linear), refreshed by refreshMaterials() */
+  readonly materialData: Float64Array;
+  private readonly materials: Material[] = [];
+  /** Per slot: vehicle lamp, whose emissive is at least lampGlow × colour */
+  private readonly slotLamp: number[] = [];
+  private readonly slotKeys = new Map<string, number>();
+
+  constructor(readonly scene: RasterSource, lighting: Lighting = scene.lighting) {
+    this.lighting = lighting;
+    _colour.set(lighting.ambientColor).multiplyScalar(lighting.ambientIntensity);
+    this.light[0] = _colour.r; this.light[1] = _colour.g; this.light[2] = _colour.b;
+    _colour.set(lighting.sunColor).multiplyScalar(lighting.sunIntensity);
+    this.light[3] = _colour.r; this.light[4] = _colour.g; this.light[5] = _colour.b;
+    const d = lighting.sunDirection, len = Math.hypot(d.x, d.y, d.z) || 1;
+    this.sun[0] = d.x / len; this.sun[1] = d.y / len; this.sun[2] = d.z / len;
+
+    scene.scene.updateMatrixWorld();
+    const lamps = new Set<Object3D>(scene.signals.lamps);
+    const parts: Part[] = [];
+    // Static world: one big part, binned into chunks below.
+    const world = newPart(OBJECT_STATIC, null, 0);
+    scene.staticRoot.traverseVisible((o) => {
+      if ((o as Mesh).isMesh && !lamps.has(o)) this.addMesh(world, o as Mesh, o.matrixWorld);
+    });
+    parts.push(...chunk(world));
+    const staticObjects = parts.length;
+    for (const group of scene.actorGroups) {
+      const part = newPart(OBJECT_ACTOR, group, (group.userData.actorId ?? -1) + 1);
+      _inv.copy(group.matrixWorld).invert();
+      group.traverse((o) => {
+        if ((o as Mesh).isMesh && o.visible) this.addMesh(part, o as Mesh, _m.multiplyMatrices(_inv, o.matrixWorld));
+      });
+      parts.push(part);
+    }
+    for (const lamp of scene.signals.lamps) {
+      const part = newPart(OBJECT_LAMP, lamp, 0);
+      this.addMesh(part, lamp, _m.identity());
+      parts.push(part);
+    }
+    this.materialData = new Float64Array(this.materials.length * 6);
+    this.refreshMaterials();
+
+    // Flatten, welding each object's vertices.
+    let tCount = 0;
+    const verts: number[] = [], idx: number[] = [];
+    const objV = [0], objT = [0];
+    let maxV = 0;
+    for (const p of parts) {
+      const n = weld(p.pos, verts, idx);
+      tCount += p.slot.length;
+      maxV = Math.max(maxV, n);
+      objV.push(verts.length / 3);
+      objT.push(tCount);
+    }
+    this.objectCount = parts.length;
+    this.staticObjects = staticObjects;
+    this.objVertexStart = Int32Array.from(objV);
+    this.objTriStart = Int32Array.from(objT);
+    this.vertices = Float32Array.from(verts);
+    this.indices = Int32Array.from(idx);
+    this.maxObjectVertices = maxV;
+    this.actorCount = scene.actorGroups.length;
+    this.objKind = Uint8Array.from(parts.map((p) => p.kind));
+    this.objInstance = Int32Array.from(parts.map((p) => p.instance));
+    this.objSource = parts.map((p) => p.source);
+    this.triSlot = Int32Array.from(parts.flatMap((p) => p.slot));
+    this.triSemantic = Uint8Array.from(parts.flatMap((p) => p.semantic));
+    this.triInstance = Int32Array.from(parts.flatMap((p) => p.inst));
+    this.triCull = Uint8Array.from(parts.flatMap((p) => p.cull));
+    this.maxInstance = this.triInstance.reduce((a, b) => Math.max(a, b), 0);
+    this.normals = new Float32Array(tCount * 3);
+    this.triColour = new Int32Array(tCount);
+    this.objBounds = new Float64Array(parts.length * 6);
+    this.computeNormalsAndBounds();
+    // Bake the static world's light.
+    for (let t = 0; t < this.objTriStart[staticObjects]; t++) {
+      this.triColour[t] = shade(this.materialData, this.triSlot[t] * 6, this.light, this.normals, t * 3, this.sun) | (this.triSemantic[t] << 24);
+    }
+  }
+
+  /** Reads every material's colour and emissive (signal lamps change with the signal state). */
+  refreshMaterials(): void {
+    const data = this.materialData, glow = this.lighting.lampGlow;
+    for (let s = 0; s < this.materials.length; s++) {
+      const mat = this.materials[s] as MeshLambertMaterial;
+      const o = s * 6;
+      const lit = mat.type !== 'MeshBasicMaterial';
+      const c = mat.color;
+      const e = mat.emissive;
+      const ei = mat.emissiveIntensity ?? 1;
+      // An unlit (basic) material shows its colour as it is: no albedo, all emission.
+      data[o] = lit && c ? c.r / Math.PI : 0;
+      data[o + 1] = lit && c ? c.g / Math.PI : 0;
+      data[o + 2] = lit && c ? c.b / Math.PI : 0;
+      data[o + 3] = !lit && c ? c.r : e ? e.r * ei : 0;
+      data[o + 4] = !lit && c ? c.g : e ? e.g * ei : 0;
+      data[o + 5] = !lit && c ? c.b : e ? e.b * ei : 0;
+      if (this.slotLamp[s] && c) {
+        data[o + 3] = Math.max(data[o + 3], c.r * glow);
+        data[o + 4] = Math.max(data[o + 4], c.g * glow);
+        data[o + 5] = Math.max(data[o + 5], c.b * glow);
+      }
+    }
+  }
+
+  private slotOf(material: Material, lamp: boolean): number {
+    const key = `${material.uuid}/${lamp ? 1 : 0}`;
+    let s = this.slotKeys.get(key);
+    if (s === undefined) {
+      s = this.materials.length;
+      this.slotKeys.set(key, s);
+      this.materials.push(material);
+      this.slotLamp.push(lamp ? 1 : 0);
+    }
+    return s;
+  }
+
+  /** Appends a mesh's triangles to `part`, transformed by `m` into the part's frame. */
+  private addMesh(part: Part, mesh: Mesh, m: Matrix4): void {
+    const geometry = mesh.geometry;
+    const position = geometry.getAttribute('position');
+    if (!position) return;
+    const index = geometry.getIndex();
+    const count = index ? index.count : position.count;
+    const materials = Array.isArray(mesh.material) ? mesh.material : [mesh.material];
+    const groups = Array.isArray(mesh.material) && geometry.groups.length > 0 ? geometry.groups : [{ start: 0, count, materialIndex: 0 }];
+    const lamp = part.kind === OBJECT_ACTOR && VEHICLE_LAMPS.has(mesh.name);
+    const semantic = mesh.userData.semantic ?? 0;
+    const instance = mesh.userData.instance ?? 0;
+    for (const grp of groups) {
+      const material = materials[grp.materialIndex ?? 0];
+      if (!material || !material.visible) continue;
+      const slot = this.slotOf(material, lamp);
+      const back = material.side === BackSide, cull = material.side === DoubleSide ? 0 : 1;
+      const end = Math.min(count, grp.start + grp.count);
+      for (let i = grp.start; i + 2 < end; i += 3) {
+        const i0 = index ? index.getX(i) : i;
+        // BackSide shows the back faces: the same as front faces with the winding reversed.
+        const i1 = index ? index.getX(back ? i + 2 : i + 1) : back ? i + 2 : i + 1;
+        const i2 = index ? index.getX(back ? i + 1 : i + 2) : back ? i + 1 : i + 2;
+        _a.fromBufferAttribute(position, i0).applyMatrix4(m);
+        _b.fromBufferAttribute(position, i1).applyMatrix4(m);
+        _c.fromBufferAttribute(position, i2).applyMatrix4(m);
+        part.pos.push(_a.x, _a.y, _a.z, _b.x, _b.y, _b.z, _c.x, _c.y, _c.z);
+        part.slot.push(slot);
+        part.semantic.push(semantic);
+        part.inst.push(instance);
+        part.cull.push(cull);
+      }
+    }
+  }
+
+  /** Face normals from the welded (float32) vertices, and each object's bounds. */
+  private computeNormalsAndBounds(): void {
+    const V = this.vertices, I = this.indices, N = this.normals, B = this.objBounds;
+    for (let o = 0; o < this.objectCount; o++) {
+      const v0 = this.objVertexStart[o], v1 = this.objVertexStart[o + 1];
+      for (let t = this.objTriStart[o]; t < this.objTriStart[o + 1]; t++) {
+        const a = (v0 + I[t * 3]) * 3, b = (v0 + I[t * 3 + 1]) * 3, c = (v0 + I[t * 3 + 2]) * 3;
+        _a.set(V[b] - V[a], V[b + 1] - V[a + 1], V[b + 2] - V[a + 2]);
+        _b.set(V[c] - V[a], V[c + 1] - V[a + 1], V[c + 2] - V[a + 2]);
+        _a.cross(_b).normalize();
+        N[t * 3] = _a.x; N[t * 3 + 1] = _a.y; N[t * 3 + 2] = _a.z;
+      }
+      let x0 = Infinity, y0 = Infinity, z0 = Infinity, x1 = -Infinity, y1 = -Infinity, z1 = -Infinity;
+      for (let v = v0; v < v1; v++) {
+        const x = V[v * 3], y = V[v * 3 + 1], z = V[v * 3 + 2];
+        if (x < x0) x0 = x; if (x > x1) x1 = x;
+        if (y < y0) y0 = y; if (y > y1) y1 = y;
+        if (z < z0) z0 = z; if (z > z1) z1 = z;
+      }
+      if (v1 === v0) x0 = y0 = z0 = x1 = y1 = z1 = 0;
+      const b = o * 6;
+      if (this.objKind[o] === OBJECT_STATIC) {
+        B[b] = x0; B[b + 1] = y0; B[b + 2] = z0; B[b + 3] = x1; B[b + 4] = y1; B[b + 5] = z1;
+      } else {
+        const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, cz = (z0 + z1) / 2;
+        let r2 = 0;
+        for (let v = v0; v < v1; v++) {
+          const dx = V[v * 3] - cx, dy = V[v * 3 + 1] - cy, dz = V[v * 3 + 2] - cz;
+          r2 = Math.max(r2, dx * dx + dy * dy + dz * dz);
+        }
+        // A hair more than the farthest float32 vertex, so rounding never culls a visible one.
+        B[b] = cx; B[b + 1] = cy; B[b + 2] = cz; B[b + 3] = Math.sqrt(r2) * (1 + 1e-6) + 1e-6;
+      }
+    }
+  }
+}
+
+function newPart(kind: number, source: Object3D | null, instance: number): Part {
+  return { kind, source, instance, pos: [], slot: [], semantic: [], inst: [], cull: [] };
+}
+
+/** Splits the static world into parts by triangle centroid on the CHUNK_SIZE ground grid. */
+function chunk(world: Part): Part[] {
+  const cells = new Map<number, Part>();
+  const p = world.pos;
+  for (let t = 0; t < world.slot.length; t++) {
+    const o = t * 9;
+    const cx = (p[o] + p[o + 3] + p[o + 6]) / 3, cz = (p[o + 2] + p[o + 5] + p[o + 8]) / 3;
+    // Cell indices stay far inside ±2^15 for any map the schema allows.
+    const key = (Math.floor(cx / CHUNK_SIZE) + 32768) * 65536 + Math.floor(cz / CHUNK_SIZE) + 32768;
+    let part = cells.get(key);
+    if (!part) cells.set(key, (part = newPart(OBJECT_STATIC, null, 0)));
+    for (let k = 0; k < 9; k++) part.pos.push(p[o + k]);
+    part.slot.push(world.slot[t]);
+    part.semantic.push(world.semantic[t]);
+    part.inst.push(world.inst[t]);
+    part.cull.push(world.cull[t]);
+  }
+  return [...cells.values()];
+}
+
+/** RasterScenes by scene and light object; equal lights (by value) share one. */
+const cache = new WeakMap<RasterSource, Map<Lighting, RasterScene>>();
+
+/**
+ * The RasterScene of `scene` under `lighting`, built on first use and shared by every camera;
+ * rebuilt when the scene has gained actors. The usual call (same scene, same light object) is
+ * one map look-up and allocates nothing.
+ */
+export function rasterSceneFor(scene: RasterSource, lighting: Lighting = scene.lighting): RasterScene {
+  let byLight = cache.get(scene);
+  if (!byLight) cache.set(scene, (byLight = new Map()));
+  const hit = byLight.get(lighting);
+  if (hit && hit.actorCount === scene.actorGroups.length) return hit;
+  const key = JSON.stringify(lighting);
+  let rs: RasterScene | undefined;
+  for (const other of byLight.values()) {
+    if (other.actorCount === scene.actorGroups.length && JSON.stringify(other.lighting) === key) rs = other;
+  }
+  rs ??= new RasterScene(scene, lighting);
+  byLight.set(lighting, rs);
+  return rs;
+}
