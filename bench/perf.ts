@@ -8,6 +8,9 @@ import { createExpert } from '../agents/expert.ts';
 import type { Action, Observation } from '../sim/env/DrivingEnv.ts';
 import type { Env } from '../sim/env/Env.ts';
 import { make } from '../sim/env/registry.ts';
+import { createSensor } from '../sim/sensors/registry.ts';
+import { cameraThroughput } from './camera.ts';
+import { vectorThroughput } from './vector.ts';
 
 interface Figure {
   name: string;
@@ -51,6 +54,42 @@ async function envSteps(id: string, steps: number, warmup: number): Promise<{ st
   return { stepsPerSecond, simSecondsPerSecond: stepsPerSecond * dt, withAgent: (counted / total) * 1000 };
 }
 
+/** Env steps per second with the given sensors, random-free: the expert drives. */
+async function envStepsWith(id: string, sensors: unknown[], steps: number, warmup: number): Promise<number> {
+  const env = await make(id, { sensors: sensors as never, limits: { duration: 3600 } });
+  const expert = createExpert(env);
+  let { observation } = env.reset({ seed: 0 });
+  let inStep = 0;
+  for (let i = 0; i < warmup + steps; i++) {
+    const action = expert.act(observation);
+    const a = performance.now();
+    const r = env.step(action);
+    if (i >= warmup) inStep += performance.now() - a;
+    observation = r.observation;
+    if (r.terminated || r.truncated) observation = env.reset({ seed: i }).observation;
+  }
+  env.close();
+  return (steps / inStep) * 1000;
+}
+
+/** Lidar sweeps per second for a 1,024-ray sensor (16 channels × 64 azimuths) on the highway. */
+async function lidarSweeps(sweeps: number): Promise<number> {
+  const env = await make('highway', { sensors: [{ type: 'lidar', rays: 64, channels: 16, verticalFov: [-15, 5], range: 100 }] });
+  const sensor = createSensor({ type: 'lidar', id: 'lidar', rays: 64, channels: 16, verticalFov: [-15, 5], range: 100, height: 1.8, noise: 0, classes: false }, 10);
+  env.reset({ seed: 0 });
+  for (let i = 0; i < 20; i++) env.step(Float32Array.of(0, 0.3));
+  const world = env.unwrapped.world;
+  sensor.reset(world, world.sensorRng);
+  const ctx = { world, scene: () => env.unwrapped.scene };
+  const out: Record<string, Float32Array> = {};
+  for (let i = 0; i < 200; i++) sensor.observe(ctx, out);
+  const t0 = performance.now();
+  for (let i = 0; i < sweeps; i++) sensor.observe(ctx, out);
+  const seconds = (performance.now() - t0) / 1000;
+  env.close();
+  return sweeps / seconds;
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   const figures: Figure[] = [];
@@ -61,6 +100,19 @@ async function main(): Promise<void> {
     const r = await envSteps(id, 3000, 800);
     figures.push({ name: `env step, ${id}`, value: r.stepsPerSecond, unit: 'steps/s', note: `${r.simSecondsPerSecond.toFixed(0)} simulated s per wall s` });
   }
+
+  const sweeps = await lidarSweeps(2000);
+  figures.push({ name: 'lidar sweep, 1,024 rays (16 × 64), highway', value: sweeps, unit: 'sweeps/s', budget: 500, note: `${((sweeps * 1024) / 1e6).toFixed(2)} M rays/s` });
+
+  const camera = await cameraThroughput();
+  figures.push({ name: 'camera 128×96, all four buffers, 60-vehicle highway', value: camera.framesPerSecond, unit: 'frames/s', budget: 1000, note: `${camera.triangles.toLocaleString('en-US')} triangles in the scene` });
+  const withCamera = await envStepsWith('highway', [{ type: 'features' }, { type: 'lidar' }, { type: 'camera', width: 128, height: 96, buffers: ['rgb', 'depth', 'semantic', 'instance'] }], 2000, 500);
+  figures.push({ name: 'env step, highway, features + lidar + 128×96 camera', value: withCamera, unit: 'steps/s' });
+
+  const one = (await vectorThroughput(1, 4, 2000)).envStepsPerSecond;
+  const two = (await vectorThroughput(2, 4, 2000)).envStepsPerSecond;
+  figures.push({ name: 'vector env, 1 worker × 4 envs, highway', value: one, unit: 'env steps/s' });
+  figures.push({ name: 'vector env, 2 workers × 4 envs, highway', value: two, unit: 'env steps/s', note: `${(two / one).toFixed(2)}× one worker (budget ≥ 1.7×)` });
 
   if (json) {
     process.stdout.write(JSON.stringify({ cpu: cpus()[0]?.model, node: process.version, figures }) + '\n');

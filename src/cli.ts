@@ -4,6 +4,7 @@ import { describeError } from './errors.ts';
 import { runCommand } from './commands/run.ts';
 import { listCommand, validateCommand } from './commands/scenarios.ts';
 import { benchCommand, compareCommand } from './commands/bench.ts';
+import { captureCommand } from './commands/capture.ts';
 import { VERSION } from './version.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -48,6 +49,21 @@ function buildProgram(): Command {
     .argument('<b>', 'result directory to compare with it')
     .option('--json', 'as JSON')
     .action(compareCommand);
+
+  program
+    .command('capture')
+    .description('save camera frames with COCO ground truth (boxes, masks, depth, semantics) for detector datasets')
+    .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file', 'highway')
+    .option('--frames <n>', 'frames per seed', '50')
+    .option('--seeds <a..b>', 'seeds: one, a range a..b, or a list a,b,c', '0')
+    .requiredOption('--out <dir>', 'output directory')
+    .option('-a, --agent <name|dir>', 'who drives while capturing', 'expert')
+    .option('--every <k>', 'env steps between frames', '5')
+    .option('--width <px>', 'image width (default: the scenario camera\'s, else 128)')
+    .option('--height <px>', 'image height (default: the scenario camera\'s, else 96)')
+    .option('--fov <deg>', 'horizontal field of view (default: the scenario camera\'s, else 70)')
+    .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
+    .action(captureCommand);
 
   const scenarios = program.command('scenarios').description('list and check scenarios');
   scenarios.command('list').description('list the built-in scenarios').option('--json', 'as JSON').action(listCommand);

@@ -13,6 +13,7 @@ import type { Sensor } from '../sensors/types.ts';
 import type { EgoControls } from '../world/EgoVehicle.ts';
 import { World, type StepEvents } from '../world/World.ts';
 import { DrivingScene } from '../scene/DrivingScene.ts';
+import { lightingFor } from '../scene/lighting.ts';
 import type { Env, Info, ResetArgs, ResetResult, StepResult } from './Env.ts';
 import { computeReward, type RewardContext } from './rewardTerms.ts';
 import { Box, Dict, Discrete } from './spaces.ts';
@@ -40,14 +41,22 @@ export class DrivingEnv implements Env<Observation, Action> {
   private episodeSeed = DEFAULT_SEED;
   private done = false;
   private readonly ctx: RewardContext;
+  /** World time of each sensor's next and last reading [s] */
+  private readonly nextDue: Float64Array;
+  private readonly lastReading: Float64Array;
+  /** Latest reading of every observation key */
+  private readings: Record<string, Float32Array> = {};
+  private readonly sensorContext = { world: null as unknown as World, scene: () => this.scene };
 
   /** Use `make()`; this expects the physics engine to be loaded already. */
   constructor(readonly scenario: Scenario) {
     const rate = 1 / scenario.sim.stepDt;
     this.sensors = scenario.sensors.map((spec) => createSensor(spec, rate));
     const spaces: Record<string, Box> = {};
-    for (const s of this.sensors) spaces[s.id] = s.space;
+    for (const s of this.sensors) Object.assign(spaces, s.spaces);
     this.observationSpace = new Dict(spaces);
+    this.nextDue = new Float64Array(this.sensors.length);
+    this.lastReading = new Float64Array(this.sensors.length);
     this.actionSpace = scenario.action.type === 'discrete' ? new Discrete(META_ACTIONS.length) : new Box(-1, 1, [2]);
     this.ctx = { world: null as unknown as World, events: null as unknown as StepEvents, previousS: 0, previousAccel: 0, previousSteer: 0, dt: scenario.sim.stepDt };
   }
@@ -68,7 +77,7 @@ export class DrivingEnv implements Env<Observation, Action> {
    */
   get scene(): DrivingScene {
     if (!this.scene_) {
-      this.scene_ = new DrivingScene(this.world);
+      this.scene_ = new DrivingScene(this.world, { lighting: lightingFor(this.scenario.environment) });
       this.scene_.sync(this.world);
     }
     return this.scene_;
@@ -95,6 +104,9 @@ export class DrivingEnv implements Env<Observation, Action> {
     this.world_ = new World(this.scenario, this.episodeSeed);
     this.meta.reset(this.world_);
     this.done = false;
+    for (const sensor of this.sensors) sensor.reset(this.world_, this.world_.sensorRng.split());
+    this.nextDue.fill(0);
+    this.readings = {};
     return { observation: this.observe(), info: this.info(null) };
   }
 
@@ -153,10 +165,24 @@ export class DrivingEnv implements Env<Observation, Action> {
     return c;
   }
 
+  /** Takes the readings that are due; sensors slower than the env step repeat their last one. */
   private observe(): Observation {
     const world = this.world;
-    const out: Observation = {};
-    for (const s of this.sensors) out[s.id] = s.observe(world);
+    this.sensorContext.world = world;
+    for (let i = 0; i < this.sensors.length; i++) {
+      if (world.time + 1e-9 < this.nextDue[i]) continue;
+      this.sensors[i].observe(this.sensorContext, this.readings);
+      this.lastReading[i] = world.time;
+      const period = 1 / this.sensors[i].rate;
+      while (this.nextDue[i] <= world.time + 1e-9) this.nextDue[i] += period;
+    }
+    return { ...this.readings };
+  }
+
+  /** When each sensor's current reading was taken, and its rate. */
+  private sensorTimes(): Record<string, { timestamp: number; rate: number }> {
+    const out: Record<string, { timestamp: number; rate: number }> = {};
+    this.sensors.forEach((s, i) => (out[s.id] = { timestamp: this.lastReading[i], rate: s.rate }));
     return out;
   }
 
@@ -173,6 +199,7 @@ export class DrivingEnv implements Env<Observation, Action> {
       collision: events?.collision ? { kind: events.collision.kind, actor: events.collision.id } : null,
       offRoad: events?.offRoad ?? false,
       goalReached: events?.goalReached ?? false,
+      sensors: this.sensorTimes(),
     };
   }
 }

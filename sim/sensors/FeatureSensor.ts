@@ -15,7 +15,8 @@ import { Box } from '../env/spaces.ts';
 import { NO_LANE } from '../road/RoadNetwork.ts';
 import { EGO_PARAMS } from '../world/EgoVehicle.ts';
 import type { World } from '../world/World.ts';
-import type { Sensor } from './types.ts';
+import type { Rng } from '../rng.ts';
+import type { Sensor, SensorContext } from './types.ts';
 import { egoPlan } from '../world/egoPlan.ts';
 
 export const EGO_FEATURES = 16;
@@ -27,7 +28,8 @@ export class FeatureSensor implements Sensor {
   readonly type = 'features';
   readonly id: string;
   readonly rate: number;
-  readonly space: Box;
+  readonly spaces: Readonly<Record<string, Box>>;
+  private readonly space: Box;
   private readonly objects: number;
   private readonly range: number;
   /** Indices and squared distances of the nearest actors, kept sorted */
@@ -36,15 +38,19 @@ export class FeatureSensor implements Sensor {
 
   constructor(spec: z.infer<typeof FeaturesSensor>, stepRate: number) {
     this.id = spec.id;
-    this.rate = stepRate;
+    this.rate = spec.rate ?? stepRate;
     this.objects = spec.objects;
     this.range = spec.range;
     this.space = new Box(-1, 1, [EGO_FEATURES + spec.objects * OBJECT_FEATURES]);
+    this.spaces = { [spec.id]: this.space };
     this.nearest = new Int32Array(spec.objects);
     this.nearestD2 = new Float64Array(spec.objects);
   }
 
-  observe(world: World): Float32Array {
+  reset(_world: World, _rng: Rng): void {}
+
+  observe(ctx: SensorContext, readings: Record<string, Float32Array>): void {
+    const world = ctx.world;
     const out = new Float32Array(this.space.size);
     const ego = world.egoActor;
     const st = world.egoState;
@@ -70,7 +76,7 @@ export class FeatureSensor implements Sensor {
     out[14] = stop === Infinity ? 1 : stop / 100;
     out[15] = lane ? 1 : 0;
     this.writeObjects(world, out);
-    return this.space.clip(out);
+    readings[this.id] = this.space.clip(out);
   }
 
   private writeObjects(world: World, out: Float32Array): void {

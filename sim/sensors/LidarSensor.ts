@@ -1,60 +1,110 @@
 /**
- * A horizontal lidar sweep by Rapier ray casts from the ego's roof: one range per ray, as a
- * fraction of the maximum range (1 when nothing is hit). Ray 0 points forward; rays go anticlockwise.
+ * Lidar by Rapier ray casts: `channels` rings of `rays` azimuth steps each, from a mount on the
+ * ego. Each return is the range as a fraction of the maximum (1 when nothing is hit), with
+ * optional Gaussian range noise, and optionally the semantic class of what was hit.
+ *
+ * Layout: [channels × rays], channel 0 lowest, azimuth 0 straight ahead, anticlockwise.
  */
 import type { z } from 'zod';
 import type { LidarSensor as LidarSpec } from '../../scenarios/schema.ts';
 import { Box } from '../env/spaces.ts';
+import type { Rng } from '../rng.ts';
+import { SemanticClass, SEMANTIC_CLASS_COUNT } from '../scene/semantics.ts';
+import type { Actor } from '../world/actors.ts';
 import { RAPIER } from '../world/physics.ts';
 import type { World } from '../world/World.ts';
-import type { Sensor } from './types.ts';
+import { mountPose, newSensorPose, type MountSpec } from './mount.ts';
+import type { Sensor, SensorContext } from './types.ts';
+
+const DEG = Math.PI / 180;
+
+/** The semantic class of an actor, as the camera's scene assigns it (by model, so a parked car is a vehicle). */
+export function semanticOfActor(a: Actor): number {
+  if (a.model === 'car' || a.model === 'van') return SemanticClass.vehicle;
+  return a.kind === 'pedestrian' ? SemanticClass.pedestrian : SemanticClass.obstacle;
+}
 
 export class LidarSensor implements Sensor {
   readonly type = 'lidar';
   readonly id: string;
   readonly rate: number;
-  readonly space: Box;
-  private readonly range: number;
-  private readonly height: number;
+  readonly spaces: Readonly<Record<string, Box>>;
+  private readonly spec: z.infer<typeof LidarSpec>;
+  private readonly mount: MountSpec;
+  private readonly size: number;
   private readonly ray = new RAPIER.Ray({ x: 0, y: 0, z: 0 }, { x: 1, y: 0, z: 0 });
-  /** Ray directions in the ego frame, cos and sin of the azimuth */
-  private readonly cos: Float64Array;
-  private readonly sin: Float64Array;
+  /** Ray directions in the sensor frame (x forward, y left, z up), per ray */
+  private readonly dirs: Float64Array;
+  private readonly pose = newSensorPose();
+  private rng: Rng | null = null;
 
   constructor(spec: z.infer<typeof LidarSpec>, stepRate: number) {
+    this.spec = spec;
     this.id = spec.id;
-    this.rate = stepRate;
-    this.range = spec.range;
-    this.height = spec.height;
-    this.space = new Box(0, 1, [spec.rays]);
-    this.cos = new Float64Array(spec.rays);
-    this.sin = new Float64Array(spec.rays);
-    for (let i = 0; i < spec.rays; i++) {
-      const az = (2 * Math.PI * i) / spec.rays;
-      this.cos[i] = Math.cos(az);
-      this.sin[i] = Math.sin(az);
+    this.rate = spec.rate ?? stepRate;
+    this.mount = { x: 0, y: 0, yaw: 0, pitch: 0, roll: 0, ...spec.mount, z: spec.mount?.z ?? spec.height };
+    this.size = spec.channels * spec.rays;
+    const spaces: Record<string, Box> = { [spec.id]: new Box(0, 1, [spec.channels, spec.rays]) };
+    if (spec.classes) spaces[`${spec.id}.classes`] = new Box(0, SEMANTIC_CLASS_COUNT - 1, [spec.channels, spec.rays]);
+    this.spaces = spaces;
+    this.dirs = new Float64Array(this.size * 3);
+    const [lo, hi] = spec.verticalFov;
+    for (let c = 0; c < spec.channels; c++) {
+      const el = (spec.channels === 1 ? (lo + hi) / 2 : lo + ((hi - lo) * c) / (spec.channels - 1)) * DEG;
+      for (let r = 0; r < spec.rays; r++) {
+        const az = (2 * Math.PI * r) / spec.rays;
+        const k = (c * spec.rays + r) * 3;
+        this.dirs[k] = Math.cos(el) * Math.cos(az);
+        this.dirs[k + 1] = Math.cos(el) * Math.sin(az);
+        this.dirs[k + 2] = Math.sin(el);
+      }
     }
   }
 
-  observe(world: World): Float32Array {
-    const out = new Float32Array(this.space.size);
-    const ego = world.egoActor;
+  reset(_world: World, rng: Rng): void {
+    this.rng = rng;
+  }
+
+  observe(ctx: SensorContext, readings: Record<string, Float32Array>): void {
+    const world = ctx.world;
+    const ranges = new Float32Array(this.size);
+    const classes = this.spec.classes ? new Float32Array(this.size) : null;
+    const p = mountPose(world.egoActor, this.mount, this.pose);
+    const cy = Math.cos(p.yaw), sy = Math.sin(p.yaw), cp = Math.cos(p.pitch), sp = Math.sin(p.pitch);
     const ray = this.ray;
-    const c = Math.cos(ego.heading), s = Math.sin(ego.heading);
-    ray.origin.x = ego.x;
-    ray.origin.y = this.height;
-    ray.origin.z = -ego.y;
+    ray.origin.x = p.x;
+    ray.origin.y = p.z;
+    ray.origin.z = -p.y;
+    const max = this.spec.range;
+    const noise = this.spec.noise;
     const exclude = world.ego.collider;
-    for (let i = 0; i < out.length; i++) {
-      // Ground (x, y) direction → 3D (X, −Z).
-      const gx = c * this.cos[i] - s * this.sin[i];
-      const gy = s * this.cos[i] + c * this.sin[i];
+    for (let i = 0; i < this.size; i++) {
+      const k = i * 3;
+      // Sensor frame → ground frame: pitch about the sensor's y axis, then yaw.
+      const fx = this.dirs[k] * cp - this.dirs[k + 2] * sp;
+      const fz = this.dirs[k] * sp + this.dirs[k + 2] * cp;
+      const fy = this.dirs[k + 1];
+      const gx = cy * fx - sy * fy, gy = sy * fx + cy * fy;
       ray.dir.x = gx;
-      ray.dir.y = 0;
+      ray.dir.y = fz;
       ray.dir.z = -gy;
-      const hit = world.physics.castRay(ray, this.range, true, undefined, undefined, exclude);
-      out[i] = hit ? hit.timeOfImpact / this.range : 1;
+      const hit = world.physics.castRay(ray, max, true, undefined, undefined, exclude);
+      if (!hit) {
+        ranges[i] = 1;
+        continue;
+      }
+      let range = hit.timeOfImpact;
+      if (noise > 0 && this.rng) range = Math.max(0, range + this.rng.normal(0, noise));
+      ranges[i] = Math.min(range / max, 1);
+      if (classes) classes[i] = this.classify(world, hit.collider.handle, p.x + gx * hit.timeOfImpact, p.y + gy * hit.timeOfImpact);
     }
-    return out;
+    readings[this.id] = ranges;
+    if (classes) readings[`${this.id}.classes`] = classes;
+  }
+
+  private classify(world: World, handle: number, x: number, y: number): number {
+    const actor = world.actorOfCollider(handle);
+    if (actor) return semanticOfActor(actor);
+    return world.network.isDrivable(x, y) ? SemanticClass.road : SemanticClass.terrain;
   }
 }

@@ -144,11 +144,22 @@ export class World {
 
     this.occupancy.rebuild(this.actors);
     this.rules.update(0, this.actors);
+    // Ray casts see colliders only after a step has built the broad phase; a zero-length step
+    // builds it without moving anything, so the first observation's lidar sees the world.
+    this.physics.timestep = 0;
+    this.physics.step(this.events);
+    this.events.drainCollisionEvents(() => {});
+    this.physics.timestep = sim.physicsDt;
   }
 
   private register(body: RAPIER.RigidBody, actor: Actor): void {
     this.actors.push(actor);
     this.colliderActors.set(body.collider(0).handle, actor);
+  }
+
+  /** The actor a Rapier collider belongs to, or undefined for the ground and the ego. */
+  actorOfCollider(handle: number): Actor | undefined {
+    return this.colliderActors.get(handle);
   }
 
   get egoActor(): Actor {

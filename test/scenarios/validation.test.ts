@@ -56,7 +56,7 @@ describe('scenario schema', () => {
     ['bad-id.json', ['bad-id.json: id: expected lower-case letters', 'bad-id.json: limits.duration: expected number, got string']],
     ['bad-missing-map.yaml', ['bad-missing-map.yaml: map: required field is missing (expected object)']],
     ['bad-top-level.json', ['bad-top-level.json: (top level): expected object, got array']],
-    ['bad-sensor.json', ['bad-sensor.json: sensors[0].rays: expected number to be >=1, got 0', `bad-sensor.json: sensors[1].type: expected type 'features' | 'lidar', got "sonar"`]],
+    ['bad-sensor.json', ['bad-sensor.json: sensors[0].rays: expected number to be >=1, got 0', `bad-sensor.json: sensors[1].type: expected type 'features' | 'lidar' | 'camera' | 'radar' | 'gnss' | 'imu' | 'odometry', got "sonar"`]],
   ];
   for (const [file, expected] of cases) {
     it(`rejects ${file} with a located message`, () => {
