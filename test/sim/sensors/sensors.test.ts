@@ -119,3 +119,28 @@ describe('navigation sensors and rates', () => {
     expect(await run(4)).not.toEqual(await run(5));
   });
 });
+
+describe('several cameras on one vehicle', () => {
+  it('gives each camera its own keys, buffers, rate and view', async () => {
+    const env = await make('highway', {
+      sensors: [
+        { type: 'camera', id: 'front', width: 64, height: 48, buffers: ['rgb', 'semantic'] },
+        { type: 'camera', id: 'rear', width: 32, height: 24, rate: 5, mount: { x: -2, z: 1.4, yaw: 180 } },
+      ],
+    } as ScenarioOverrides);
+    const space = env.observationSpace;
+    expect(space.type === 'dict' && Object.keys(space.spaces)).toEqual(['front', 'front.semantic', 'rear']);
+    const first = env.reset({ seed: 1 }).observation;
+    expect(first.front).toHaveLength(48 * 64 * 3);
+    expect(first.rear).toHaveLength(24 * 32 * 3);
+    expect(first['front.semantic'].some((c) => c === SemanticClass.road)).toBe(true);
+    const r1 = env.step(Float32Array.of(0, 0.5));
+    // The rear camera runs at 5 Hz: after one 0.1 s step it still shows the reading from t = 0.
+    expect((r1.info.sensors as Record<string, { timestamp: number }>).rear.timestamp).toBe(0);
+    expect(r1.observation.rear).toBe(first.rear);
+    const r2 = env.step(Float32Array.of(0, 0.5));
+    expect((r2.info.sensors as Record<string, { timestamp: number }>).rear.timestamp).toBeCloseTo(0.2, 9);
+    expect(r2.observation.rear).not.toBe(first.rear);
+    env.close();
+  });
+});
