@@ -11,6 +11,7 @@ import { make } from '../sim/env/registry.ts';
 import { createSensor } from '../sim/sensors/registry.ts';
 import { cameraThroughput } from './camera.ts';
 import { vectorThroughput } from './vector.ts';
+import { parallelLoops } from './scaling.ts';
 
 interface Figure {
   name: string;
@@ -113,6 +114,9 @@ async function main(): Promise<void> {
   const two = (await vectorThroughput(2, 4, 2000)).envStepsPerSecond;
   figures.push({ name: 'vector env, 1 worker × 4 envs, highway', value: one, unit: 'env steps/s' });
   figures.push({ name: 'vector env, 2 workers × 4 envs, highway', value: two, unit: 'env steps/s', note: `${(two / one).toFixed(2)}× one worker (budget ≥ 1.7×)` });
+  const loop1 = await parallelLoops(1);
+  const loop2 = await parallelLoops(2);
+  figures.push({ name: '  ceiling: 2 independent env loops vs 1, same machine', value: loop2, unit: 'steps/s', note: `${(loop2 / loop1).toFixed(2)}× one loop (${Math.round(loop1).toLocaleString('en-US')} steps/s)` });
 
   if (json) {
     process.stdout.write(JSON.stringify({ cpu: cpus()[0]?.model, node: process.version, figures }) + '\n');
