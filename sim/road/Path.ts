@@ -285,6 +285,26 @@ export class PathBuilder {
     return this;
   }
 
+  /**
+   * A clothoid (Euler spiral) of the given length [m] whose curvature goes linearly from k0 to
+   * k1 [1/m]: the transition real roads use between a straight and a bend, so that the steering
+   * needed changes smoothly instead of in a step.
+   */
+  clothoid(length: number, k0: number, k1: number): this {
+    const n = Math.max(2, Math.ceil(length / 0.25));
+    const step = length / n;
+    for (let i = 0; i < n; i++) {
+      // Midpoint rule on the heading keeps the error second order in the step.
+      const k = k0 + ((k1 - k0) * (i + 0.5)) / n;
+      const hMid = this.h + (k * step) / 2;
+      this.x += Math.cos(hMid) * step;
+      this.y += Math.sin(hMid) * step;
+      this.h += k * step;
+      this.points.push({ x: this.x, y: this.y });
+    }
+    return this;
+  }
+
   done(): Path {
     return Path.fromPoints(this.points);
   }

@@ -41,14 +41,16 @@ const _leader: Neighbour = { actor: null, gap: Infinity };
  */
 export function drivingAccel(ctx: DrivingContext, self: Actor, plan: readonly number[], s: number, desiredSpeed: number, idm: IdmParams): number {
   const v = self.speed;
-  const v0 = Math.min(desiredSpeed, ctx.network.lanes[plan[0]].speedLimit);
+  const bend = bendLimit(ctx.network, plan, s, v);
+  const v0 = Math.min(desiredSpeed, ctx.network.lanes[plan[0]].speedLimit, bend.speedHere);
+  const bendBrake = bend.accel;
   const leader = ctx.occupancy.leader(self, plan, s, LOOKAHEAD, _leader);
   // Drivers stop well short of a static obstacle, leaving room to steer around it.
   const gap = leader.actor?.kind === 'obstacle' ? leader.gap - OBSTACLE_STANDOFF : leader.gap;
   let a = idmAccel(idm, v, v0, gap, leader.actor ? leader.actor.speed : 0);
   const stop = ctx.rules.stopDistance(self, plan, s, LOOKAHEAD);
   if (stop < Infinity) a = Math.min(a, idmAccel(idm, v, v0, stop - self.length / 2 - STOP_MARGIN, 0));
-  return Math.min(a, Math.max(bendAccel(ctx.network, plan, s, v), -MAX_BRAKE));
+  return Math.min(a, Math.max(bendBrake, -MAX_BRAKE));
 }
 
 /**
@@ -68,15 +70,30 @@ export function laneChangeAccel(ctx: DrivingContext, self: Actor, targetAccel: n
 /** Deceleration a driver will use to slow for a bend [m/s²] */
 const BEND_DECEL = 2.5;
 
+/** What the bends ahead ask of a driver. */
+export interface BendLimit {
+  /** Constant deceleration that reaches every bend ahead at its comfortable speed [m/s²], or Infinity */
+  accel: number;
+  /** Comfortable speed of the bend the car is in or about to enter (within a second) [m/s], or Infinity */
+  speedHere: number;
+}
+
+const _bend: BendLimit = { accel: Infinity, speedHere: Infinity };
+
 /**
- * Braking for the bends ahead [m/s²]: the constant deceleration that brings the speed down to each
- * bend's comfortable speed sqrt(a_lat / κ) by the time the car gets there, the hardest of them,
- * or Infinity when no bend ahead needs slowing for. Braking starts gently and early, as drivers do.
+ * The bends ahead along the plan: the constant deceleration that brings the speed down to each
+ * bend's comfortable speed sqrt(a_lat / κ) by the time the car gets there (braking starts gently
+ * and early, as drivers do), and the comfortable speed right here, which caps the speed the car
+ * aims for so that it settles at it rather than braking and accelerating around it.
  */
-export function bendAccel(network: RoadNetwork, plan: readonly number[], s: number, speed: number): number {
+export function bendLimit(network: RoadNetwork, plan: readonly number[], s: number, speed: number): BendLimit {
   const v2 = speed * speed;
   const horizon = 10 + v2 / (2 * BEND_DECEL) * 1.5;
-  let worst = Infinity;
+  const here = Math.max(4, speed);
+  // Softening distance: a small excess over a bend's speed asks for mild braking, not a jolt.
+  const soft = 1 + 0.5 * speed;
+  _bend.accel = Infinity;
+  let here2 = Infinity;
   let p = 0;
   let lane = network.lanes[plan[0]];
   let at = Math.max(s, 0);
@@ -87,20 +104,24 @@ export function bendAccel(network: RoadNetwork, plan: readonly number[], s: numb
         const skip = Math.ceil((lane.path.length - at) / 2) * 2 + 2;
         travelled += skip;
         at += skip;
-        if (travelled > horizon) return worst;
       }
-      if (++p >= plan.length) return worst;
+      if (travelled > horizon || ++p >= plan.length) {
+        _bend.speedHere = Math.sqrt(here2);
+        return _bend;
+      }
       at -= lane.path.length;
       lane = network.lanes[plan[p]];
     }
     const k = Math.abs(lane.path.curvatureAt(at));
     if (k < 1e-4) continue;
     const bend2 = COMFORT_LATERAL_ACCEL / k;
+    if (travelled <= here && bend2 < here2) here2 = bend2;
     if (bend2 >= v2) continue;
-    const a = (bend2 - v2) / (2 * (travelled + 1));
-    if (a < worst) worst = a;
+    const a = (bend2 - v2) / (2 * (travelled + soft));
+    if (a < _bend.accel) _bend.accel = a;
   }
-  return worst;
+  _bend.speedHere = Math.sqrt(here2);
+  return _bend;
 }
 
 /** The point `dist` metres ahead of arc length `s` along the plan's lanes (clamped at its end). */

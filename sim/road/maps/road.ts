@@ -15,6 +15,7 @@ function centreLine(map: z.infer<typeof RoadMap>, rng: Rng): Path {
   const maxBend = (100 * Math.PI) / 180;
   const maxHeading = (110 * Math.PI) / 180;
   let heading = 0;
+  let curvature = 0;
   let left = map.length;
   let first = true;
   while (left > 1e-6) {
@@ -25,8 +26,12 @@ function centreLine(map: z.infer<typeof RoadMap>, rng: Rng): Path {
     if (heading < -(maxHeading - maxBend)) sign = 1;
     let k = straight ? 0 : rng.uniform(0.35, 1) * map.maxCurvature * sign;
     if (Math.abs(k) * len > maxBend) k = (Math.sign(k) * maxBend) / len;
-    builder.arc(len, k);
-    heading += k * len;
+    // A clothoid over the first third of the piece eases the curvature from the last value to this one.
+    const ease = Math.abs(k - curvature) > 1e-9 ? Math.min(len / 3, 25) : 0;
+    if (ease > 0) builder.clothoid(ease, curvature, k);
+    builder.arc(len - ease, k);
+    heading += ((curvature + k) / 2) * ease + k * (len - ease);
+    curvature = k;
     left -= len;
     first = false;
   }
