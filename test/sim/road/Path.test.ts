@@ -58,3 +58,15 @@ describe('Path', () => {
     expect(Math.abs(wrapAngle(r.headingAt(0) - (p.headingAt(p.length) + Math.PI)))).toBeLessThan(0.05);
   });
 });
+
+describe('clothoid', () => {
+  it('turns by (k0 + k1)·L/2 and its curvature rises linearly', () => {
+    const path = Path.build(0, 0, 0).clothoid(40, 0, 0.05).done();
+    expect(path.length).toBeCloseTo(40, 1);
+    // θ(s) = k1·s² / (2L): 0.25 rad half-way, 1 rad at the end (the last sample's chord lags by ds·κ/2).
+    expect(path.headingAt(20)).toBeCloseTo(0.25, 2);
+    expect(Math.abs(path.headingAt(path.length) - 1)).toBeLessThan(0.02);
+    expect(path.curvatureAt(20)).toBeCloseTo(0.025, 3);
+    expect(path.curvatureAt(10)).toBeCloseTo(0.0125, 3);
+  });
+});
