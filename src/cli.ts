@@ -26,6 +26,8 @@ function buildProgram(): Command {
     .option('--seed <n>', 'episode seed', '0')
     .option('--set <path=value>', 'override a scenario field, e.g. --set traffic.vehicles=5 (repeatable)', collect, [])
     .option('--json', 'print the summary as one JSON object')
+    .option('--render <dir>', 'save chase-camera PNGs of the episode into a directory')
+    .option('--render-every <k>', 'save every k-th step with --render', '1')
     .action(runCommand);
 
   const bench = program

@@ -32,6 +32,8 @@ export interface EpisodeSummary {
 }
 
 export interface EpisodeHooks {
+  /** Called after the reset, before the first step */
+  onReset?(): void;
   /** Called after every step, e.g. to record */
   onStep?(step: number, action: Action, reward: number, info: Record<string, unknown>): void;
 }
@@ -39,6 +41,7 @@ export interface EpisodeHooks {
 export function runEpisode(env: Env<Observation, Action>, policy: Policy<Observation, Action>, seed: number, hooks: EpisodeHooks = {}): EpisodeSummary {
   let { observation } = env.reset({ seed });
   policy.reset?.(seed);
+  hooks.onReset?.();
   const dt = env.unwrapped.scenario.sim.stepDt;
   const collisions = { vehicle: 0, pedestrian: 0, obstacle: 0 };
   const rewards: Record<string, number> = {};

@@ -14,7 +14,8 @@ import type { EgoControls } from '../world/EgoVehicle.ts';
 import { World, type StepEvents } from '../world/World.ts';
 import { DrivingScene } from '../scene/DrivingScene.ts';
 import { lightingFor } from '../scene/lighting.ts';
-import type { Env, Info, ResetArgs, ResetResult, StepResult } from './Env.ts';
+import type { Env, Info, ResetArgs, ResetResult, RgbFrame, StepResult } from './Env.ts';
+import { Camera } from '../sensors/camera/Camera.ts';
 import { computeReward, type RewardContext } from './rewardTerms.ts';
 import { Box, Dict, Discrete } from './spaces.ts';
 
@@ -23,6 +24,15 @@ export type Action = Float32Array | number;
 
 /** How an episode ended. */
 export type Outcome = 'goal' | 'collision' | 'off-road' | 'time-limit';
+
+export type RenderMode = 'rgb_array';
+
+export interface DrivingEnvOptions {
+  /** `rgb_array`: `render()` returns a chase-camera image, as in Gymnasium */
+  renderMode?: RenderMode;
+  /** Size of rendered images [px] (default 640 × 360) */
+  renderSize?: [number, number];
+}
 
 /** Seed of the first episode when `reset()` is never given one. */
 const DEFAULT_SEED = 0;
@@ -48,8 +58,14 @@ export class DrivingEnv implements Env<Observation, Action> {
   private readings: Record<string, Float32Array> = {};
   private readonly sensorContext = { world: null as unknown as World, scene: () => this.scene };
 
+  readonly renderMode: RenderMode | null;
+  private readonly renderSize: [number, number];
+  private chase: Camera | null = null;
+
   /** Use `make()`; this expects the physics engine to be loaded already. */
-  constructor(readonly scenario: Scenario) {
+  constructor(readonly scenario: Scenario, options: DrivingEnvOptions = {}) {
+    this.renderMode = options.renderMode ?? null;
+    this.renderSize = options.renderSize ?? [640, 360];
     const rate = 1 / scenario.sim.stepDt;
     this.sensors = scenario.sensors.map((spec) => createSensor(spec, rate));
     const spaces: Record<string, Box> = {};
@@ -134,6 +150,15 @@ export class DrivingEnv implements Env<Observation, Action> {
     info.rewards = rewards;
     if (outcome) info.outcome = outcome;
     return { observation, reward, terminated: outcome !== null, truncated: false, info };
+  }
+
+  /** A chase-camera view of the current state, drawn by the camera rasteriser, or null without a render mode. */
+  render(): RgbFrame | null {
+    if (this.renderMode !== 'rgb_array') return null;
+    const [width, height] = this.renderSize;
+    this.chase ??= new Camera({ type: 'camera', id: 'chase', width, height, fov: 60, far: 400, mount: { x: -10, y: 0, z: 4.5, yaw: 0, pitch: -13, roll: 0 } }, { drawEgo: true });
+    const frame = this.chase.render(this.world, this.scene);
+    return { width, height, data: frame.data.slice() };
   }
 
   /** Marks the episode over from outside (a time limit), so that step() asks for a reset. */

@@ -29,11 +29,20 @@ export interface StepResult<O> {
   info: Info;
 }
 
+/** An RGB image, row-major from the top-left, 3 bytes per pixel. */
+export interface RgbFrame {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
 export interface Env<O = SpaceValue, A = SpaceValue> {
   readonly observationSpace: Space;
   readonly actionSpace: Space;
   reset(args?: ResetArgs): ResetResult<O>;
   step(action: A): StepResult<O>;
+  /** With render mode `rgb_array`, a view of the current state (a chase camera); otherwise null */
+  render(): RgbFrame | null;
   close(): void;
   /** The innermost env, under every wrapper */
   readonly unwrapped: DrivingEnv;
@@ -61,6 +70,10 @@ export class Wrapper<O = SpaceValue, A = SpaceValue, InnerO = SpaceValue, InnerA
 
   step(action: A): StepResult<O> {
     return this.env.step(action as unknown as InnerA) as unknown as StepResult<O>;
+  }
+
+  render(): RgbFrame | null {
+    return this.env.render();
   }
 
   close(): void {

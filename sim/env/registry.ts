@@ -8,7 +8,7 @@ import { builtinScenario, builtinScenarioIds } from '../../scenarios/library.ts'
 import { ScenarioError, withOverrides, type ScenarioOverrides } from '../../scenarios/parse.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
 import { initPhysics } from '../world/physics.ts';
-import { DrivingEnv, type Action, type Observation } from './DrivingEnv.ts';
+import { DrivingEnv, type Action, type DrivingEnvOptions, type Observation } from './DrivingEnv.ts';
 import type { Env } from './Env.ts';
 import { TimeLimit } from './wrappers.ts';
 
@@ -24,7 +24,7 @@ export function registeredIds(): string[] {
   return [...registry.keys()];
 }
 
-export interface MakeOptions {
+export interface MakeOptions extends DrivingEnvOptions {
   /** Wrap in TimeLimit (default true) */
   timeLimit?: boolean;
 }
@@ -42,7 +42,7 @@ export function resolveScenario(idOrScenario: string | Scenario, overrides?: Sce
 export async function make(idOrScenario: string | Scenario, overrides?: ScenarioOverrides, options: MakeOptions = {}): Promise<Env<Observation, Action>> {
   const scenario = resolveScenario(idOrScenario, overrides);
   await initPhysics();
-  const env = new DrivingEnv(scenario);
+  const env = new DrivingEnv(scenario, options);
   if (options.timeLimit === false) return env;
   return new TimeLimit(env, Math.max(1, Math.round(scenario.limits.duration / scenario.sim.stepDt)));
 }

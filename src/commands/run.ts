@@ -7,6 +7,9 @@ import { runEpisode, type EpisodeSummary } from '../episode.ts';
 import { parseSetFlags } from '../overrides.ts';
 import { scenarioFromArg } from '../scenarioFiles.ts';
 import { UsageError } from '../errors.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encode } from 'fast-png';
 
 export interface RunOptions {
   scenario: string;
@@ -14,16 +17,32 @@ export interface RunOptions {
   seed: string;
   json?: boolean;
   set: string[];
+  /** Directory for chase-camera PNGs of the episode */
+  render?: string;
+  renderEvery: string;
 }
 
 export async function runCommand(opts: RunOptions): Promise<void> {
   const seed = Number(opts.seed);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed ${opts.seed}: expected a non-negative integer`);
   const scenario = await scenarioFromArg(opts.scenario, parseSetFlags(opts.set));
+  const every = Number(opts.renderEvery);
+  if (!Number.isInteger(every) || every < 1) throw new UsageError(`--render-every ${opts.renderEvery}: expected a positive whole number`);
   await initPhysics();
-  const env = new TimeLimit(new DrivingEnv(scenario), Math.round(scenario.limits.duration / scenario.sim.stepDt));
+  const env = new TimeLimit(new DrivingEnv(scenario, opts.render ? { renderMode: 'rgb_array' } : {}), Math.round(scenario.limits.duration / scenario.sim.stepDt));
   const policy = await loadAgent(opts.agent, env, seed);
-  const summary = runEpisode(env, policy, seed);
+  const dir = opts.render;
+  if (dir) mkdirSync(dir, { recursive: true });
+  const save = (step: number) => {
+    const frame = env.render();
+    if (dir && frame) writeFileSync(join(dir, `${String(step).padStart(5, '0')}.png`), encode({ width: frame.width, height: frame.height, data: frame.data, channels: 3 }));
+  };
+  const summary = runEpisode(env, policy, seed, {
+    onReset: () => save(0),
+    onStep: (step) => {
+      if (step % every === 0) save(step);
+    },
+  });
   env.close();
   process.stdout.write(opts.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
 }

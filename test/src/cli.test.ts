@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +35,13 @@ describe('drivelab CLI', () => {
     const r = drivelab('run', '--scenario', join(fixtures, 'minimal.yaml'), '--set', 'traffic.vehicles=2', '--set', 'limits.duration=3', '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ scenario: 'minimal-roundabout', outcome: 'time-limit', steps: 30 });
+  });
+
+  it('saves chase-camera PNGs with --render', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drivelab-render-'));
+    const r = drivelab('run', '--scenario', 'intersection', '--set', 'limits.duration=2', '--render', dir, '--render-every', '5');
+    expect(r.code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['00000.png', '00005.png', '00010.png', '00015.png', '00020.png']);
   });
 
   const bad: [string, string[], RegExp][] = [
