@@ -18,6 +18,7 @@ import {
   Vector3,
 } from 'three';
 import type { Path } from '../road/Path.ts';
+import { buildingsFor } from '../road/buildings.ts';
 import type { RoadNetwork } from '../road/RoadNetwork.ts';
 import { SemanticClass } from './semantics.ts';
 
@@ -62,12 +63,6 @@ const ISLAND_INSET = 0.3;
 const TERRAIN_MARGIN = 250;
 /** Terrain tile size [m]; small tiles keep per-triangle near-plane clipping cheap in the rasteriser */
 const TERRAIN_TILE = 50;
-/** Building candidates lie on a grid of this spacing [m], wider than any building's diagonal */
-const BUILDING_GRID = 26;
-/** Clear gap between the road (or sidewalk) edge and a building's corner [m] */
-const BUILDING_SETBACK = 6;
-/** Candidates farther than this from the road (beyond the setback) get no building [m] */
-const BUILDING_BAND = 16;
 
 const _p = { x: 0, y: 0 };
 const _q = { x: 0, y: 0 };
@@ -273,43 +268,16 @@ function terrain(network: RoadNetwork): TriangleSoup {
   return soup;
 }
 
-/**
- * Boxes on a fixed grid wherever a grid point lies in a band beside the road, turned to face the
- * nearest lane. Sizes follow the grid indices, so the same network always gets the same town.
- */
+/** The network's buildings (sim/road/buildings.ts) as two merged meshes of alternating colour. */
 function buildings(network: RoadNetwork): [string, TriangleSoup, number, SemanticClass][] {
   const soups = [new TriangleSoup(), new TriangleSoup()];
-  // Road and sidewalk centre lines with the half width each must be kept clear of [m].
-  const strips: { path: Path; half: number }[] = [
-    ...network.lanes.map((l) => ({ path: l.path, half: l.width / 2 })),
-    ...network.sidewalks.map((s) => ({ path: s.path, half: s.width / 2 })),
-  ];
-  const b = network.bounds;
-  const reach = BUILDING_SETBACK + BUILDING_BAND + BUILDING_GRID;
-  const i0 = Math.floor((b.minX - reach) / BUILDING_GRID), i1 = Math.ceil((b.maxX + reach) / BUILDING_GRID);
-  const j0 = Math.floor((b.minY - reach) / BUILDING_GRID), j1 = Math.ceil((b.maxY + reach) / BUILDING_GRID);
   const box = new BoxGeometry(1, 1, 1).translate(0, 0.5, 0);
   const m = new Matrix4();
   const scale = new Vector3();
-  for (let i = i0; i <= i1; i++) {
-    for (let j = j0; j <= j1; j++) {
-      const x = i * BUILDING_GRID, y = j * BUILDING_GRID;
-      const v = ((i % 5) + 5) % 5, w = ((j % 3) + 3) % 3;
-      const length = 10 + 2 * v, depth = 8 + 2 * w, height = 5 + 3 * ((v + 2 * w) % 5);
-      const halfDiag = Math.hypot(length, depth) / 2;
-      if (network.islands.some((isl) => Math.hypot(x - isl.x, y - isl.y) < isl.radius + halfDiag)) continue;
-      let clear = Infinity, heading = 0;
-      for (const st of strips) {
-        const { xs, ys, headings } = st.path;
-        for (let k = 0; k < xs.length; k += 2) {
-          const d = Math.hypot(x - xs[k], y - ys[k]) - st.half;
-          if (d < clear) { clear = d; heading = headings[k]; }
-        }
-      }
-      if (clear < BUILDING_SETBACK + halfDiag || clear > BUILDING_SETBACK + halfDiag + BUILDING_BAND) continue;
-      m.makeRotationY(heading).scale(scale.set(length, height, depth)).setPosition(x, 0, -y);
-      soups[(v + w) % 2].add(box, m);
-    }
+  for (const b of buildingsFor(network)) {
+    m.makeRotationY(b.heading).scale(scale.set(b.length, b.height, b.depth)).setPosition(b.x, 0, -b.y);
+    // Neighbours on the building grid alternate colours.
+    soups[Math.abs(Math.round(b.x / 26) + Math.round(b.y / 26)) % 2].add(box, m);
   }
   box.dispose();
   return [

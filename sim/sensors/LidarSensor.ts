@@ -105,6 +105,7 @@ export class LidarSensor implements Sensor {
   private classify(world: World, handle: number, x: number, y: number): number {
     const actor = world.actorOfCollider(handle);
     if (actor) return semanticOfActor(actor);
+    if (world.isBuilding(handle)) return SemanticClass.building;
     return world.network.isDrivable(x, y) ? SemanticClass.road : SemanticClass.terrain;
   }
 }

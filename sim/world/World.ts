@@ -9,6 +9,7 @@ import { Rng } from '../rng.ts';
 import { Path, newProjection } from '../road/Path.ts';
 import { NO_LANE, newLanePosition, type RoadNetwork } from '../road/RoadNetwork.ts';
 import { buildMapCached } from '../road/maps/index.ts';
+import { buildingsFor, type Building } from '../road/buildings.ts';
 import { LaneOccupancy } from '../traffic/LaneOccupancy.ts';
 import { PedestrianManager } from '../traffic/PedestrianManager.ts';
 import { TrafficManager } from '../traffic/TrafficManager.ts';
@@ -41,6 +42,27 @@ export interface EgoRouteState {
   headingError: number;
 }
 
+/** Vertices and triangles of the buildings' boxes in 3D world axes, or null when there are none. */
+function buildingMesh(buildings: readonly Building[]): { vertices: Float32Array; indices: Uint32Array } | null {
+  if (buildings.length === 0) return null;
+  const vertices = new Float32Array(buildings.length * 8 * 3);
+  const indices = new Uint32Array(buildings.length * 12 * 3);
+  // Box corners: bit 0 along the heading, bit 1 across it, bit 2 up.
+  const faces = [0, 1, 3, 0, 3, 2, 4, 6, 7, 4, 7, 5, 0, 4, 5, 0, 5, 1, 2, 3, 7, 2, 7, 6, 0, 2, 6, 0, 6, 4, 1, 5, 7, 1, 7, 3];
+  buildings.forEach((b, n) => {
+    const c = Math.cos(b.heading), s = Math.sin(b.heading);
+    for (let k = 0; k < 8; k++) {
+      const u = (k & 1 ? 0.5 : -0.5) * b.length, v = (k & 2 ? 0.5 : -0.5) * b.depth;
+      const o = (n * 8 + k) * 3;
+      vertices[o] = b.x + c * u - s * v;
+      vertices[o + 1] = k & 4 ? b.height : 0;
+      vertices[o + 2] = -(b.y + s * u + c * v);
+    }
+    for (let t = 0; t < faces.length; t++) indices[n * 36 + t] = n * 8 + faces[t];
+  });
+  return { vertices, indices };
+}
+
 /** The ego route's centre line per built map, shared like the map itself */
 const routes = new WeakMap<object, Path>();
 
@@ -68,6 +90,7 @@ export class World {
   private readonly substeps: number;
   private readonly events = new R.EventQueue(true);
   private readonly colliderActors = new Map<number, Actor>();
+  private readonly buildingColliders = new Set<number>();
   private readonly groundHandle: number;
   private readonly pos = newLanePosition();
   private readonly proj = newProjection();
@@ -104,6 +127,10 @@ export class World {
       R.ColliderDesc.cuboid((b.maxX - b.minX) / 2 + 200, 0.5, (b.maxY - b.minY) / 2 + 200).setTranslation((b.minX + b.maxX) / 2, -0.5, -(b.minY + b.maxY) / 2),
     );
     this.groundHandle = ground.handle;
+    // Buildings are solid, so lidar and radar see them: one triangle-mesh collider for the whole
+    // town, because every extra collider costs Rapier's JS layer time on every physics step.
+    const town = buildingMesh(buildingsFor(this.network));
+    if (town) this.buildingColliders.add(this.physics.createCollider(R.ColliderDesc.trimesh(town.vertices, town.indices)).handle);
 
     // Ego at its start position along the route.
     const egoActor = createActor(0, 'ego', 'car');
@@ -157,7 +184,12 @@ export class World {
     this.colliderActors.set(body.collider(0).handle, actor);
   }
 
-  /** The actor a Rapier collider belongs to, or undefined for the ground and the ego. */
+  /** Whether a Rapier collider is one of the buildings beside the road. */
+  isBuilding(handle: number): boolean {
+    return this.buildingColliders.has(handle);
+  }
+
+  /** The actor a Rapier collider belongs to, or undefined for the ground, buildings and the ego. */
   actorOfCollider(handle: number): Actor | undefined {
     return this.colliderActors.get(handle);
   }
@@ -175,7 +207,7 @@ export class World {
     this.hit = null;
     for (let k = 0; k < this.substeps; k++) {
       this.ego.applyControls(controls, h);
-      this.physics.step(this.events);
+      this.stepPhysics();
       this.events.drainCollisionEvents(this.onCollision);
     }
     this.traffic.commit(dt);
@@ -187,6 +219,16 @@ export class World {
     this.occupancy.rebuild(this.actors);
     this.rules.update(this.time, this.actors);
     return { collision: this.hit, offRoad: !onRoad, goalReached: this.egoState.s >= this.goalS };
+  }
+
+  /**
+   * One physics sub-step. `World.step()` also re-maps every body and collider handle to its JS
+   * wrapper after each step, which costs time per collider and matters only when bodies are
+   * created or removed; that never happens while an episode runs, so the pipeline is called directly.
+   */
+  private stepPhysics(): void {
+    const w = this.physics;
+    w.physicsPipeline.step(w.gravity, w.integrationParameters, w.islands, w.broadPhase, w.narrowPhase, w.bodies, w.colliders, w.softBodies, w.impulseJoints, w.multibodyJoints, w.ccdSolver, this.events);
   }
 
   /** Updates the ego's route and lane state; returns whether it is on drivable surface. */
