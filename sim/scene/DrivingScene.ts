@@ -9,7 +9,7 @@ import type { Actor } from '../world/actors.ts';
 import type { World } from '../world/World.ts';
 import { ActorModels } from './actorMeshes.ts';
 import { DAY_SKY_COLOUR, lightingFor, type Lighting } from './lighting.ts';
-import { buildRoadMeshes, type RoadMeshOptions } from './roadMeshes.ts';
+import { buildRoadMeshes, SIDEWALK_Y, type RoadMeshOptions } from './roadMeshes.ts';
 import { SignalMeshes } from './signalMeshes.ts';
 
 export const SKY_COLOUR = DAY_SKY_COLOUR;
@@ -100,7 +100,9 @@ export class DrivingScene {
       const g = this.actorGroups[i];
       g.visible = a.active;
       if (!a.active) continue;
-      g.position.set(a.x, 0, -a.y);
+      // Pedestrians off the carriageway stand on the raised sidewalk.
+      const lift = a.kind === 'pedestrian' && !world.network.isDrivable(a.x, a.y) ? SIDEWALK_Y : 0;
+      g.position.set(a.x, lift, -a.y);
       g.rotation.y = a.heading;
     }
     this.signals.update(world.time);
