@@ -9,7 +9,7 @@ import type { Actor } from '../world/actors.ts';
 import type { World } from '../world/World.ts';
 import { ActorModels } from './actorMeshes.ts';
 import { DAY_SKY_COLOUR, lightingFor, type Lighting } from './lighting.ts';
-import { buildRoadMeshes, SIDEWALK_Y, type RoadMeshOptions } from './roadMeshes.ts';
+import { roadMeshesFor, SIDEWALK_Y, type RoadMeshOptions } from './roadMeshes.ts';
 import { SignalMeshes } from './signalMeshes.ts';
 
 export const SKY_COLOUR = DAY_SKY_COLOUR;
@@ -35,6 +35,11 @@ export class DrivingScene {
   /** One group per actor, in the order of `world.actors` (the ego first) */
   readonly actorGroups: Group[] = [];
   readonly signals: SignalMeshes;
+  /**
+   * The same object for every scene of one network and options: the road meshes under
+   * staticRoot (all but the signals) share their geometry, so renderers may cache by it.
+   */
+  readonly staticKey: object;
   readonly ambient: AmbientLight;
   readonly sun: DirectionalLight;
   private readonly network: RoadNetwork;
@@ -49,7 +54,9 @@ export class DrivingScene {
     this.scene.background = new Color(lighting.skyColor);
 
     this.staticRoot.name = 'static';
-    for (const mesh of buildRoadMeshes(world.network, options)) this.staticRoot.add(mesh);
+    const road = roadMeshesFor(world.network, options);
+    this.staticKey = road.key;
+    for (const mesh of road.meshes) this.staticRoot.add(mesh);
     this.signals = new SignalMeshes(world.network);
     this.staticRoot.add(this.signals.root);
     this.scene.add(this.staticRoot);
@@ -124,8 +131,9 @@ export class DrivingScene {
       geometries.add(mesh.geometry);
       for (const m of Array.isArray(mesh.material) ? mesh.material : [mesh.material]) materials.add(m);
     });
-    for (const g of geometries) g.dispose();
-    for (const m of materials) m.dispose();
+    // Road geometry and materials are shared by every scene of the network.
+    for (const g of geometries) if (!g.userData.shared) g.dispose();
+    for (const m of materials) if (!m.userData.shared) m.dispose();
     this.models.dispose();
     this.sun.dispose();
     this.ambient.dispose();

@@ -158,14 +158,44 @@ export function staticMesh(name: string, soup: TriangleSoup, colour: number, sem
 }
 
 export interface RoadMeshOptions {
-  /**
-   * Boxes beside the road (default true). They are drawn only, with no collider, so the lidar
-   * does not see them; turn them off when camera and lidar must agree.
-   */
+  /** Buildings beside the road (default true); the physics world gives them a collider too */
   buildings?: boolean;
 }
 
 /** Every static mesh of the network except the signals; empty layers are left out. */
+/** Built road meshes per network and options; scenes of the same network share their geometry. */
+const templates = new WeakMap<RoadNetwork, Map<string, readonly Mesh[]>>();
+
+/**
+ * The static meshes of a network: new Mesh objects each call, sharing geometries and materials
+ * with every other scene of the same network (marked `userData.shared`, so scenes do not dispose
+ * them). Building them is most of the cost of a new scene; episodes on one map pay it once.
+ */
+export function roadMeshesFor(network: RoadNetwork, options: RoadMeshOptions = {}): { meshes: Mesh[]; key: readonly Mesh[] } {
+  let byOptions = templates.get(network);
+  if (!byOptions) templates.set(network, (byOptions = new Map()));
+  const optionsKey = JSON.stringify({ buildings: options.buildings !== false });
+  let built = byOptions.get(optionsKey);
+  if (!built) {
+    built = buildRoadMeshes(network, options);
+    for (const m of built) {
+      m.geometry.userData.shared = true;
+      (m.material as MeshLambertMaterial).userData.shared = true;
+    }
+    byOptions.set(optionsKey, built);
+  }
+  const meshes = built.map((t) => {
+    const mesh = new Mesh(t.geometry, t.material);
+    mesh.name = t.name;
+    mesh.userData.semantic = t.userData.semantic;
+    mesh.userData.instance = 0;
+    mesh.matrixAutoUpdate = false;
+    mesh.updateMatrix();
+    return mesh;
+  });
+  return { meshes, key: built };
+}
+
 export function buildRoadMeshes(network: RoadNetwork, options: RoadMeshOptions = {}): Mesh[] {
   const road = new TriangleSoup();
   const white = new TriangleSoup();

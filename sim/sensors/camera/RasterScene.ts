@@ -29,9 +29,35 @@ export interface RasterSource {
   /** Moved by their matrixWorld each frame; hidden while not visible */
   readonly actorGroups: readonly Object3D[];
   /** Static meshes under staticRoot whose material colours change (signal lamps) */
-  readonly signals: { readonly lamps: readonly Mesh[] };
+  readonly signals: { readonly lamps: readonly Mesh[]; readonly root?: Object3D };
   readonly lighting: Lighting;
+  /**
+   * Equal for sources whose static meshes (all but the signals) share geometry and materials:
+   * their lit, chunked static world is built once and reused.
+   */
+  readonly staticKey?: object;
 }
+
+/** The static world as flattened arrays, lit: identical for every scene with the same static key and light. */
+interface StaticWorld {
+  materials: Material[];
+  slotLamp: number[];
+  verts: Float32Array;
+  idx: Int32Array;
+  /** Cumulative vertex / triangle starts of the static objects, from 0 */
+  objV: number[];
+  objT: number[];
+  slot: Int32Array;
+  semantic: Uint8Array;
+  inst: Int32Array;
+  cull: Uint8Array;
+  normals: Float32Array;
+  bounds: Float64Array;
+  colours: Int32Array;
+  maxV: number;
+}
+
+const staticWorlds = new WeakMap<object, Map<string, StaticWorld>>();
 
 /** Static chunk size on the ground [m] */
 export const CHUNK_SIZE = 32;
@@ -99,7 +125,7 @@ export class RasterScene {
   /** Sun direction, world */
   readonly sun = new Float64Array(3);
   /** [slot * 6]: albedo/π rgb, emissive rgb (linear), refreshed by refreshMaterials() */
-  readonly materialData: Float64Array;
+  materialData: Float64Array;
   private readonly materials: Material[] = [];
   /** Per slot: vehicle lamp, whose emissive is at least lampGlow × colour */
   private readonly slotLamp: number[] = [];
@@ -115,15 +141,14 @@ export class RasterScene {
     this.sun[0] = d.x / len; this.sun[1] = d.y / len; this.sun[2] = d.z / len;
 
     scene.scene.updateMatrixWorld();
-    const lamps = new Set<Object3D>(scene.signals.lamps);
+    const world = this.staticWorld(scene, lighting);
+    for (let i = 0; i < world.materials.length; i++) {
+      this.materials.push(world.materials[i]);
+      this.slotLamp.push(world.slotLamp[i]);
+      this.slotKeys.set(`${world.materials[i].uuid}/${world.slotLamp[i]}`, i);
+    }
+    const staticObjects = world.objV.length - 1;
     const parts: Part[] = [];
-    // Static world: one big part, binned into chunks below.
-    const world = newPart(OBJECT_STATIC, null, 0);
-    scene.staticRoot.traverseVisible((o) => {
-      if ((o as Mesh).isMesh && !lamps.has(o)) this.addMesh(world, o as Mesh, o.matrixWorld);
-    });
-    parts.push(...chunk(world));
-    const staticObjects = parts.length;
     for (const group of scene.actorGroups) {
       const part = newPart(OBJECT_ACTOR, group, (group.userData.actorId ?? -1) + 1);
       _inv.copy(group.matrixWorld).invert();
@@ -132,6 +157,15 @@ export class RasterScene {
       });
       parts.push(part);
     }
+    // Signal lamps change colour, and signal fixtures are this scene's own meshes: both are
+    // kept out of the shared static world and placed by their own matrices.
+    const lamps = new Set<Object3D>(scene.signals.lamps);
+    scene.signals.root?.traverseVisible((o) => {
+      if (!(o as Mesh).isMesh || lamps.has(o)) return;
+      const part = newPart(OBJECT_LAMP, o, 0);
+      this.addMesh(part, o as Mesh, _m.identity());
+      parts.push(part);
+    });
     for (const lamp of scene.signals.lamps) {
       const part = newPart(OBJECT_LAMP, lamp, 0);
       this.addMesh(part, lamp, _m.identity());
@@ -140,42 +174,99 @@ export class RasterScene {
     this.materialData = new Float64Array(this.materials.length * 6);
     this.refreshMaterials();
 
-    // Flatten, welding each object's vertices.
-    let tCount = 0;
+    // Flatten the dynamic objects after the static world, welding each object's vertices.
     const verts: number[] = [], idx: number[] = [];
-    const objV = [0], objT = [0];
-    let maxV = 0;
+    const objV = world.objV.slice(), objT = world.objT.slice();
+    const v0 = objV[objV.length - 1];
+    let tCount = objT[objT.length - 1];
+    let maxV = world.maxV;
     for (const p of parts) {
       const n = weld(p.pos, verts, idx);
       tCount += p.slot.length;
       maxV = Math.max(maxV, n);
-      objV.push(verts.length / 3);
+      objV.push(v0 + verts.length / 3);
       objT.push(tCount);
     }
-    this.objectCount = parts.length;
+    this.objectCount = staticObjects + parts.length;
     this.staticObjects = staticObjects;
     this.objVertexStart = Int32Array.from(objV);
     this.objTriStart = Int32Array.from(objT);
-    this.vertices = Float32Array.from(verts);
-    this.indices = Int32Array.from(idx);
+    this.vertices = joined(Float32Array, world.verts, verts);
+    this.indices = joined(Int32Array, world.idx, idx);
     this.maxObjectVertices = maxV;
     this.actorCount = scene.actorGroups.length;
-    this.objKind = Uint8Array.from(parts.map((p) => p.kind));
-    this.objInstance = Int32Array.from(parts.map((p) => p.instance));
-    this.objSource = parts.map((p) => p.source);
-    this.triSlot = Int32Array.from(parts.flatMap((p) => p.slot));
-    this.triSemantic = Uint8Array.from(parts.flatMap((p) => p.semantic));
-    this.triInstance = Int32Array.from(parts.flatMap((p) => p.inst));
-    this.triCull = Uint8Array.from(parts.flatMap((p) => p.cull));
-    this.maxInstance = this.triInstance.reduce((a, b) => Math.max(a, b), 0);
+    this.objKind = new Uint8Array(this.objectCount).fill(OBJECT_STATIC);
+    this.objInstance = new Int32Array(this.objectCount);
+    parts.forEach((p, i) => {
+      this.objKind[staticObjects + i] = p.kind;
+      this.objInstance[staticObjects + i] = p.instance;
+    });
+    this.objSource = [...new Array<null>(staticObjects).fill(null), ...parts.map((p) => p.source)];
+    this.triSlot = joined(Int32Array, world.slot, parts.flatMap((p) => p.slot));
+    this.triSemantic = joined(Uint8Array, world.semantic, parts.flatMap((p) => p.semantic));
+    this.triInstance = joined(Int32Array, world.inst, parts.flatMap((p) => p.inst));
+    this.triCull = joined(Uint8Array, world.cull, parts.flatMap((p) => p.cull));
+    let maxInstance = 0;
+    for (const i of this.triInstance) if (i > maxInstance) maxInstance = i;
+    this.maxInstance = maxInstance;
     this.normals = new Float32Array(tCount * 3);
+    this.normals.set(world.normals);
     this.triColour = new Int32Array(tCount);
-    this.objBounds = new Float64Array(parts.length * 6);
-    this.computeNormalsAndBounds();
-    // Bake the static world's light.
-    for (let t = 0; t < this.objTriStart[staticObjects]; t++) {
-      this.triColour[t] = shade(this.materialData, this.triSlot[t] * 6, this.light, this.normals, t * 3, this.sun) | (this.triSemantic[t] << 24);
+    this.triColour.set(world.colours);
+    this.objBounds = new Float64Array(this.objectCount * 6);
+    this.objBounds.set(world.bounds);
+    this.computeNormalsAndBounds(staticObjects);
+  }
+
+  /** The static world of a source under a light: from the cache when the source has a static key. */
+  private staticWorld(scene: RasterSource, lighting: Lighting): StaticWorld {
+    const key = scene.staticKey;
+    const lightKey = JSON.stringify(lighting);
+    const cached = key ? staticWorlds.get(key)?.get(lightKey) : undefined;
+    if (cached) return cached;
+    const skip = new Set<Object3D>(scene.signals.lamps);
+    scene.signals.root?.traverse((o) => skip.add(o));
+    const all = newPart(OBJECT_STATIC, null, 0);
+    scene.staticRoot.traverseVisible((o) => {
+      if ((o as Mesh).isMesh && !skip.has(o)) this.addMesh(all, o as Mesh, o.matrixWorld);
+    });
+    const parts = chunk(all);
+    const verts: number[] = [], idx: number[] = [];
+    const objV = [0], objT = [0];
+    let tCount = 0, maxV = 0;
+    for (const p of parts) {
+      maxV = Math.max(maxV, weld(p.pos, verts, idx));
+      tCount += p.slot.length;
+      objV.push(verts.length / 3);
+      objT.push(tCount);
     }
+    // Normals and bounds of the chunks, computed on a throwaway view of just the static objects.
+    const view = { vertices: Float32Array.from(verts), indices: Int32Array.from(idx), objVertexStart: Int32Array.from(objV), objTriStart: Int32Array.from(objT) };
+    const normals = new Float32Array(tCount * 3);
+    const bounds = new Float64Array(parts.length * 6);
+    staticNormalsAndBounds(view, parts.length, normals, bounds);
+    const slot = parts.flatMap((p) => p.slot);
+    const semantic = parts.flatMap((p) => p.semantic);
+    this.materialData = new Float64Array(this.materials.length * 6);
+    this.refreshMaterials();
+    // Bake the static world's light.
+    const colours = new Int32Array(tCount);
+    for (let t = 0; t < tCount; t++) colours[t] = shade(this.materialData, slot[t] * 6, this.light, normals, t * 3, this.sun) | (semantic[t] << 24);
+    const world: StaticWorld = {
+      materials: this.materials.slice(), slotLamp: this.slotLamp.slice(), verts: view.vertices, idx: view.indices, objV, objT,
+      slot: Int32Array.from(slot), semantic: Uint8Array.from(semantic), inst: Int32Array.from(parts.flatMap((p) => p.inst)),
+      cull: Uint8Array.from(parts.flatMap((p) => p.cull)), normals, bounds, colours, maxV,
+    };
+    // The constructor takes the material table from the static world, cached or not.
+    this.materials.length = 0;
+    this.slotLamp.length = 0;
+    this.slotKeys.clear();
+    if (key) {
+      let byLight = staticWorlds.get(key);
+      if (!byLight) staticWorlds.set(key, (byLight = new Map()));
+      byLight.set(lightKey, world);
+    }
+    return world;
   }
 
   /** Reads every material's colour and emissive (signal lamps change with the signal state). */
@@ -250,10 +341,10 @@ export class RasterScene {
     }
   }
 
-  /** Face normals from the welded (float32) vertices, and each object's bounds. */
-  private computeNormalsAndBounds(): void {
+  /** Face normals from the welded (float32) vertices, and the bounds of the objects from `first` on. */
+  private computeNormalsAndBounds(first: number): void {
     const V = this.vertices, I = this.indices, N = this.normals, B = this.objBounds;
-    for (let o = 0; o < this.objectCount; o++) {
+    for (let o = first; o < this.objectCount; o++) {
       const v0 = this.objVertexStart[o], v1 = this.objVertexStart[o + 1];
       for (let t = this.objTriStart[o]; t < this.objTriStart[o + 1]; t++) {
         const a = (v0 + I[t * 3]) * 3, b = (v0 + I[t * 3 + 1]) * 3, c = (v0 + I[t * 3 + 2]) * 3;
@@ -285,6 +376,43 @@ export class RasterScene {
       }
     }
   }
+}
+
+/** Normals and world AABBs of static chunks (objects 0 … count − 1 of `v`). */
+function staticNormalsAndBounds(
+  v: { vertices: Float32Array; indices: Int32Array; objVertexStart: Int32Array; objTriStart: Int32Array },
+  count: number,
+  N: Float32Array,
+  B: Float64Array,
+): void {
+  const V = v.vertices, I = v.indices;
+  for (let o = 0; o < count; o++) {
+    const v0 = v.objVertexStart[o], v1 = v.objVertexStart[o + 1];
+    for (let t = v.objTriStart[o]; t < v.objTriStart[o + 1]; t++) {
+      const a = (v0 + I[t * 3]) * 3, b = (v0 + I[t * 3 + 1]) * 3, c = (v0 + I[t * 3 + 2]) * 3;
+      _a.set(V[b] - V[a], V[b + 1] - V[a + 1], V[b + 2] - V[a + 2]);
+      _b.set(V[c] - V[a], V[c + 1] - V[a + 1], V[c + 2] - V[a + 2]);
+      _a.cross(_b).normalize();
+      N[t * 3] = _a.x; N[t * 3 + 1] = _a.y; N[t * 3 + 2] = _a.z;
+    }
+    let x0 = Infinity, y0 = Infinity, z0 = Infinity, x1 = -Infinity, y1 = -Infinity, z1 = -Infinity;
+    for (let k = v0; k < v1; k++) {
+      const x = V[k * 3], y = V[k * 3 + 1], z = V[k * 3 + 2];
+      if (x < x0) x0 = x; if (x > x1) x1 = x;
+      if (y < y0) y0 = y; if (y > y1) y1 = y;
+      if (z < z0) z0 = z; if (z > z1) z1 = z;
+    }
+    if (v1 === v0) x0 = y0 = z0 = x1 = y1 = z1 = 0;
+    B.set([x0, y0, z0, x1, y1, z1], o * 6);
+  }
+}
+
+/** A typed array holding `head` then `tail`. */
+function joined<T extends Float32Array | Int32Array | Uint8Array>(Kind: { new (n: number): T }, head: T, tail: readonly number[]): T {
+  const out = new Kind(head.length + tail.length);
+  out.set(head);
+  out.set(tail, head.length);
+  return out;
 }
 
 function newPart(kind: number, source: Object3D | null, instance: number): Part {
