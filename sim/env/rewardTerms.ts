@@ -54,7 +54,8 @@ export const rewardNames = Object.keys(rewardTerms) as RewardName[];
 export function computeReward(weights: Scenario['reward'], c: RewardContext, out: Record<string, number>): number {
   let total = 0;
   for (const name of rewardNames) {
-    const value = weights[name] === 0 ? 0 : weights[name] * rewardTerms[name](c);
+    // + 0 turns the −0 of a negative weight times a zero term into 0.
+    const value = weights[name] === 0 ? 0 : weights[name] * rewardTerms[name](c) + 0;
     out[name] = value;
     total += value;
   }
