@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from './errors.ts';
 import { runCommand } from './commands/run.ts';
-import { listCommand, validateCommand } from './commands/scenarios.ts';
+import { listCommand, schemaCommand, validateCommand } from './commands/scenarios.ts';
 import { benchCommand, compareCommand } from './commands/bench.ts';
 import { captureCommand } from './commands/capture.ts';
 import { VERSION } from './version.ts';
@@ -74,6 +74,11 @@ function buildProgram(): Command {
     .description('check scenario files against the schema')
     .argument('<files...>', 'JSON or YAML scenario files')
     .action(validateCommand);
+  scenarios
+    .command('schema')
+    .description('print the JSON Schema of scenario files, for editor completion and checks')
+    .option('--suite', 'the schema of suite files instead')
+    .action(schemaCommand);
 
   for (const cmd of [program, ...program.commands, ...scenarios.commands, ...bench.commands]) {
     cmd.exitOverride();

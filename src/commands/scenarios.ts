@@ -1,5 +1,8 @@
 /** `drivelab scenarios list` and `drivelab scenarios validate <file...>`. */
+import { z } from 'zod';
 import { builtinScenario, builtinScenarioIds } from '../../scenarios/library.ts';
+import { Scenario } from '../../scenarios/schema.ts';
+import { Suite } from '../../scenarios/suite.ts';
 import { ScenarioError } from '../../scenarios/parse.ts';
 import { loadScenarioFile } from '../scenarioFiles.ts';
 
@@ -30,4 +33,11 @@ export async function validateCommand(files: string[]): Promise<void> {
     }
   }
   if (problems.length > 0) throw new ScenarioError(problems);
+}
+
+/** The JSON Schema of scenario (or suite) files, for editors that complete and check JSON and YAML. */
+export function schemaCommand(opts: { suite?: boolean }): void {
+  const schema = z.toJSONSchema(opts.suite ? Suite : Scenario, { io: 'input', unrepresentable: 'any' });
+  const titled = { title: opts.suite ? 'drivelab benchmark suite, version 1' : 'drivelab scenario, version 1', ...schema };
+  process.stdout.write(JSON.stringify(titled, null, 2) + '\n');
 }

@@ -72,6 +72,15 @@ describe('drivelab CLI', () => {
     expect(r.stderr).toContain('policy.json: agent: expected a string, got 42');
   });
 
+  it('prints the JSON Schema of scenario and suite files', () => {
+    const scenario = JSON.parse(drivelab('scenarios', 'schema').stdout);
+    expect(scenario.title).toBe('drivelab scenario, version 1');
+    expect(scenario.properties.map.oneOf.map((m: { properties: { type: { const: string } } }) => m.properties.type.const)).toEqual(['highway', 'road', 'merge', 'intersection', 'roundabout']);
+    expect(scenario.required).toEqual(['version', 'id', 'map']);
+    const suite = JSON.parse(drivelab('scenarios', 'schema', '--suite').stdout);
+    expect(suite.properties.seeds.required).toEqual(['train', 'test']);
+  });
+
   it('lists and validates scenarios', () => {
     const list = drivelab('scenarios', 'list', '--json');
     expect(JSON.parse(list.stdout).map((s: { id: string }) => s.id)).toEqual(['highway', 'lane-keep-curvy', 'merge', 'intersection', 'roundabout', 'pedestrian-crossing', 'obstacle-avoidance']);
