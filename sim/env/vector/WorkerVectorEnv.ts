@@ -13,8 +13,10 @@
 import type { Worker } from 'node:worker_threads';
 import type { ScenarioOverrides } from '../../../scenarios/parse.ts';
 import type { Scenario } from '../../../scenarios/schema.ts';
-import type { Info } from '../Env.ts';
-import { resolveScenario } from '../registry.ts';
+import type { Action, Observation } from '../DrivingEnv.ts';
+import type { Env, Info } from '../Env.ts';
+import { SyncVectorEnv } from './SyncVectorEnv.ts';
+import { make, resolveScenario } from '../registry.ts';
 import { flatSize, spaceFromJSON, type Space } from '../spaces.ts';
 import {
   actionSizeOf,
@@ -29,8 +31,14 @@ import {
 import type { AttachMessage, FromWorker, ToWorker, WorkerInit } from './vectorWorker.ts';
 
 export interface WorkerVectorEnvOptions {
-  /** Number of worker threads; default min(numEnvs, os.availableParallelism()) */
+  /** Number of threads stepping envs in parallel; default min(numEnvs, os.availableParallelism()) */
   workers?: number;
+  /**
+   * Let the calling thread be one of them (default true): it steps the last block of envs itself
+   * while the worker threads step theirs, instead of idling while it waits for their replies.
+   * On a machine with as many cores as workers, that leaves no thread competing for a core.
+   */
+  mainThread?: boolean;
 }
 
 /** One worker thread, its block of envs and the request it owes a reply to. */
@@ -62,13 +70,19 @@ export class WorkerVectorEnv implements VectorEnv {
   private everReset = false;
   private closing: Promise<void> | null = null;
 
+  /** The block of envs the calling thread steps itself, after the workers' blocks */
+  private readonly local: SyncVectorEnv | null;
+  private readonly localStart: number;
+
   private constructor(
     private readonly slots: readonly Slot[],
+    localEnvs: readonly Env<Observation, Action>[],
     readonly singleObservationSpace: Space,
     readonly singleActionSpace: Space,
   ) {
-    this.numEnvs = slots.reduce((n, s) => n + s.count, 0);
-    this.numWorkers = slots.length;
+    this.localStart = slots.reduce((n, s) => n + s.count, 0);
+    this.numEnvs = this.localStart + localEnvs.length;
+    this.numWorkers = slots.length + (localEnvs.length > 0 ? 1 : 0);
     this.observationSize = flatSize(singleObservationSpace);
     this.actionSize = actionSizeOf(singleActionSpace);
     const n = this.numEnvs;
@@ -79,7 +93,7 @@ export class WorkerVectorEnv implements VectorEnv {
       rewards: shared(n * 4),
       terminated: shared(n),
       truncated: shared(n),
-      sync: shared(slots.length * 4),
+      sync: shared(Math.max(1, slots.length) * 4),
       observationSize: this.observationSize,
     };
     this.observations = new Float32Array(attach.observations);
@@ -88,6 +102,19 @@ export class WorkerVectorEnv implements VectorEnv {
     this.truncated = new Uint8Array(attach.truncated);
     this.sync = new Int32Array(attach.sync);
     for (const slot of slots) slot.worker.postMessage(attach satisfies ToWorker);
+    const first = this.localStart, m = localEnvs.length, size = this.observationSize;
+    this.local =
+      m === 0
+        ? null
+        : new SyncVectorEnv(localEnvs, {
+            firstIndex: first,
+            buffers: {
+              observations: this.observations.subarray(first * size, (first + m) * size),
+              rewards: this.rewards.subarray(first, first + m),
+              terminated: this.terminated.subarray(first, first + m),
+              truncated: this.truncated.subarray(first, first + m),
+            },
+          });
   }
 
   /**
@@ -108,13 +135,16 @@ export class WorkerVectorEnv implements VectorEnv {
     const { execArgv } = await import('node:process');
     const k = Math.min(numEnvs, options.workers ?? availableParallelism());
     if (!Number.isInteger(k) || k < 1) throw new Error(`workers must be a positive whole number, got ${options.workers}`);
+    const threads = options.mainThread === false ? k : k - 1;
 
-    // Contiguous blocks whose sizes differ by at most one, larger blocks first.
+    // Contiguous blocks whose sizes differ by at most one, larger blocks first; with the calling
+    // thread taking part, the last block is its own.
+    const sizes = Array.from({ length: k }, (_, w) => Math.floor(numEnvs / k) + (w < numEnvs % k ? 1 : 0));
     const url = new URL('./worker.mjs', import.meta.url);
     const slots: Slot[] = [];
     let start = 0;
-    for (let w = 0; w < k; w++) {
-      const count = Math.floor(numEnvs / k) + (w < numEnvs % k ? 1 : 0);
+    for (let w = 0; w < threads; w++) {
+      const count = sizes[w];
       const workerData: WorkerInit = { scenario, index: w, firstIndex: start, count };
       const worker = new Worker(url, { workerData, execArgv: workerExecArgv(execArgv) });
       const slot: Slot = { worker, index: w, start, count, waiting: null, dead: null, exited: false };
@@ -122,27 +152,29 @@ export class WorkerVectorEnv implements VectorEnv {
       slots.push(slot);
       start += count;
     }
+    const localEnvs: Env<Observation, Action>[] = [];
+    for (let i = start; i < numEnvs; i++) localEnvs.push(await make(scenario));
 
     const started = await Promise.allSettled(slots.map((slot) => replyFrom(slot, 0)));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       await Promise.all(slots.map((s) => s.worker.terminate()));
+      for (const env of localEnvs) env.close();
       throw new Error(`a vector env worker failed to start: ${(failed.reason as Error).message}`, { cause: failed.reason });
     }
+    for (const slot of slots) slot.worker.unref();
+    if (slots.length === 0) return new WorkerVectorEnv(slots, localEnvs, localEnvs[0].observationSpace, localEnvs[0].actionSpace);
     const ready = (started[0] as PromiseFulfilledResult<FromWorker>).value;
     if (ready.type !== 'ready') throw new Error(`unexpected first message from a vector env worker: ${ready.type}`);
-    for (const slot of slots) slot.worker.unref();
-    return new WorkerVectorEnv(slots, spaceFromJSON(ready.observationSpace), spaceFromJSON(ready.actionSpace));
+    return new WorkerVectorEnv(slots, localEnvs, spaceFromJSON(ready.observationSpace), spaceFromJSON(ready.actionSpace));
   }
 
   async reset(args: VectorResetArgs = {}): Promise<VectorResetResult> {
     const seeds = vectorSeeds(args.seed, this.numEnvs, !this.everReset);
-    const infos = await this.request((slot, id) => ({
-      type: 'reset',
-      id,
-      seeds: seeds?.slice(slot.start, slot.start + slot.count),
-      options: args.options,
-    }));
+    const infos = await this.request(
+      (slot, id) => ({ type: 'reset', id, seeds: seeds?.slice(slot.start, slot.start + slot.count), options: args.options }),
+      (local) => local.resetNow({ seed: seeds?.slice(this.localStart), options: args.options }).infos,
+    );
     this.everReset = true;
     return { observations: this.observations, infos };
   }
@@ -151,11 +183,10 @@ export class WorkerVectorEnv implements VectorEnv {
     if (!this.everReset) throw new Error('call reset() before step()');
     const flat = actionsAsFloat32(actions, this.numEnvs, this.actionSize);
     const k = this.actionSize;
-    const infos = await this.request((slot, id) => ({
-      type: 'step',
-      id,
-      actions: flat.slice(slot.start * k, (slot.start + slot.count) * k),
-    }));
+    const infos = await this.request(
+      (slot, id) => ({ type: 'step', id, actions: flat.slice(slot.start * k, (slot.start + slot.count) * k) }),
+      (local) => local.stepNow(flat.subarray(this.localStart * k)).infos,
+    );
     return { observations: this.observations, rewards: this.rewards, terminated: this.terminated, truncated: this.truncated, infos };
   }
 
@@ -174,6 +205,7 @@ export class WorkerVectorEnv implements VectorEnv {
         slot.waiting = null;
       }
       await Promise.all(this.slots.map((s) => s.worker.terminate()));
+      await this.local?.close();
     })();
     return this.closing;
   }
@@ -183,23 +215,32 @@ export class WorkerVectorEnv implements VectorEnv {
    * even when one fails, so that no worker is still writing when the caller moves on; then
    * rejects with the first error, whose message is the worker's (it names the env).
    */
-  private async request(build: (slot: Slot, id: number) => ToWorker): Promise<Info[]> {
+  private async request(build: (slot: Slot, id: number) => ToWorker, runLocal: (local: SyncVectorEnv) => Info[]): Promise<Info[]> {
     if (this.closing) throw new Error('the vector env is closed');
     if (this.busy) throw new Error('a reset() or step() is still pending; await it before the next call');
     this.busy = true;
     const id = this.nextId++;
     try {
-      const replies = await Promise.allSettled(
-        this.slots.map((slot) => {
-          const reply = replyFrom(slot, id);
-          if (!slot.dead) {
-            // Keep the process alive only while a reply is owed, so a forgotten close() does not hang it.
-            slot.worker.ref();
-            slot.worker.postMessage(build(slot, id));
-          }
-          return reply;
-        }),
-      );
+      const pending = this.slots.map((slot) => {
+        const reply = replyFrom(slot, id);
+        if (!slot.dead) {
+          // Keep the process alive only while a reply is owed, so a forgotten close() does not hang it.
+          slot.worker.ref();
+          slot.worker.postMessage(build(slot, id));
+        }
+        return reply;
+      });
+      // The calling thread steps its own block while the workers step theirs.
+      let localInfos: Info[] = [];
+      let localError: unknown = null;
+      if (this.local) {
+        try {
+          localInfos = runLocal(this.local);
+        } catch (err) {
+          localError = err;
+        }
+      }
+      const replies = await Promise.allSettled(pending);
       const infos: Info[] = [];
       for (const [w, r] of replies.entries()) {
         if (r.status === 'rejected') throw r.reason;
@@ -208,6 +249,8 @@ export class WorkerVectorEnv implements VectorEnv {
         Atomics.load(this.sync, w);
         infos.push(...r.value.infos);
       }
+      if (localError) throw localError;
+      infos.push(...localInfos);
       return infos;
     } finally {
       this.busy = false;

@@ -186,8 +186,23 @@ describe('vector envs', () => {
 });
 
 describe('WorkerVectorEnv errors and shutdown', () => {
-  it("rejects with the env's own error when a worker throws, and still closes", async () => {
+  it('reports errors from the calling thread\'s own block and from a worker thread alike', async () => {
     const env = await WorkerVectorEnv.create(N, 'highway', OVERRIDES, { workers: 2 });
+    expect(env.runningWorkers).toBe(1);
+    await env.reset({ seed: 0 });
+    const local = new Float32Array(N * 2);
+    local[3 * 2] = Number.NaN; // env 3: the last block, stepped by the calling thread
+    await expect(env.step(local)).rejects.toThrow('env 3: action must be finite, got [NaN, 0]');
+    await env.reset({ seed: 0 });
+    const remote = new Float32Array(N * 2);
+    remote[0] = Number.NaN; // env 0: the worker thread
+    await expect(env.step(remote)).rejects.toThrow('env 0: action must be finite, got [NaN, 0]');
+    await env.close();
+    expect(env.runningWorkers).toBe(0);
+  });
+
+  it("rejects with the env's own error when a worker throws, and still closes", async () => {
+    const env = await WorkerVectorEnv.create(N, 'highway', OVERRIDES, { workers: 2, mainThread: false });
     await env.reset({ seed: 0 });
     const actions = new Float32Array(N * 2);
     actions[2 * 2] = Number.NaN; // env 2, in the second worker
