@@ -15,7 +15,7 @@
 import { BackSide, Color, DoubleSide, Matrix4, Vector3, type Material, type Mesh, type MeshLambertMaterial, type Object3D } from 'three';
 import { VEHICLE_LAMPS } from '../../scene/DrivingScene.ts';
 import type { Lighting } from '../../scene/lighting.ts';
-import { chunk, joined, newPart, OBJECT_ACTOR, OBJECT_LAMP, OBJECT_STATIC, staticNormalsAndBounds, type Part, type StaticWorld } from './rasterParts.ts';
+import { chunk, joined, newPart, normalsAndBounds, OBJECT_ACTOR, OBJECT_LAMP, OBJECT_STATIC, type Part, type StaticWorld } from './rasterParts.ts';
 import { shade } from './shading.ts';
 
 export { CHUNK_SIZE, OBJECT_ACTOR, OBJECT_LAMP, OBJECT_STATIC } from './rasterParts.ts';
@@ -209,7 +209,7 @@ export class RasterScene {
     const view = { vertices: Float32Array.from(verts), indices: Int32Array.from(idx), objVertexStart: Int32Array.from(objV), objTriStart: Int32Array.from(objT) };
     const normals = new Float32Array(tCount * 3);
     const bounds = new Float64Array(parts.length * 6);
-    staticNormalsAndBounds(view, parts.length, normals, bounds);
+    normalsAndBounds(view, null, 0, parts.length, normals, bounds);
     const slot = parts.flatMap((p) => p.slot);
     const semantic = parts.flatMap((p) => p.semantic);
     this.materialData = new Float64Array(this.materials.length * 6);
@@ -306,40 +306,9 @@ export class RasterScene {
     }
   }
 
-  /** Face normals from the welded (float32) vertices, and the bounds of the objects from `first` on. */
+  /** Normals and bounds of the objects from `first` on (the static world's come from its cache). */
   private computeNormalsAndBounds(first: number): void {
-    const V = this.vertices, I = this.indices, N = this.normals, B = this.objBounds;
-    for (let o = first; o < this.objectCount; o++) {
-      const v0 = this.objVertexStart[o], v1 = this.objVertexStart[o + 1];
-      for (let t = this.objTriStart[o]; t < this.objTriStart[o + 1]; t++) {
-        const a = (v0 + I[t * 3]) * 3, b = (v0 + I[t * 3 + 1]) * 3, c = (v0 + I[t * 3 + 2]) * 3;
-        _a.set(V[b] - V[a], V[b + 1] - V[a + 1], V[b + 2] - V[a + 2]);
-        _b.set(V[c] - V[a], V[c + 1] - V[a + 1], V[c + 2] - V[a + 2]);
-        _a.cross(_b).normalize();
-        N[t * 3] = _a.x; N[t * 3 + 1] = _a.y; N[t * 3 + 2] = _a.z;
-      }
-      let x0 = Infinity, y0 = Infinity, z0 = Infinity, x1 = -Infinity, y1 = -Infinity, z1 = -Infinity;
-      for (let v = v0; v < v1; v++) {
-        const x = V[v * 3], y = V[v * 3 + 1], z = V[v * 3 + 2];
-        if (x < x0) x0 = x; if (x > x1) x1 = x;
-        if (y < y0) y0 = y; if (y > y1) y1 = y;
-        if (z < z0) z0 = z; if (z > z1) z1 = z;
-      }
-      if (v1 === v0) x0 = y0 = z0 = x1 = y1 = z1 = 0;
-      const b = o * 6;
-      if (this.objKind[o] === OBJECT_STATIC) {
-        B[b] = x0; B[b + 1] = y0; B[b + 2] = z0; B[b + 3] = x1; B[b + 4] = y1; B[b + 5] = z1;
-      } else {
-        const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, cz = (z0 + z1) / 2;
-        let r2 = 0;
-        for (let v = v0; v < v1; v++) {
-          const dx = V[v * 3] - cx, dy = V[v * 3 + 1] - cy, dz = V[v * 3 + 2] - cz;
-          r2 = Math.max(r2, dx * dx + dy * dy + dz * dz);
-        }
-        // A hair more than the farthest float32 vertex, so rounding never culls a visible one.
-        B[b] = cx; B[b + 1] = cy; B[b + 2] = cz; B[b + 3] = Math.sqrt(r2) * (1 + 1e-6) + 1e-6;
-      }
-    }
+    normalsAndBounds(this, this.objKind, first, this.objectCount, this.normals, this.objBounds);
   }
 }
 

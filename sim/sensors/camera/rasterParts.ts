@@ -46,15 +46,21 @@ export interface Part {
   cull: number[];
 }
 
-/** Normals and world AABBs of static chunks (objects 0 … count − 1 of `v`). */
-export function staticNormalsAndBounds(
+/**
+ * Face normals of objects [from, to) from their welded (float32) vertices, and their bounds:
+ * a world AABB for static chunks (min xyz, max xyz), a bounding sphere in the object frame
+ * for everything that moves (centre xyz, radius).
+ */
+export function normalsAndBounds(
   v: { vertices: Float32Array; indices: Int32Array; objVertexStart: Int32Array; objTriStart: Int32Array },
-  count: number,
+  kinds: Uint8Array | null,
+  from: number,
+  to: number,
   N: Float32Array,
   B: Float64Array,
 ): void {
   const V = v.vertices, I = v.indices;
-  for (let o = 0; o < count; o++) {
+  for (let o = from; o < to; o++) {
     const v0 = v.objVertexStart[o], v1 = v.objVertexStart[o + 1];
     for (let t = v.objTriStart[o]; t < v.objTriStart[o + 1]; t++) {
       const a = (v0 + I[t * 3]) * 3, b = (v0 + I[t * 3 + 1]) * 3, c = (v0 + I[t * 3 + 2]) * 3;
@@ -71,7 +77,19 @@ export function staticNormalsAndBounds(
       if (z < z0) z0 = z; if (z > z1) z1 = z;
     }
     if (v1 === v0) x0 = y0 = z0 = x1 = y1 = z1 = 0;
-    B.set([x0, y0, z0, x1, y1, z1], o * 6);
+    const b = o * 6;
+    if (!kinds || kinds[o] === OBJECT_STATIC) {
+      B[b] = x0; B[b + 1] = y0; B[b + 2] = z0; B[b + 3] = x1; B[b + 4] = y1; B[b + 5] = z1;
+      continue;
+    }
+    const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, cz = (z0 + z1) / 2;
+    let r2 = 0;
+    for (let k = v0; k < v1; k++) {
+      const dx = V[k * 3] - cx, dy = V[k * 3 + 1] - cy, dz = V[k * 3 + 2] - cz;
+      r2 = Math.max(r2, dx * dx + dy * dy + dz * dz);
+    }
+    // A hair more than the farthest float32 vertex, so rounding never culls a visible one.
+    B[b] = cx; B[b + 1] = cy; B[b + 2] = cz; B[b + 3] = Math.sqrt(r2) * (1 + 1e-6) + 1e-6;
   }
 }
 
