@@ -1,7 +1,7 @@
 /**
  * The env's seeded random generator. One root per env, split into independent streams (traffic,
  * pedestrians, sensor noise, ...) by jumping, so adding draws to one consumer never shifts another.
- * `sim/` draws randomness only from here; `Math.random` is never used.
+ * `sim/` draws randomness only from here, never from the platform's unseeded generator.
  */
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
