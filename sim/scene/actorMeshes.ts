@@ -8,7 +8,7 @@ import { BoxGeometry, type BufferGeometry, ConeGeometry, CylinderGeometry, Group
 import { mergeGeometries } from 'three/addons/utils/BufferGeometryUtils.js';
 import type { Actor } from '../world/actors.ts';
 import { BODY_CLEARANCE } from '../world/physics.ts';
-import { SemanticClass } from './semantics.ts';
+import { semanticOf } from './semantics.ts';
 
 export const EGO_COLOUR = 0x1f5fd6;
 /** NPC body colours, picked by actor id; no blues, so the ego stands out */
@@ -33,19 +33,6 @@ const CAR_BELT = 0.9;
 const VAN_BELT = 1.1;
 /** Stripes across a barrier's width */
 const BARRIER_STRIPES = 5;
-
-/** The semantic class an actor draws as: by model, so a parked car is still a vehicle. */
-export function semanticOf(actor: Actor): SemanticClass {
-  switch (actor.model) {
-    case 'car':
-    case 'van':
-      return SemanticClass.vehicle;
-    case 'adult':
-      return SemanticClass.pedestrian;
-    default:
-      return actor.kind === 'pedestrian' ? SemanticClass.pedestrian : actor.kind === 'obstacle' ? SemanticClass.obstacle : SemanticClass.vehicle;
-  }
-}
 
 /** A box of size (x, y, z) whose centre is at (cx, cy, cz) in body axes. */
 function box(sx: number, sy: number, sz: number, cx: number, cy: number, cz: number): BufferGeometry {

@@ -1,3 +1,5 @@
+import type { Actor } from '../world/actors.ts';
+
 /**
  * Semantic classes of everything drawn in the scene. Every Mesh carries
  * `userData.semantic` (a class id below) and `userData.instance` (actor id + 1 for actors, 0 for
@@ -58,3 +60,16 @@ export const SEMANTIC_PALETTE: readonly (readonly [number, number, number])[] = 
 
 /** The same palette packed into a flat array, 3 bytes per class, for per-pixel look-ups. */
 export const SEMANTIC_PALETTE_RGB: Uint8Array = Uint8Array.from(SEMANTIC_PALETTE.flat());
+
+/** The semantic class an actor draws as: by model, so a parked car is still a vehicle. */
+export function semanticOf(actor: Actor): SemanticClass {
+  switch (actor.model) {
+    case 'car':
+    case 'van':
+      return SemanticClass.vehicle;
+    case 'adult':
+      return SemanticClass.pedestrian;
+    default:
+      return actor.kind === 'pedestrian' ? SemanticClass.pedestrian : actor.kind === 'obstacle' ? SemanticClass.obstacle : SemanticClass.vehicle;
+  }
+}

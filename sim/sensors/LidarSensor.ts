@@ -9,20 +9,13 @@ import type { z } from 'zod';
 import type { LidarSensor as LidarSpec } from '../../scenarios/schema.ts';
 import { Box } from '../env/spaces.ts';
 import type { Rng } from '../rng.ts';
-import { SemanticClass, SEMANTIC_CLASS_COUNT } from '../scene/semantics.ts';
-import type { Actor } from '../world/actors.ts';
+import { SemanticClass, SEMANTIC_CLASS_COUNT, semanticOf } from '../scene/semantics.ts';
 import { RAPIER } from '../world/physics.ts';
 import type { World } from '../world/World.ts';
 import { mountPose, newSensorPose, type MountSpec } from './mount.ts';
 import type { Sensor, SensorContext } from './types.ts';
 
 const DEG = Math.PI / 180;
-
-/** The semantic class of an actor, as the camera's scene assigns it (by model, so a parked car is a vehicle). */
-export function semanticOfActor(a: Actor): number {
-  if (a.model === 'car' || a.model === 'van') return SemanticClass.vehicle;
-  return a.kind === 'pedestrian' ? SemanticClass.pedestrian : SemanticClass.obstacle;
-}
 
 export class LidarSensor implements Sensor {
   readonly type = 'lidar';
@@ -104,7 +97,7 @@ export class LidarSensor implements Sensor {
 
   private classify(world: World, handle: number, x: number, y: number): number {
     const actor = world.actorOfCollider(handle);
-    if (actor) return semanticOfActor(actor);
+    if (actor) return semanticOf(actor);
     if (world.isBuilding(handle)) return SemanticClass.building;
     return world.network.isDrivable(x, y) ? SemanticClass.road : SemanticClass.terrain;
   }

@@ -11,7 +11,7 @@ import { Box } from '../env/spaces.ts';
 import type { Rng } from '../rng.ts';
 import { RAPIER } from '../world/physics.ts';
 import type { World } from '../world/World.ts';
-import { semanticOfActor } from './LidarSensor.ts';
+import { semanticOf } from '../scene/semantics.ts';
 import { mountPose, newSensorPose } from './mount.ts';
 import type { Sensor, SensorContext } from './types.ts';
 
@@ -62,7 +62,7 @@ export class RadarSensor implements Sensor {
       if (Math.abs(az) > half) continue;
       if (!this.lineOfSight(world, p.x, p.y, p.z, a.x, a.y, Math.min(p.z, a.height / 2), range, i)) continue;
       const rvx = a.speed * Math.cos(a.heading) - evx, rvy = a.speed * Math.sin(a.heading) - evy;
-      found.push({ range, azimuth: az, rate: (rvx * dx + rvy * dy) / range, cls: semanticOfActor(a) });
+      found.push({ range, azimuth: az, rate: (rvx * dx + rvy * dy) / range, cls: semanticOf(a) });
     }
     found.sort((a, b) => a.range - b.range);
     const out = new Float32Array(this.spec.targets * RADAR_FIELDS);

@@ -18,6 +18,7 @@
  * `depth` is −z [m] of the nearest surface, +Infinity where nothing is hit within `far`.
  * Nothing here allocates per frame.
  */
+import type { CameraIntrinsics } from './CameraFrame.ts';
 import { MAX_POLY, clipPolygon } from './clip.ts';
 import type { RasterScene } from './RasterScene.ts';
 import { shade } from './shading.ts';
@@ -28,21 +29,10 @@ const OUTSIDE = NEAR | FAR | LEFT | RIGHT | BOTTOM | TOP;
 /** Guard band: farther than this from the image centre a vertex is clipped, not projected [px] */
 const GUARD_PX = 8192;
 
-export interface Intrinsics {
-  fx: number;
-  fy: number;
-  cx: number;
-  cy: number;
-  width: number;
-  height: number;
-  near: number;
-  far: number;
-}
-
 export class Rasterizer implements RasterTargets {
   readonly width: number;
   readonly height: number;
-  readonly intrinsics: Intrinsics;
+  readonly intrinsics: CameraIntrinsics;
   /** [H·W·3] sRGB, row-major from the top-left */
   readonly rgb: Uint8Array;
   /** [H·W] metres along the optical axis; +Infinity where nothing is hit */
