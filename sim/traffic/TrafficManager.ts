@@ -54,6 +54,8 @@ export class TrafficManager {
   private readonly pt = { x: 0, y: 0 };
   private readonly nb: Neighbour = { actor: null, gap: Infinity };
   private readonly sourceLanes: number[];
+  /** Scratch one-lane plan for the lane being changed into */
+  private readonly targetPlan: number[] = [0];
 
   constructor(
     private readonly ctx: DrivingContext,
@@ -299,7 +301,8 @@ export class TrafficManager {
     let followPlan = npc.plan;
     let followS = a.s;
     if (npc.changingTo !== NO_LANE) {
-      followPlan = [npc.changingTo];
+      this.targetPlan[0] = npc.changingTo;
+      followPlan = this.targetPlan;
       followS = a.s2;
       const target = drivingAccel(this.ctx, a, followPlan, followS, npc.desiredSpeed, npc.idm);
       accel = laneChangeAccel(this.ctx, a, target, npc.plan, a.s, npc.desiredSpeed, npc.idm);

@@ -8,20 +8,25 @@ export interface EgoPlan {
   s: number;
 }
 
-const cache = new WeakMap<World, { cum: Float64Array; plans: (readonly number[])[] }>();
+const cache = new WeakMap<World, { cum: Float64Array; plans: (readonly number[])[]; out: EgoPlan }>();
 
-/** Where the ego is along its route, expressed as a lane plan (route lanes, not lane changes). */
+/**
+ * Where the ego is along its route, expressed as a lane plan (route lanes, not lane changes).
+ * The result is reused by the next call for the same world: read it, do not keep it.
+ */
 export function egoPlan(world: World): EgoPlan {
   let c = cache.get(world);
   if (!c) {
     const lanes = world.routeLanes;
     const cum = new Float64Array(lanes.length + 1);
     for (let i = 0; i < lanes.length; i++) cum[i + 1] = cum[i] + world.network.lanes[lanes[i]].path.length;
-    c = { cum, plans: lanes.map((_, i) => lanes.slice(i)) };
+    c = { cum, plans: lanes.map((_, i) => lanes.slice(i)), out: { lanes, s: 0 } };
     cache.set(world, c);
   }
   const s = world.egoState.s;
   let i = 0;
   while (i < c.plans.length - 1 && s > c.cum[i + 1]) i++;
-  return { lanes: c.plans[i], s: s - c.cum[i] };
+  c.out.lanes = c.plans[i];
+  c.out.s = s - c.cum[i];
+  return c.out;
 }
