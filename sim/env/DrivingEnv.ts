@@ -123,7 +123,9 @@ export class DrivingEnv implements Env<Observation, Action> {
     for (const sensor of this.sensors) sensor.reset(this.world_, this.world_.sensorRng.split());
     this.nextDue.fill(0);
     this.readings = {};
-    return { observation: this.observe(), info: this.info(null) };
+    const info = this.info(null);
+    if (this.world_.warnings.length > 0) info.warnings = [...this.world_.warnings];
+    return { observation: this.observe(), info };
   }
 
   step(action: Action): StepResult<Observation> {
@@ -224,6 +226,7 @@ export class DrivingEnv implements Env<Observation, Action> {
       collision: events?.collision ? { kind: events.collision.kind, actor: events.collision.id } : null,
       offRoad: events?.offRoad ?? false,
       goalReached: events?.goalReached ?? false,
+      npcCollisions: world.npcContacts.total,
       sensors: this.sensorTimes(),
     };
   }

@@ -6,7 +6,8 @@
  * - on its second lane while it straddles two (a lane change);
  * - on the lane a zipper-merge lane blends into, and the other way round;
  * - on a lane where several lanes converge, at a negative arc length, while it is near the end of
- *   one of the converging lanes, so that traffic on the others sees it coming.
+ *   one of the converging lanes, so that traffic on the others sees it coming;
+ * - on the other branches of a fork, just past it, while its body still covers them.
  */
 import type { Actor } from '../world/actors.ts';
 import { newProjection } from '../road/Path.ts';
@@ -26,6 +27,8 @@ export interface Neighbour {
 
 /** How far before a convergence actors are shown on the lane they converge into [m] */
 const CONVERGE_LOOKBACK = 30;
+/** How far past a fork actors are looked for on the branches they did not take [m] */
+const DIVERGE_SPAN = 15;
 
 export class LaneOccupancy {
   private readonly lists: LaneEntry[][];
@@ -81,6 +84,7 @@ export class LaneOccupancy {
           }
         }
       }
+      if (lane.next.length > 1) this.addDivergence(lane.next);
       if (lane.prev.length > 1) {
         for (const p of lane.prev) {
           const from = lanes[p];
@@ -93,6 +97,28 @@ export class LaneOccupancy {
       }
     }
     for (const list of this.lists) if (list.length > 1) list.sort(byS);
+  }
+
+  /**
+   * Lanes that fork from one lane overlap near the fork: an actor just past it on one branch is
+   * also listed on the others while its body still covers them.
+   */
+  private addDivergence(branches: readonly number[]): void {
+    const lanes = this.network.lanes;
+    for (const from of branches) {
+      const list = this.lists[from];
+      const n = list.length;
+      for (let k = 0; k < n; k++) {
+        const e = list[k];
+        if (e.s > DIVERGE_SPAN || e.s < 0) continue;
+        for (const to of branches) {
+          if (to === from) continue;
+          const other = lanes[to];
+          other.path.project(e.actor.x, e.actor.y, this.proj, e.s);
+          if (this.proj.s >= 0 && this.proj.s <= other.path.length && Math.abs(this.proj.d) < (other.width + e.actor.width) / 2) this.add(to, e.actor, this.proj.s);
+        }
+      }
+    }
   }
 
   private add(lane: number, actor: Actor, s: number): void {

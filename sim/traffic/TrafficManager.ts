@@ -10,21 +10,24 @@ import { NO_LANE, type Lane } from '../road/RoadNetwork.ts';
 import type { Rng } from '../rng.ts';
 import { createActor, type Actor } from '../world/actors.ts';
 import { createKinematicBody, driveKinematic, parkBody } from '../world/physics.ts';
-import { chooseLane, drivingAccel, laneChangeAccel, laneChangeUnsafe, obstacleAhead, lookaheadDistance, LOOKAHEAD, pointAhead, purePursuit, type DrivingContext } from './driving.ts';
+import { bendLimit, bendLookahead, chooseLane, firstStopAhead, OBSTACLE_STANDOFF, drivingAccel, laneChangeAccel, laneChangeUnsafe, obstacleAhead, lookaheadDistance, LOOKAHEAD, pointAhead, purePursuit, type DrivingContext } from './driving.ts';
 import { DEFAULT_IDM, type IdmParams } from './idm.ts';
 import type { Neighbour } from './LaneOccupancy.ts';
 import { DEFAULT_MOBIL, type MobilParams } from './mobil.ts';
+import { placeOnLane, placeRandomly, SPAWN_GAP, spotIsClear, spreadSlots } from './placement.ts';
 
 const WHEEL_BASE = 2.8;
 const MAX_STEER = 0.6;
+/** Hardest lateral acceleration an NPC driver steers for [m/s²]; bends are entered slower than this */
+export const MAX_LATERAL_ACCEL = 4;
 /** Seconds between a driver's lane-change decisions */
 const MOBIL_PERIOD = 1;
 /** Clear road needed in front of a source lane's start to re-enter [m] */
 const ENTRY_CLEARANCE = 30;
 /** Standstill beside or behind an obstacle after which a vehicle leaves the road [s] */
 const JAM_TIMEOUT = 15;
-/** Smallest gap between vehicles placed at reset [m] */
-const SPAWN_GAP = 12;
+/** Arc length at which a vehicle re-enters a source lane [m] */
+const ENTRY_S = 3;
 
 interface Npc {
   readonly actor: Actor;
@@ -62,56 +65,46 @@ export class TrafficManager {
     private readonly physics: RAPIER.World,
     private readonly rng: Rng,
     private readonly spec: Scenario['traffic'],
+    /** Every actor of the world, for clearance checks when vehicles re-enter */
+    private readonly actors: readonly Actor[],
   ) {
     this.mobil = { ...DEFAULT_MOBIL, politeness: spec.politeness };
     this.sourceLanes = ctx.network.sources.filter((id) => ctx.network.lanes[id].kind === 'lane');
   }
 
-  /** Places `spec.vehicles` NPCs on the spawn lanes, away from each other and from `keepClear`. */
+  /**
+   * Places up to `spec.vehicles` NPCs on the spawn lanes, clear of each other and of `keepClear`
+   * (the ego and obstacles). Returns the vehicles placed; fewer than asked when the lanes are full.
+   */
   spawn(spawnLanes: readonly number[], nextId: number, keepClear: readonly Actor[]): Actor[] {
     const lanes = spawnLanes.map((id) => this.ctx.network.lanes[id]);
-    const total = lanes.reduce((sum, l) => sum + l.path.length, 0);
     const placed: Actor[] = [];
-    for (let i = 0; i < this.spec.vehicles; i++) {
-      const actor = createActor(nextId + i, 'vehicle', this.rng.next() < 0.15 ? 'van' : 'car');
-      const desiredSpeed = this.rng.uniform(this.spec.speed[0], this.spec.speed[1]);
-      let ok = false;
-      for (let attempt = 0; attempt < 60 && !ok; attempt++) {
-        let pick = this.rng.uniform(0, total);
-        let lane = lanes[0];
-        for (const l of lanes) {
-          lane = l;
-          if (pick < l.path.length) break;
-          pick -= l.path.length;
-        }
-        const s = this.rng.uniform(Math.min(8, lane.path.length / 2), Math.max(lane.path.length - 8, lane.path.length / 2));
-        ok = this.placeAt(actor, lane, s, placed, keepClear);
-      }
-      if (!ok) continue;
-      actor.speed = Math.min(desiredSpeed, this.ctx.network.lanes[actor.lane].speedLimit);
-      const npc = this.adopt(actor, desiredSpeed);
-      npc.nx = actor.x;
-      placed.push(actor);
+    const others: Actor[] = [...keepClear];
+    const slots = spreadSlots(lanes, this.spec.vehicles, this.rng);
+    // Slots that clash with the ego, an obstacle or a crossing lane are retried anywhere.
+    let retries = this.spec.vehicles - slots.length;
+    for (const slot of slots) {
+      const actor = createActor(nextId + placed.length, 'vehicle', this.rng.next() < 0.15 ? 'van' : 'car');
+      if (spotIsClear(actor, slot.lane, slot.s, others, SPAWN_GAP, keepClear)) {
+        placeOnLane(actor, slot.lane, slot.s);
+        this.place(actor, placed, others);
+      } else retries++;
+    }
+    for (; retries > 0; retries--) {
+      const actor = createActor(nextId + placed.length, 'vehicle', this.rng.next() < 0.15 ? 'van' : 'car');
+      if (!placeRandomly(actor, lanes, others, keepClear, this.rng)) break;
+      this.place(actor, placed, others);
     }
     this.limitInitialSpeeds(keepClear);
     return placed;
   }
 
-  private placeAt(actor: Actor, lane: Lane, s: number, placed: readonly Actor[], keepClear: readonly Actor[]): boolean {
-    const p = lane.path.pointAt(s, this.pt);
-    for (const other of placed) {
-      if (Math.hypot(other.x - p.x, other.y - p.y) < SPAWN_GAP) return false;
-    }
-    for (const other of keepClear) {
-      if (Math.hypot(other.x - p.x, other.y - p.y) < SPAWN_GAP + 8) return false;
-    }
-    actor.x = p.x;
-    actor.y = p.y;
-    actor.heading = lane.path.headingAt(s);
-    actor.lane = lane.id;
-    actor.s = s;
-    actor.d = 0;
-    return true;
+  private place(actor: Actor, placed: Actor[], others: Actor[]): void {
+    const desiredSpeed = this.rng.uniform(this.spec.speed[0], this.spec.speed[1]);
+    actor.speed = Math.min(desiredSpeed, this.ctx.network.lanes[actor.lane].speedLimit);
+    this.adopt(actor, desiredSpeed);
+    placed.push(actor);
+    others.push(actor);
   }
 
   private adopt(actor: Actor, desiredSpeed: number): Npc {
@@ -128,18 +121,46 @@ export class TrafficManager {
     return npc;
   }
 
-  /** Slows vehicles placed close behind another so that no one starts inside the IDM safe gap. */
+  /**
+   * Slows vehicles placed close behind another, or before a bend or a stop line, so that no one
+   * starts needing more than comfortable braking. A car's cap depends on its leader's, so the
+   * caps are applied front to back and repeated until none changes.
+   */
   private limitInitialSpeeds(others: readonly Actor[]): void {
     this.ctx.occupancy.rebuild([...others, ...this.npcs.map((n) => n.actor)]);
-    for (const npc of this.npcs) {
-      const a = npc.actor;
-      const leader = this.ctx.occupancy.leader(a, npc.plan, a.s, LOOKAHEAD, this.nb);
-      if (leader.actor) {
-        const safe = Math.max(0, (leader.gap - npc.idm.minGap) / npc.idm.timeHeadway);
-        a.speed = Math.min(a.speed, Math.max(safe, leader.actor.speed * 0.8));
+    const order = [...this.npcs].sort((p, q) => q.actor.s - p.actor.s || p.actor.id - q.actor.id);
+    for (let pass = 0; pass < order.length + 1; pass++) {
+      let changed = false;
+      for (const npc of order) {
+        const before = npc.actor.speed;
+        this.settleSpeed(npc);
+        if (npc.actor.speed < before) changed = true;
       }
-      npc.nv = a.speed;
+      if (!changed) break;
     }
+  }
+
+  /**
+   * Caps a freshly placed vehicle's speed so that it can settle behind its leader and stop or
+   * slow where it may have to: no faster than the IDM equilibrium speed for the gap to its leader
+   * (nor than it could brake down to the leader's speed from), than lets it stop at the first stop
+   * line ahead at the comfortable rate, or than the bends ahead allow.
+   */
+  private settleSpeed(npc: Npc): void {
+    const a = npc.actor;
+    const idm = npc.idm;
+    const leader = this.ctx.occupancy.leader(a, npc.plan, a.s, LOOKAHEAD, this.nb);
+    if (leader.actor) {
+      const gap = leader.actor.kind === 'obstacle' ? leader.gap - OBSTACLE_STANDOFF : leader.gap;
+      const room = Math.max(0, gap - idm.minGap);
+      a.speed = Math.min(a.speed, room / idm.timeHeadway, leader.actor.speed + Math.sqrt(2 * idm.decel * room));
+    }
+    const stop = firstStopAhead(this.ctx.network, npc.plan, a.s, LOOKAHEAD);
+    if (stop < Infinity) a.speed = Math.min(a.speed, Math.sqrt(2 * idm.decel * Math.max(0, stop - a.length / 2 - idm.minGap)));
+    a.speed = Math.min(a.speed, bendLimit(this.ctx.network, npc.plan, a.s, a.speed).speedHere);
+    // A bend close ahead must not ask for more than gentle braking (the estimate is softened).
+    for (let k = 0; k < 30 && bendLimit(this.ctx.network, npc.plan, a.s, a.speed).accel < -1; k++) a.speed *= 0.9;
+    npc.nv = a.speed;
   }
 
   /** Chooses the next lanes at branches until the plan covers the look-ahead. */
@@ -301,15 +322,26 @@ export class TrafficManager {
     let followPlan = npc.plan;
     let followS = a.s;
     if (npc.changingTo !== NO_LANE) {
-      this.targetPlan[0] = npc.changingTo;
+      // Follow the target lane from the point beside the car, found afresh: the decision to
+      // change may have been taken this very step.
+      const lanes = this.ctx.network.lanes;
+      const target = lanes[npc.changingTo];
+      this.targetPlan.length = 1;
+      this.targetPlan[0] = target.id;
+      if (target.next.length === 1) this.targetPlan.push(target.next[0]);
       followPlan = this.targetPlan;
-      followS = a.s2;
-      const target = drivingAccel(this.ctx, a, followPlan, followS, npc.desiredSpeed, npc.idm);
-      accel = laneChangeAccel(this.ctx, a, target, npc.plan, a.s, npc.desiredSpeed, npc.idm);
+      followS = target.path.project(a.x, a.y, this.proj, a.s).s;
+      const targetAccel = drivingAccel(this.ctx, a, followPlan, followS, npc.desiredSpeed, npc.idm);
+      accel = laneChangeAccel(this.ctx, a, targetAccel, npc.plan, a.s, npc.desiredSpeed, npc.idm);
     }
-    const target = pointAhead(this.ctx.network, followPlan, followS, lookaheadDistance(a.speed, npc.changingTo !== NO_LANE || npc.leaving !== NO_LANE), this.pt);
-    const steer = Math.max(-MAX_STEER, Math.min(MAX_STEER, purePursuit(a.x, a.y, a.heading, target, WHEEL_BASE)));
+    const network = this.ctx.network;
+    const lookahead = bendLookahead(network, followPlan, followS, lookaheadDistance(a.speed, npc.changingTo !== NO_LANE || npc.leaving !== NO_LANE));
+    const target = pointAhead(network, followPlan, followS, lookahead, this.pt);
     const v1 = Math.max(0, a.speed + accel * dt);
+    // Steering within the tyres' comfortable grip at this speed, and the wheels' lock.
+    const vMax = Math.max(a.speed, v1, 1);
+    const steerLimit = Math.min(MAX_STEER, Math.atan((MAX_LATERAL_ACCEL * WHEEL_BASE) / (vMax * vMax)));
+    const steer = Math.max(-steerLimit, Math.min(steerLimit, purePursuit(a.x, a.y, a.heading, target, WHEEL_BASE)));
     const vMean = (a.speed + v1) / 2;
     const yawRate = (vMean / WHEEL_BASE) * Math.tan(steer);
     const hMid = a.heading + (yawRate * dt) / 2;
@@ -331,23 +363,26 @@ export class TrafficManager {
     parkBody(npc.body, a.id);
   }
 
-  /** Puts a retired vehicle back at the start of a source lane when its first stretch is clear. */
+  /**
+   * Puts a retired vehicle back at the start of a source lane when its first stretch is clear,
+   * judged against where every body is now, including vehicles that re-entered earlier this step.
+   */
   private tryReenter(npc: Npc): void {
     if (this.sourceLanes.length === 0) return;
     const lane = this.ctx.network.lanes[this.rng.pick(this.sourceLanes)];
     const entries = this.ctx.occupancy.entries(lane.id);
     for (let k = 0; k < entries.length; k++) if (entries[k].s < ENTRY_CLEARANCE) return;
     const a = npc.actor;
-    const p = lane.path.pointAt(3, this.pt);
-    a.x = npc.nx = p.x;
-    a.y = npc.ny = p.y;
-    a.heading = npc.nh = lane.path.headingAt(3);
-    a.speed = npc.nv = Math.min(npc.desiredSpeed, lane.speedLimit);
-    a.lane = lane.id;
-    a.s = 3;
+    if (!spotIsClear(a, lane, ENTRY_S, this.actors, ENTRY_CLEARANCE)) return;
+    placeOnLane(a, lane, ENTRY_S);
+    a.speed = Math.min(npc.desiredSpeed, lane.speedLimit);
     a.active = true;
+    npc.nx = a.x;
+    npc.ny = a.y;
+    npc.nh = a.heading;
     npc.plan = [lane.id];
     this.extendPlan(npc);
+    this.settleSpeed(npc);
     driveKinematic(npc.body, a, a.x, a.y, a.heading, 1);
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { RoadNetwork } from '../road/RoadNetwork.ts';
 import type { Actor } from '../world/actors.ts';
+import { footprintsOverlap, type Footprint } from '../world/footprint.ts';
 import { newProjection, type Point2 } from '../road/Path.ts';
 import { NO_LANE } from '../road/RoadNetwork.ts';
 import { idmAccel, MAX_BRAKE, type IdmParams } from './idm.ts';
@@ -16,12 +17,16 @@ export const COMFORT_LATERAL_ACCEL = 2.5;
 /** How far ahead leaders and stop points are looked for [m] */
 export const LOOKAHEAD = 150;
 /** Extra standstill distance kept to a static obstacle [m] */
-const OBSTACLE_STANDOFF = 5;
+export const OBSTACLE_STANDOFF = 5;
 /** Speed and acceleration of a driver edging out of a blocked lane [m/s], [m/s²] */
 const CREEP_SPEED = 1.5;
 const CREEP_ACCEL = 0.5;
-/** How far ahead along its heading a changer checks its body against the old lane's leader [m] */
+/**
+ * How far ahead along its heading a changer checks its body against the old lane's leader [m]:
+ * a few metres, plus what it needs to stop from its speed under firm braking.
+ */
 const CREEP_LOOKAHEAD = 4;
+const CREEP_CHECK_DECEL = 6;
 /** The smallest move forward worth making when edging out [m] */
 const CREEP_STEP = 0.6;
 /** Distance kept to a stop line [m] */
@@ -62,7 +67,8 @@ export function laneChangeAccel(ctx: DrivingContext, self: Actor, targetAccel: n
   if (old >= targetAccel) return targetAccel;
   // A leader in the old lane that the body is already steering clear of no longer holds it back.
   const leader = _leader.actor;
-  if (!leader || !sweepHits(self, leader, CREEP_LOOKAHEAD)) return targetAccel;
+  const v = self.speed;
+  if (!leader || !sweepHits(self, leader, CREEP_LOOKAHEAD + (v * v) / (2 * CREEP_CHECK_DECEL))) return targetAccel;
   if (self.speed < CREEP_SPEED && !sweepHits(self, leader, CREEP_STEP)) return Math.min(targetAccel, CREEP_ACCEL);
   return old;
 }
@@ -135,6 +141,25 @@ export function pointAhead(network: RoadNetwork, plan: readonly number[], s: num
   return out;
 }
 
+/**
+ * Distance from `s` on plan[0] to the first stop point of any kind along the plan, whatever its
+ * state (a light may turn red, a crossing fill), within `maxDist` [m], or Infinity.
+ */
+export function firstStopAhead(network: RoadNetwork, plan: readonly number[], s: number, maxDist: number): number {
+  let offset = 0;
+  for (let p = 0; p < plan.length; p++) {
+    const lane = network.lanes[plan[p]];
+    for (const stop of lane.stops) {
+      const dist = stop.s + offset - s;
+      if (dist < 0) continue;
+      return dist <= maxDist ? dist : Infinity;
+    }
+    offset += lane.path.length;
+    if (offset - s > maxDist) return Infinity;
+  }
+  return Infinity;
+}
+
 /** Road-wheel angle [rad] that steers a car of `wheelBase` at (x, y, heading) onto `target` (pure pursuit). */
 export function purePursuit(x: number, y: number, heading: number, target: Point2, wheelBase: number): number {
   const dx = target.x - x, dy = target.y - y;
@@ -152,6 +177,32 @@ export function purePursuit(x: number, y: number, heading: number, target: Point
  */
 export function lookaheadDistance(speed: number, changingLanes = false): number {
   return changingLanes ? Math.min(Math.max(4 + 1.6 * speed, 8), 50) : Math.min(Math.max(4 + 0.9 * speed, 6), 30);
+}
+
+/** How far a pure-pursuit path may cut inside a bend [m] */
+const MAX_CORNER_CUT = 0.3;
+
+/**
+ * The look-ahead shortened for the bends ahead: pure pursuit cuts a bend of radius R by about
+ * ld²/(8R), so in a tight junction turn a look-ahead chosen for speed would leave the lane.
+ */
+export function bendLookahead(network: RoadNetwork, plan: readonly number[], s: number, lookahead: number): number {
+  let kMax = 0;
+  let at = Math.max(s, 0);
+  let travelled = 0;
+  for (let p = 0; p < plan.length && travelled <= lookahead; p++) {
+    const path = network.lanes[plan[p]].path;
+    if (path.maxCurvature > kMax) {
+      for (let u = at; u <= path.length && travelled + u - at <= lookahead; u += 1) {
+        const k = Math.abs(path.curvatureAt(u));
+        if (k > kMax) kMax = k;
+      }
+    }
+    travelled += path.length - at;
+    at = 0;
+  }
+  if (kMax < 1e-4) return lookahead;
+  return Math.min(lookahead, Math.max(3, Math.sqrt((8 * MAX_CORNER_CUT) / kMax)));
 }
 
 const _follower: Neighbour = { actor: null, gap: Infinity };
@@ -181,7 +232,8 @@ export function chooseLane(ctx: DrivingContext, self: Actor, plan: readonly numb
     if (candidate === NO_LANE) continue;
     const target = ctx.network.lanes[candidate];
     const s2 = target.path.project(self.x, self.y, _proj, self.s).s;
-    if (s2 < 0 || target.path.length - s2 < 30) continue;
+    // The change needs room to finish on the target lane: about one and a half look-aheads.
+    if (s2 < 0 || target.path.length - s2 < Math.max(30, 1.5 * lookaheadDistance(self.speed, true))) continue;
     _plan2[0] = candidate;
     // MOBIL looks at accelerations now; nobody moves into a lane blocked a little way ahead.
     if (obstacleWithin(ctx, candidate, s2, Math.max(50, 4 * self.speed))) continue;
@@ -221,26 +273,21 @@ export function laneChangeUnsafe(ctx: DrivingContext, self: Actor, target: numbe
   return idmAccel(idm, f.speed, f.speed + 2, _follower.gap, self.speed) < -mobil.safeDecel;
 }
 
+/** Scratch footprint of a body stretched forward over a sweep */
+const _sweep: Footprint = { x: 0, y: 0, heading: 0, length: 0, width: 0 };
+
 /**
  * Whether `self`'s footprint, moved `advance` metres along its heading and grown by a 0.15 m
- * margin, overlaps `other`'s footprint (separating-axis test on oriented rectangles).
+ * margin, overlaps `other`'s footprint.
  */
 export function sweepHits(self: Actor, other: Actor, advance: number): boolean {
-  const ca = Math.cos(self.heading), sa = Math.sin(self.heading);
-  const cb = Math.cos(other.heading), sb = Math.sin(other.heading);
   // Stretch the box forward over the whole sweep: centre half-way, length grown by the advance.
-  const ax = self.x + (ca * advance) / 2, ay = self.y + (sa * advance) / 2;
-  const aL = (self.length + advance) / 2 + 0.15, aW = self.width / 2 + 0.15;
-  const bL = other.length / 2, bW = other.width / 2;
-  const dx = other.x - ax, dy = other.y - ay;
-  for (let k = 0; k < 4; k++) {
-    const ux = k === 0 ? ca : k === 1 ? -sa : k === 2 ? cb : -sb;
-    const uy = k === 0 ? sa : k === 1 ? ca : k === 2 ? sb : cb;
-    const ra = aL * Math.abs(ca * ux + sa * uy) + aW * Math.abs(-sa * ux + ca * uy);
-    const rb = bL * Math.abs(cb * ux + sb * uy) + bW * Math.abs(-sb * ux + cb * uy);
-    if (Math.abs(dx * ux + dy * uy) > ra + rb) return false;
-  }
-  return true;
+  _sweep.x = self.x + (Math.cos(self.heading) * advance) / 2;
+  _sweep.y = self.y + (Math.sin(self.heading) * advance) / 2;
+  _sweep.heading = self.heading;
+  _sweep.length = self.length + advance + 0.3;
+  _sweep.width = self.width + 0.3;
+  return footprintsOverlap(_sweep, other);
 }
 
 /** A static obstacle within 30 m ahead along `plan`: a lane change away from it cannot be undone. */

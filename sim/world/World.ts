@@ -17,6 +17,7 @@ import { TrafficRules } from '../traffic/TrafficRules.ts';
 import type { DrivingContext } from '../traffic/driving.ts';
 import { createActor, type Actor, type ActorKind } from './actors.ts';
 import { EgoVehicle, type EgoControls } from './EgoVehicle.ts';
+import { NpcContacts } from './NpcContacts.ts';
 import { RAPIER as R, createFixedBody } from './physics.ts';
 
 /** What happened during one step. */
@@ -26,6 +27,8 @@ export interface StepEvents {
   /** The ego's centre is off every lane and junction surface */
   offRoad: boolean;
   goalReached: boolean;
+  /** Contacts between NPCs (vehicle–vehicle, vehicle–pedestrian, vehicle–obstacle) that started this step */
+  npcContacts: number;
 }
 
 /** Where the ego is relative to its route and lanes. */
@@ -82,6 +85,10 @@ export class World {
   /** Arc length along the route where the episode ends with success, or Infinity */
   readonly goalS: number;
   readonly egoState: EgoRouteState = { s: 0, d: 0, lane: NO_LANE, laneOffset: 0, headingError: 0 };
+  /** Contacts between bodies other than the ego, counted as they start */
+  readonly npcContacts: NpcContacts;
+  /** Things the scenario asked for that the world could not do, e.g. more vehicles than fit */
+  readonly warnings: string[] = [];
   /** Streams for consumers outside the world (sensor noise, controllers) */
   readonly sensorRng: Rng;
   time = 0;
@@ -162,8 +169,11 @@ export class World {
     }
 
     this.trackEgo();
-    this.traffic = new TrafficManager(ctx, this.physics, trafficRng, scenario.traffic);
-    this.traffic.spawn(built.spawnLanes, this.actors.length, this.actors);
+    this.traffic = new TrafficManager(ctx, this.physics, trafficRng, scenario.traffic, this.actors);
+    const placed = this.traffic.spawn(built.spawnLanes, this.actors.length, this.actors).length;
+    if (placed < scenario.traffic.vehicles) {
+      this.warnings.push(`traffic.vehicles: ${scenario.traffic.vehicles} requested, ${placed} placed; the spawn lanes have no room for more`);
+    }
     for (const npc of this.traffic.npcs) this.register(npc.body, npc.actor);
     this.pedestrians = new PedestrianManager(this.network, this.occupancy, this.rules, this.physics, pedestrianRng);
     this.pedestrians.spawn(scenario.traffic.pedestrians, this.actors.length);
@@ -171,6 +181,8 @@ export class World {
 
     this.occupancy.rebuild(this.actors);
     this.rules.update(0, this.actors);
+    this.npcContacts = new NpcContacts(this.actors);
+    this.npcContacts.update();
     // Ray casts see colliders only after a step has built the broad phase; a zero-length step
     // builds it without moving anything, so the first observation's lidar sees the world.
     this.physics.timestep = 0;
@@ -218,7 +230,8 @@ export class World {
     const onRoad = this.trackEgo();
     this.occupancy.rebuild(this.actors);
     this.rules.update(this.time, this.actors);
-    return { collision: this.hit, offRoad: !onRoad, goalReached: this.egoState.s >= this.goalS };
+    const npcContacts = this.npcContacts.update();
+    return { collision: this.hit, offRoad: !onRoad, goalReached: this.egoState.s >= this.goalS, npcContacts };
   }
 
   /**

@@ -200,7 +200,7 @@ describe('on a busy highway', () => {
   let world: World;
   let scene: DrivingScene;
   beforeAll(() => {
-    world = new World(resolveScenario('highway', { traffic: { vehicles: 40 } }), 3);
+    world = new World(resolveScenario('highway', { traffic: { vehicles: 80 } }), 3);
     scene = new DrivingScene(world);
     for (let i = 0; i < 30; i++) world.step(DRIVE);
     scene.sync(world);
