@@ -190,11 +190,14 @@ export class TrafficManager {
         this.tryReenter(npc);
         continue;
       }
-      this.track(npc);
-      if (!npc.actor.active) continue;
       if (this.jammed(npc, dt)) {
         this.retire(npc);
         continue;
+      }
+      if (npc.changingTo !== NO_LANE && this.changeTurnedUnsafe(npc)) {
+        // Someone took the gap first: stay in the lane.
+        npc.changingTo = NO_LANE;
+        npc.nextDecision = time + 2 * MOBIL_PERIOD;
       }
       if (this.spec.behavior === 'idm-mobil' && time >= npc.nextDecision) {
         npc.nextDecision = time + MOBIL_PERIOD;
@@ -205,7 +208,10 @@ export class TrafficManager {
     }
   }
 
-  /** Makes the poses decided for this step current. */
+  /**
+   * Makes the poses decided for this step current and locates every vehicle on its lanes again,
+   * so that what the lane occupancy lists next agrees with where the bodies are.
+   */
   commit(dt: number): void {
     for (const npc of this.npcs) {
       const a = npc.actor;
@@ -218,10 +224,14 @@ export class TrafficManager {
       a.y = npc.ny;
       a.heading = npc.nh;
       a.speed = npc.nv;
+      this.track(npc);
     }
   }
 
-  /** Updates lane, arc length and lateral offset from the pose; moves on to the next lane at the end. */
+  /**
+   * Updates lane, arc length and lateral offset from the pose; moves on to the next lane at the
+   * end, and to the target lane once the centre crosses into it.
+   */
   private track(npc: Npc): void {
     const a = npc.actor;
     const lanes = this.ctx.network.lanes;
@@ -252,10 +262,6 @@ export class TrafficManager {
         a.lane = target.id;
         a.s = this.proj.s;
         a.d = this.proj.d;
-      } else if (Math.abs(a.d) < 0.3 * lane.width && !this.blockedByObstacle(npc) && laneChangeUnsafe(this.ctx, a, target.id, this.proj.s, npc.idm, this.mobil)) {
-        // Someone took the gap first: stay in the lane.
-        npc.changingTo = NO_LANE;
-        npc.nextDecision = this.ctx.rules.time + 2 * MOBIL_PERIOD;
       } else {
         a.lane2 = target.id;
         a.s2 = this.proj.s;
@@ -290,6 +296,16 @@ export class TrafficManager {
     const blocked = a.lane2 !== NO_LANE || npc.changingTo !== NO_LANE || leader?.kind === 'obstacle';
     npc.stuckFor = blocked ? npc.stuckFor + dt : 0;
     return npc.stuckFor > JAM_TIMEOUT;
+  }
+
+  /**
+   * Whether a lane change under way should be given up: the car has barely left its lane, and the
+   * gap it aimed for is no longer safe. Past a static obstacle there is no going back.
+   */
+  private changeTurnedUnsafe(npc: Npc): boolean {
+    const a = npc.actor;
+    if (a.lane2 !== npc.changingTo || Math.abs(a.d) >= 0.3 * this.ctx.network.lanes[a.lane].width) return false;
+    return !this.blockedByObstacle(npc) && laneChangeUnsafe(this.ctx, a, npc.changingTo, a.s2, npc.idm, this.mobil);
   }
 
   /** A static obstacle close ahead in the lane: there is no backing out of a change then. */

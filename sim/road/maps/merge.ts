@@ -38,7 +38,7 @@ export const buildMerge: MapGenerator<z.infer<typeof MergeMap>> = (map, ego) => 
     blendPoints.push({ x: start + map.mergeLength * t, y: -w / 2 + w * (3 * t * t - 2 * t * t * t) });
   }
   const blend = b.lane('merge', Path.fromPoints(blendPoints), w, map.speedLimit);
-  blend.mergesInto = { lane: before[0].id, fromS: 0.3 * blend.path.length };
+  blend.mergesInto = { lane: before[0].id, fromS: 0 };
   b.link(ramp, blend);
   b.link(blend, after[0]);
 
