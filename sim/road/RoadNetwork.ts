@@ -19,8 +19,18 @@ export type StopPoint =
   | { readonly kind: 'crosswalk'; readonly s: number; readonly crosswalk: number }
   /** An all-way stop: halt, then go in arrival order among the approaches; `group` is the approach (arm). */
   | { readonly kind: 'allway'; readonly s: number; readonly group: number }
-  /** Give way to traffic on `priority` lanes that will pass the conflict point at `conflictS` on them. */
-  | { readonly kind: 'yield'; readonly s: number; readonly priority: readonly { lane: number; conflictS: number }[] };
+  /**
+   * Give way to traffic on `priority` lanes that will pass the conflict point at `conflictS` on
+   * them. The yielding vehicle reaches that point `toConflict` metres past the line, where its
+   * path joins lane `into`.
+   */
+  | {
+      readonly kind: 'yield';
+      readonly s: number;
+      readonly priority: readonly { lane: number; conflictS: number }[];
+      readonly toConflict: number;
+      readonly into: number;
+    };
 
 export interface Lane {
   readonly id: number;

@@ -70,18 +70,20 @@ export class LaneOccupancy {
         const own = this.lists[lane.id];
         const theirs = this.lists[target.id];
         const nOwn = own.length, nTheirs = theirs.length;
+        // One affine map between the two lanes' arc lengths, used both ways, so that of two cars
+        // side by side exactly one is ahead of the other whichever lane it is seen from.
+        const offset = this.mergeStart[lane.id];
         for (let k = 0; k < nOwn; k++) {
           const e = own[k];
           if (e.s < lane.mergesInto.fromS) continue;
-          target.path.project(e.actor.x, e.actor.y, this.proj, this.mergeStart[lane.id] + e.s);
-          this.add(target.id, e.actor, this.proj.s);
+          this.add(target.id, e.actor, offset + e.s);
         }
         for (let k = 0; k < nTheirs; k++) {
           const e = theirs[k];
-          lane.path.project(e.actor.x, e.actor.y, this.proj, e.s - this.mergeStart[lane.id]);
-          if (this.proj.s > 0 && this.proj.s < lane.path.length && Math.abs(this.proj.d) < 2 * lane.width) {
-            this.add(lane.id, e.actor, this.proj.s);
-          }
+          const s = e.s - offset;
+          if (s <= 0 || s >= lane.path.length) continue;
+          lane.path.project(e.actor.x, e.actor.y, this.proj, s);
+          if (Math.abs(this.proj.d) < 2 * lane.width) this.add(lane.id, e.actor, s);
         }
       }
       if (lane.next.length > 1) this.addDivergence(lane.next);

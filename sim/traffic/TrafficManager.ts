@@ -26,6 +26,8 @@ const MOBIL_PERIOD = 1;
 const ENTRY_CLEARANCE = 30;
 /** Standstill beside or behind an obstacle after which a vehicle leaves the road [s] */
 const JAM_TIMEOUT = 15;
+/** Below this a vehicle is standing still [m/s] */
+const STANDSTILL = 0.1;
 /** Arc length at which a vehicle re-enters a source lane [m] */
 const ENTRY_S = 3;
 
@@ -43,6 +45,8 @@ interface Npc {
   nextDecision: number;
   /** Time the vehicle has been stuck in a jam it cannot leave [s] */
   stuckFor: number;
+  /** Time the vehicle has been standing still, for whatever reason [s] */
+  waited: number;
   /** Pose at the end of the current step */
   nx: number;
   ny: number;
@@ -50,8 +54,19 @@ interface Npc {
   nv: number;
 }
 
+/** How traffic has flowed this episode. */
+export interface TrafficStats {
+  /** Vehicles that drove off the end of the network */
+  exits: number;
+  /** Vehicles taken off the road after standing in a jam they could not leave */
+  jamRemovals: number;
+  /** Longest time any vehicle stood still without a break [s] */
+  longestWait: number;
+}
+
 export class TrafficManager {
   readonly npcs: Npc[] = [];
+  readonly stats: TrafficStats = { exits: 0, jamRemovals: 0, longestWait: 0 };
   private readonly mobil: MobilParams;
   private readonly proj = newProjection();
   private readonly pt = { x: 0, y: 0 };
@@ -114,6 +129,7 @@ export class TrafficManager {
       idm: { ...DEFAULT_IDM, timeHeadway: this.spec.timeHeadway },
       nextDecision: this.rng.uniform(0, MOBIL_PERIOD),
       stuckFor: 0,
+      waited: 0,
       nx: actor.x, ny: actor.y, nh: actor.heading, nv: actor.speed,
     };
     this.extendPlan(npc);
@@ -191,6 +207,7 @@ export class TrafficManager {
         continue;
       }
       if (this.jammed(npc, dt)) {
+        this.stats.jamRemovals++;
         this.retire(npc);
         continue;
       }
@@ -224,6 +241,8 @@ export class TrafficManager {
       a.y = npc.ny;
       a.heading = npc.nh;
       a.speed = npc.nv;
+      npc.waited = a.speed < STANDSTILL ? npc.waited + dt : 0;
+      if (npc.waited > this.stats.longestWait) this.stats.longestWait = npc.waited;
       this.track(npc);
     }
   }
@@ -241,6 +260,7 @@ export class TrafficManager {
       const over = this.proj.s - lane.path.length;
       npc.plan.shift();
       if (npc.plan.length === 0) {
+        this.stats.exits++;
         this.retire(npc);
         return;
       }
@@ -288,7 +308,7 @@ export class TrafficManager {
    */
   private jammed(npc: Npc, dt: number): boolean {
     const a = npc.actor;
-    if (a.speed > 0.1) {
+    if (a.speed > STANDSTILL) {
       npc.stuckFor = 0;
       return false;
     }
@@ -376,6 +396,7 @@ export class TrafficManager {
     npc.changingTo = NO_LANE;
     npc.leaving = NO_LANE;
     npc.stuckFor = 0;
+    npc.waited = 0;
     parkBody(npc.body, a.id);
   }
 

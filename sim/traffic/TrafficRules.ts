@@ -5,19 +5,32 @@
  */
 import { NO_LANE, type Lane, type RoadNetwork, type StopPoint } from '../road/RoadNetwork.ts';
 import type { Actor } from '../world/actors.ts';
-import type { LaneOccupancy } from './LaneOccupancy.ts';
+import type { LaneOccupancy, Neighbour } from './LaneOccupancy.ts';
 
 /** Deceleration a driver accepts to stop for a yellow light [m/s²] */
 const YELLOW_DECEL = 4;
 /** Deceleration beyond which a driver cannot stop in time and goes on [m/s²] */
 const CANNOT_STOP_DECEL = 7;
-/** Gap to priority traffic accepted at a give-way line [s] */
+/** Smallest gap to priority traffic accepted at a give-way line [s] */
 const YIELD_GAP = 3.5;
+/** Headway left to priority traffic behind a vehicle that has just merged in front of it [s] */
+const YIELD_HEADWAY = 1.5;
+/** How a driver pulls away from a give-way line: acceleration [m/s²] up to a speed [m/s] */
+const ENTRY_ACCEL = 1.5;
+const ENTRY_SPEED = 6;
+/** Free room beyond the merge point, besides the vehicle's own length, needed to enter [m] */
+const MERGE_ROOM = 3;
 /** Give-way lines are judged only within this distance [m] */
 const YIELD_HORIZON = 30;
-/** A vehicle counts as stopped at an all-way stop below this speed and distance */
+/**
+ * A vehicle has arrived at an all-way stop when it is the first of its queue and has come to a
+ * stop below this speed within this distance of the line [m/s], [m]. Drivers stop a car-following
+ * gap short of the line, so the distance covers a body length plus that gap.
+ */
 const STOPPED_SPEED = 0.5;
-const STOPPED_DIST = 4;
+const ARRIVAL_DIST = 10;
+/** An arrival nobody has asked about for this long is forgotten [s] */
+const ARRIVAL_EXPIRY = 0.5;
 
 export class TrafficRules {
   time = 0;
@@ -27,8 +40,12 @@ export class TrafficRules {
   private readonly connectorGroup: Int32Array;
   /** Vehicles inside the junction per group */
   private readonly boxCount: Int32Array;
-  /** All-way stop: when each waiting vehicle came to a stop, and from which group */
-  private readonly arrivals = new Map<number, { time: number; group: number }>();
+  /**
+   * All-way stop: when each waiting vehicle came to a stop, from which group, and when it
+   * last asked to go; an entry not asked about for a while belongs to a vehicle that went away.
+   */
+  private readonly arrivals = new Map<number, { time: number; group: number; seen: number }>();
+  private readonly nb: Neighbour = { actor: null, gap: Infinity };
 
   constructor(
     private readonly network: RoadNetwork,
@@ -59,6 +76,9 @@ export class TrafficRules {
         this.arrivals.delete(a.id);
       }
     }
+    // A vehicle that left its approach without entering the junction (taken off the road, or an
+    // ego that drove elsewhere) must not hold the others back.
+    for (const [id, arrival] of this.arrivals) if (time - arrival.seen > ARRIVAL_EXPIRY) this.arrivals.delete(id);
   }
 
   /**
@@ -73,7 +93,7 @@ export class TrafficRules {
         const dist = stop.s + offset - s;
         if (dist < -0.5) continue;
         if (dist > maxDist) return Infinity;
-        if (this.mustStop(stop, lane, self, Math.max(dist, 0))) return Math.max(dist, 0);
+        if (this.mustStop(stop, lane, self, Math.max(dist, 0), plan, s)) return Math.max(dist, 0);
       }
       offset += lane.path.length;
       if (offset - s > maxDist) return Infinity;
@@ -81,7 +101,7 @@ export class TrafficRules {
     return Infinity;
   }
 
-  private mustStop(stop: StopPoint, lane: Lane, self: Actor, dist: number): boolean {
+  private mustStop(stop: StopPoint, lane: Lane, self: Actor, dist: number, plan: readonly number[], s: number): boolean {
     const v = Math.max(self.speed, 0);
     const neededDecel = (v * v) / (2 * Math.max(dist, 0.1));
     switch (stop.kind) {
@@ -95,9 +115,9 @@ export class TrafficRules {
       case 'crosswalk':
         return this.crosswalkUsers[stop.crosswalk] > 0 && neededDecel < CANNOT_STOP_DECEL;
       case 'yield':
-        return dist < YIELD_HORIZON && this.priorityTrafficNear(stop, lane);
+        return dist < YIELD_HORIZON && (this.noRoomAfterMerge(stop, self) || this.priorityTrafficNear(stop, self, dist));
       case 'allway':
-        return !this.allwayClear(stop.group, self, dist);
+        return !this.allwayClear(stop.group, self, dist, plan, s);
     }
   }
 
@@ -106,13 +126,16 @@ export class TrafficRules {
     return false;
   }
 
-  private allwayClear(group: number, self: Actor, dist: number): boolean {
+  private allwayClear(group: number, self: Actor, dist: number, plan: readonly number[], s: number): boolean {
     let arrival = this.arrivals.get(self.id);
     if (!arrival) {
-      if (self.speed > STOPPED_SPEED || dist > STOPPED_DIST) return false;
-      arrival = { time: this.time, group };
+      if (self.speed > STOPPED_SPEED || dist > ARRIVAL_DIST) return false;
+      // Only the first car of a queue has arrived; the ones behind it wait their turn.
+      if (this.occupancy.leader(self, plan, s, dist, this.nb).actor) return false;
+      arrival = { time: this.time, group, seen: this.time };
       this.arrivals.set(self.id, arrival);
     }
+    arrival.seen = this.time;
     if (this.boxBusy(group)) return false;
     for (const [id, other] of this.arrivals) {
       if (id === self.id || other.group === group) continue;
@@ -121,22 +144,53 @@ export class TrafficRules {
     return true;
   }
 
-  /** True while a vehicle on a priority lane is at, or within the accepted gap of, the conflict point. */
-  private priorityTrafficNear(stop: Extract<StopPoint, { kind: 'yield' }>, _lane: Lane): boolean {
+  /**
+   * True while a vehicle on a priority lane is at the conflict point, or would reach it before
+   * `self` could get there and leave it a following headway. `self` is assumed to pull away at a
+   * moderate acceleration up to a moderate speed, as drivers entering a junction do.
+   */
+  private priorityTrafficNear(stop: Extract<StopPoint, { kind: 'yield' }>, self: Actor, dist: number): boolean {
+    const needed = Math.max(YIELD_GAP, timeToCover(dist + stop.toConflict, self.speed) + YIELD_HEADWAY);
     for (const { lane, conflictS } of stop.priority) {
       const priorityLane = this.network.lanes[lane];
       const entries = this.occupancy.entries(lane);
       for (let k = 0; k < entries.length; k++) {
         const e = entries[k];
-        if (e.actor.kind === 'obstacle') continue;
+        if (e.actor.kind === 'obstacle' || e.actor === self) continue;
         const toConflict = conflictS - e.s;
         if (toConflict < -(e.actor.length / 2 + 3)) continue;
         // Traffic that leaves before the conflict point does not conflict.
         if (conflictS > priorityLane.path.length && e.actor.intent !== NO_LANE && !stop.priority.some((p) => p.lane === e.actor.intent)) continue;
         if (toConflict <= e.actor.length / 2 + 3) return true;
-        if (toConflict / Math.max(e.actor.speed, 2) < YIELD_GAP) return true;
+        if (toConflict / Math.max(e.actor.speed, 2) < needed) return true;
       }
     }
     return false;
   }
+
+  /**
+   * True while the lane the yielding vehicle merges into is backed up to the merge point: entering
+   * then would block the circulating traffic, and a ring filled that way locks up.
+   */
+  private noRoomAfterMerge(stop: Extract<StopPoint, { kind: 'yield' }>, self: Actor): boolean {
+    const entries = this.occupancy.entries(stop.into);
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[k];
+      if (e.actor === self || e.s < 0) continue;
+      return e.s - e.actor.length / 2 < self.length + MERGE_ROOM && e.actor.speed < 2;
+    }
+    return false;
+  }
+}
+
+/**
+ * Time to cover `dist` [m] from `speed` [m/s], accelerating at ENTRY_ACCEL up to ENTRY_SPEED (or
+ * holding a higher speed) [s].
+ */
+function timeToCover(dist: number, speed: number): number {
+  const v0 = Math.max(speed, 0);
+  if (v0 >= ENTRY_SPEED) return dist / v0;
+  const dAccel = (ENTRY_SPEED * ENTRY_SPEED - v0 * v0) / (2 * ENTRY_ACCEL);
+  if (dist <= dAccel) return (Math.sqrt(v0 * v0 + 2 * ENTRY_ACCEL * dist) - v0) / ENTRY_ACCEL;
+  return (ENTRY_SPEED - v0) / ENTRY_ACCEL + (dist - dAccel) / ENTRY_SPEED;
 }

@@ -69,6 +69,14 @@ function buildingMesh(buildings: readonly Building[]): { vertices: Float32Array;
 /** The ego route's centre line per built map, shared like the map itself */
 const routes = new WeakMap<object, Path>();
 
+export interface WorldOptions {
+  /**
+   * Traffic alone: the ego's body is switched off and kept out of everyone's way, so that the
+   * traffic and its rules can be run and measured by themselves.
+   */
+  trafficOnly?: boolean;
+}
+
 export class World {
   readonly physics: RAPIER.World;
   readonly network: RoadNetwork;
@@ -95,6 +103,7 @@ export class World {
   steps = 0;
 
   private readonly substeps: number;
+  private readonly trafficOnly: boolean;
   private readonly events = new R.EventQueue(true);
   private readonly colliderActors = new Map<number, Actor>();
   private readonly buildingColliders = new Set<number>();
@@ -109,7 +118,7 @@ export class World {
     this.hit = this.colliderActors.get(other) ?? null;
   };
 
-  constructor(readonly scenario: Scenario, readonly seed: number) {
+  constructor(readonly scenario: Scenario, readonly seed: number, options: WorldOptions = {}) {
     const root = Rng.seeded(seed);
     const mapRng = root.split();
     const trafficRng = root.split();
@@ -149,6 +158,11 @@ export class World {
     egoActor.speed = scenario.ego.speed;
     this.ego = new EgoVehicle(this.physics, egoActor);
     this.actors.push(egoActor);
+    this.trafficOnly = options.trafficOnly ?? false;
+    if (this.trafficOnly) {
+      egoActor.active = false;
+      this.ego.body.setEnabled(false);
+    }
 
     this.occupancy = new LaneOccupancy(this.network);
     this.rules = new TrafficRules(this.network, this.occupancy);
@@ -170,7 +184,8 @@ export class World {
 
     this.trackEgo();
     this.traffic = new TrafficManager(ctx, this.physics, trafficRng, scenario.traffic, this.actors);
-    const placed = this.traffic.spawn(built.spawnLanes, this.actors.length, this.actors).length;
+    const keepClear = this.trafficOnly ? this.actors.slice(1) : this.actors;
+    const placed = this.traffic.spawn(built.spawnLanes, this.actors.length, keepClear).length;
     if (placed < scenario.traffic.vehicles) {
       this.warnings.push(`traffic.vehicles: ${scenario.traffic.vehicles} requested, ${placed} placed; the spawn lanes have no room for more`);
     }
@@ -218,7 +233,7 @@ export class World {
     this.pedestrians.decide(this.time, dt);
     this.hit = null;
     for (let k = 0; k < this.substeps; k++) {
-      this.ego.applyControls(controls, h);
+      if (!this.trafficOnly) this.ego.applyControls(controls, h);
       this.stepPhysics();
       this.events.drainCollisionEvents(this.onCollision);
     }

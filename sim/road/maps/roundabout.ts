@@ -102,6 +102,8 @@ export const buildRoundabout: MapGenerator<z.infer<typeof RoundaboutMap>> = (map
     a.in.stops.push({
       kind: 'yield',
       s,
+      toConflict: a.in.path.length - s + a.entry.path.length,
+      into: a.ringB.id,
       priority: [
         { lane: a.ringA.id, conflictS: a.ringA.path.length },
         { lane: prev.ringB.id, conflictS: prev.ringB.path.length + a.ringA.path.length },
