@@ -21,15 +21,13 @@ export type StopPoint =
   | { readonly kind: 'allway'; readonly s: number; readonly group: number }
   /**
    * Give way to traffic on `priority` lanes that will pass the conflict point at `conflictS` on
-   * them. The yielding vehicle reaches that point `toConflict` metres past the line, where its
-   * path joins lane `into`.
+   * them. The yielding vehicle reaches that point `toConflict` metres past the line.
    */
   | {
       readonly kind: 'yield';
       readonly s: number;
       readonly priority: readonly { lane: number; conflictS: number }[];
       readonly toConflict: number;
-      readonly into: number;
     };
 
 export interface Lane {

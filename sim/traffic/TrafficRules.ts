@@ -18,8 +18,6 @@ const YIELD_HEADWAY = 1.5;
 /** How a driver pulls away from a give-way line: acceleration [m/s²] up to a speed [m/s] */
 const ENTRY_ACCEL = 1.5;
 const ENTRY_SPEED = 6;
-/** Free room beyond the merge point, besides the vehicle's own length, needed to enter [m] */
-const MERGE_ROOM = 3;
 /** Give-way lines are judged only within this distance [m] */
 const YIELD_HORIZON = 30;
 /**
@@ -115,7 +113,7 @@ export class TrafficRules {
       case 'crosswalk':
         return this.crosswalkUsers[stop.crosswalk] > 0 && neededDecel < CANNOT_STOP_DECEL;
       case 'yield':
-        return dist < YIELD_HORIZON && (this.noRoomAfterMerge(stop, self) || this.priorityTrafficNear(stop, self, dist));
+        return dist < YIELD_HORIZON && this.priorityTrafficNear(stop, self, dist);
       case 'allway':
         return !this.allwayClear(stop.group, self, dist, plan, s);
     }
@@ -164,20 +162,6 @@ export class TrafficRules {
         if (toConflict <= e.actor.length / 2 + 3) return true;
         if (toConflict / Math.max(e.actor.speed, 2) < needed) return true;
       }
-    }
-    return false;
-  }
-
-  /**
-   * True while the lane the yielding vehicle merges into is backed up to the merge point: entering
-   * then would block the circulating traffic, and a ring filled that way locks up.
-   */
-  private noRoomAfterMerge(stop: Extract<StopPoint, { kind: 'yield' }>, self: Actor): boolean {
-    const entries = this.occupancy.entries(stop.into);
-    for (let k = 0; k < entries.length; k++) {
-      const e = entries[k];
-      if (e.actor === self || e.s < 0) continue;
-      return e.s - e.actor.length / 2 < self.length + MERGE_ROOM && e.actor.speed < 2;
     }
     return false;
   }

@@ -103,7 +103,6 @@ export const buildRoundabout: MapGenerator<z.infer<typeof RoundaboutMap>> = (map
       kind: 'yield',
       s,
       toConflict: a.in.path.length - s + a.entry.path.length,
-      into: a.ringB.id,
       priority: [
         { lane: a.ringA.id, conflictS: a.ringA.path.length },
         { lane: prev.ringB.id, conflictS: prev.ringB.path.length + a.ringA.path.length },
