@@ -76,7 +76,7 @@ export class Rng {
 }
 
 /** MurmurHash3's 32-bit finaliser: every input bit affects every output bit. */
-function mix32(x: number): number {
+export function mix32(x: number): number {
   x ^= x >>> 16;
   x = Math.imul(x, 0x85ebca6b);
   x ^= x >>> 13;

@@ -10,18 +10,25 @@ import { UsageError } from './errors.ts';
 
 export const BUILTIN_AGENTS = ['expert', 'random'] as const;
 
-type Builder = (env: Env<Observation, Action>, args: Record<string, unknown>, seed: number) => Policy<Observation, Action>;
+type Builder = (env: Env<Observation, Action>, args: Record<string, unknown>) => Policy<Observation, Action>;
 
+/**
+ * Built-in agents from their saved arguments. No builder takes a seed from the caller: a policy's
+ * randomness comes from each episode's seed through `reset`, and from a seed saved in its args.
+ */
 const builders: Record<string, Builder> = {
   expert: (env, args) => createExpert(env, args),
-  random: (env, args, seed) => createRandom(env, typeof args.seed === 'number' ? args.seed : seed),
+  random: (env, args) => createRandom(env, args.seed === undefined ? undefined : (args.seed as number)),
 };
 
-/** Builds the policy `arg` names for `env`; bad names and directories are UsageErrors. */
-export async function loadAgent(arg: string, env: Env<Observation, Action>, seed: number): Promise<Policy<Observation, Action>> {
+/**
+ * Builds the policy `arg` names for `env`; bad names and directories are UsageErrors.
+ * The third argument is accepted for older callers and ignored: episodes are seeded by `policy.reset`.
+ */
+export async function loadAgent(arg: string, env: Env<Observation, Action>, _unusedSeed?: number): Promise<Policy<Observation, Action>> {
   const make = (name: string, args: Record<string, unknown>): Policy<Observation, Action> => {
     try {
-      return builders[name](env, args, seed);
+      return builders[name](env, args);
     } catch (err) {
       throw new UsageError(`--agent ${arg}: ${(err as Error).message}`);
     }

@@ -111,7 +111,7 @@ export async function capture(opts: CaptureOptions): Promise<{ images: number; a
   for (const dir of ['images', 'depth', 'semantic', 'instance']) mkdirSync(join(opts.out, dir), { recursive: true });
   await initPhysics();
   const env = new TimeLimit(new DrivingEnv(opts.scenario), Math.round(opts.scenario.limits.duration / opts.scenario.sim.stepDt));
-  const policy = await loadAgent(opts.agent, env, opts.seeds[0] ?? 0);
+  const policy = await loadAgent(opts.agent, env);
   const camera = new Camera(opts.camera);
   const images: CocoImage[] = [];
   const annotations: CocoAnnotation[] = [];
@@ -130,7 +130,7 @@ export async function capture(opts: CaptureOptions): Promise<{ images: number; a
 
   for (const seed of opts.seeds) {
     let { observation } = env.reset({ seed });
-    policy.reset?.(seed);
+    policy.reset(seed);
     for (let n = 0, step = 0; n < opts.frames; step++) {
       if (step % opts.every === 0) {
         const world = env.unwrapped.world;

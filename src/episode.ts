@@ -40,7 +40,7 @@ export interface EpisodeHooks {
 
 export function runEpisode(env: Env<Observation, Action>, policy: Policy<Observation, Action>, seed: number, hooks: EpisodeHooks = {}): EpisodeSummary {
   let { observation } = env.reset({ seed });
-  policy.reset?.(seed);
+  policy.reset(seed);
   hooks.onReset?.();
   const dt = env.unwrapped.scenario.sim.stepDt;
   const collisions = { vehicle: 0, pedestrian: 0, obstacle: 0 };

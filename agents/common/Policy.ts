@@ -10,10 +10,13 @@ export interface Policy<O = SpaceValue, A = SpaceValue> {
   readonly name: string;
   act(observation: O, options?: ActOptions): A;
   /**
-   * Called at the start of every episode with its seed, for policies that keep state within an
-   * episode or draw random numbers: an episode's actions then depend only on its own seed.
+   * Starts an episode; called after every `env.reset({ seed })` with that seed, before the first
+   * `act`. A policy must reseed every random stream it draws from with `episodeSeed` (and with a
+   * seed of its own, if it was given one explicitly) and clear whatever it keeps within an episode.
+   * An episode's actions then depend on its seed and observations alone, never on the episodes
+   * before it: the same in a fresh process as after a thousand others, in one thread or on a pool.
    */
-  reset?(seed?: number): void;
+  reset(episodeSeed: number): void;
   /** Writes what `load` needs to rebuild the policy into `dir` */
   save(dir: string): Promise<void>;
 }

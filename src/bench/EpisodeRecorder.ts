@@ -8,8 +8,13 @@ import type { World } from '../../sim/world/World.ts';
 import type { EpisodeTrace } from './metrics.ts';
 import { timeToCollision, type MovingBox } from './ttc.ts';
 
-/** Actors farther than this cannot reach the ego within the TTC horizon at road speeds [m] */
-const TTC_RANGE = 80;
+/**
+ * cos 150°: an actor whose centre lies more than 150° from the ego's heading, seen from the ego's
+ * centre, is behind it. As in nuPlan's `is_agent_behind`, it is left out of the ego's TTC: being run
+ * into from behind is not the ego's conflict. Everything else counts, so a car alongside that
+ * cuts in does, even with its centre behind the ego's.
+ */
+const COS_BEHIND = Math.cos((150 * Math.PI) / 180);
 
 export class EpisodeRecorder {
   readonly trace: EpisodeTrace;
@@ -84,9 +89,7 @@ export class EpisodeRecorder {
     for (const other of this.world.actors) {
       if (other === ego || !other.active) continue;
       const dx = other.x - ego.x, dy = other.y - ego.y;
-      if (Math.abs(dx) > TTC_RANGE || Math.abs(dy) > TTC_RANGE) continue;
-      // As in nuPlan, only what lies ahead counts: being run into from behind is not the ego's TTC.
-      if (dx * c + dy * s < 0) continue;
+      if (dx * c + dy * s < COS_BEHIND * Math.hypot(dx, dy)) continue;
       setBox(this.b, other);
       const ttc = timeToCollision(this.a, this.b);
       if (ttc < best) best = ttc;

@@ -1,6 +1,7 @@
 /**
  * One benchmark episode as a self-contained job: plain data in, plain data out, so it runs the
- * same in the main thread and in a worker. Envs and agents are cached per thread by scenario.
+ * same in the main thread and in a worker. Envs and agents are cached per thread by scenario; an
+ * agent is reset with each episode's seed, so no episode depends on which ran before it in a thread.
  */
 import { join } from 'node:path';
 import type { Scenario } from '../../scenarios/schema.ts';
@@ -44,24 +45,37 @@ interface Slot {
   policy: Policy<Observation, Action>;
 }
 
+/**
+ * Env and policy per (agent, scenario), keyed by the scenario itself rather than its place in a
+ * suite, so that runs of different suites in one process never share an env by accident.
+ */
 const slots = new Map<string, Slot>();
+/** Envs kept per thread; the least recently used is closed beyond this */
+const MAX_SLOTS = 8;
 
 async function slotFor(job: BenchJob): Promise<Slot> {
-  const id = `${job.entry}|${job.agent}`;
+  const id = JSON.stringify([job.agent, job.scenario]);
   let slot = slots.get(id);
-  if (!slot) {
+  if (slot) {
+    slots.delete(id);
+  } else {
     await initPhysics();
     const env = new TimeLimit(new DrivingEnv(job.scenario), Math.round(job.scenario.limits.duration / job.scenario.sim.stepDt));
-    slot = { env, policy: await loadAgent(job.agent, env, job.seed) };
-    slots.set(id, slot);
+    slot = { env, policy: await loadAgent(job.agent, env) };
+    if (slots.size >= MAX_SLOTS) {
+      const [oldest, evicted] = slots.entries().next().value as [string, Slot];
+      evicted.env.close();
+      slots.delete(oldest);
+    }
   }
+  slots.set(id, slot);
   return slot;
 }
 
 export async function runJob(job: BenchJob): Promise<EpisodeResult> {
   const { env, policy } = await slotFor(job);
   let { observation } = env.reset({ seed: job.seed });
-  policy.reset?.(job.seed);
+  policy.reset(job.seed);
   const world = env.unwrapped.world;
   const recorder = new EpisodeRecorder(world);
   const replay = job.recordDir ? new ReplayRecorder(world, job.agent) : null;

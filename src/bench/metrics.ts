@@ -17,7 +17,7 @@ export interface EpisodeTrace {
   latAccel: number[];
   /** Speed limit of the lane the ego is on [m/s] */
   speedLimit: number[];
-  /** Smallest time to collision with any other actor [s], Infinity when none within the horizon */
+  /** Smallest time to collision with any actor not behind the ego [s], Infinity when none within the horizon */
   ttc: number[];
   offRoad: boolean[];
   /** Route progress at the end [m] and the progress that completes the route [m] */

@@ -131,7 +131,7 @@ export async function runBench(opts: BenchOptions, progress?: BenchProgress): Pr
   await initPhysics();
   for (const e of entries) {
     const env = new DrivingEnv(e.scenario);
-    await loadAgent(opts.agent, env, 0);
+    await loadAgent(opts.agent, env);
     env.close();
   }
 

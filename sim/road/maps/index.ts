@@ -30,16 +30,23 @@ const cache = new Map<string, BuiltMap>();
 const CACHE_SIZE = 16;
 
 /**
- * `buildMap`, remembered: rebuilding a network is most of the cost of a reset. Maps whose
- * geometry comes from the seed (`road`) are keyed by the seed as well.
+ * `buildMap`, remembered: rebuilding a network is most of the cost of a reset. A map whose
+ * generator drew from its seeded stream (`road`) is remembered for that seed only; one whose
+ * generator did not is the same for every seed, and shared by all. Telling them apart by the
+ * stream itself means a generator that starts to use its seed can never be served another seed's map.
  */
 export function buildMapCached(map: Scenario['map'], ego: Scenario['ego'], seed: number, rng: Rng): BuiltMap {
-  const key = JSON.stringify([map, ego, map.type === 'road' ? seed : null]);
-  let built = cache.get(key);
-  if (built) {
+  const anySeed = JSON.stringify([map, ego]);
+  const thisSeed = `${anySeed}#${seed}`;
+  let key = cache.has(anySeed) ? anySeed : cache.has(thisSeed) ? thisSeed : null;
+  let built: BuiltMap;
+  if (key !== null) {
+    built = cache.get(key) as BuiltMap;
     cache.delete(key);
   } else {
+    const before = rng.state().join();
     built = buildMap(map, ego, rng);
+    key = rng.state().join() === before ? anySeed : thisSeed;
     if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
   }
   cache.set(key, built);

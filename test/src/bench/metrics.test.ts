@@ -91,4 +91,58 @@ describe('episode metrics', () => {
     expect(survived.routeCompletion).toBe(1);
     expect(survived.drivingScore).toBe(1);
   });
+
+  // Driving scores below are worked out from CARLA's factors: pedestrian 0.5, vehicle 0.6,
+  // obstacle 0.65, red light 0.7, timeout 0.7, and drivelab's off-road 0.65.
+  it('leaving the road 40 m into a 100 m route: completion 0.4 × 0.65 = 0.26, once however long', () => {
+    const offRoad = [...Array(28).fill(false), true, true];
+    const m = computeMetrics(trace(30, { outcome: 'off-road', progress: 40, offRoad }));
+    expect(m.routeCompletion).toBeCloseTo(0.4, 12);
+    expect(m.infractionPenalty).toBeCloseTo(0.65, 12);
+    expect(m.drivingScore).toBeCloseTo(0.26, 12);
+    expect(m.offRoadTime).toBeCloseTo(0.2, 12);
+    expect(m.success).toBe(0);
+  });
+
+  it('two red lights on a completed route: 0.7² = 0.49, still a success', () => {
+    const m = computeMetrics(trace(50, { redLights: 2 }));
+    expect(m.redLights).toBe(2);
+    expect(m.drivingScore).toBeCloseTo(0.49, 12);
+    expect(m.success).toBe(1);
+  });
+
+  it('a pedestrian costs 0.5, an obstacle 0.65', () => {
+    const ped = computeMetrics(trace(10, { outcome: 'collision', progress: 60, collisions: { vehicle: 0, pedestrian: 1, obstacle: 0 } }));
+    expect(ped.drivingScore).toBeCloseTo(0.3, 12);
+    expect(ped.collisionsPedestrian).toBe(1);
+    const cone = computeMetrics(trace(10, { outcome: 'collision', progress: 60, collisions: { vehicle: 0, pedestrian: 0, obstacle: 1 } }));
+    expect(cone.drivingScore).toBeCloseTo(0.39, 12);
+    expect(cone.collisionsObstacle).toBe(1);
+  });
+
+  it('factors multiply: 80% of the route, a red light, a cone and then off the road is 0.8 × 0.7 × 0.65 × 0.65', () => {
+    const m = computeMetrics(trace(40, {
+      outcome: 'off-road', progress: 80, redLights: 1, collisions: { vehicle: 0, pedestrian: 0, obstacle: 1 },
+      offRoad: [...Array(39).fill(false), true],
+    }));
+    expect(m.drivingScore).toBeCloseTo(0.2366, 12);
+    expect(m.infractionPenalty).toBeCloseTo(0.29575, 12);
+  });
+
+  it('a survival scenario ending in a crash after 15 of 60 s: completion 0.25 × 0.6, no timeout factor when it runs out', () => {
+    const crashed = computeMetrics(trace(150, { outcome: 'collision', survival: true, timeLimit: 60, progress: 300, routeLength: 1000, collisions: { vehicle: 1, pedestrian: 0, obstacle: 0 } }));
+    expect(crashed.routeCompletion).toBeCloseTo(0.25, 12);
+    expect(crashed.drivingScore).toBeCloseTo(0.15, 12);
+    expect(crashed.success).toBe(0);
+    const lived = computeMetrics(trace(600, { outcome: 'time-limit', survival: true, timeLimit: 60, progress: 300, routeLength: 1000, redLights: 1 }));
+    expect(lived.drivingScore).toBeCloseTo(0.7, 12);
+  });
+
+  it('lane invasions and speeding are reported but cost nothing', () => {
+    const m = computeMetrics(trace(10, { laneInvasions: 3, speed: Array(10).fill(25) }));
+    expect(m.laneInvasions).toBe(3);
+    expect(m.speedingTime).toBeCloseTo(1, 12);
+    expect(m.drivingScore).toBe(1);
+    expect(m.success).toBe(1);
+  });
 });

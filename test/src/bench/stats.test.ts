@@ -41,4 +41,55 @@ describe('bootstrap confidence intervals', () => {
     expect(d.low).toBeGreaterThan(0);
     expect(bootstrapDifference(a, c).significant).toBe(false);
   });
+
+  /** k ones and n − k zeros, the ones spread through the sample. */
+  const bernoulli = (n: number, k: number): number[] => Array.from({ length: n }, (_, i) => (Math.floor(((i + 1) * k) / n) > Math.floor((i * k) / n) ? 1 : 0));
+
+  it('draws every value, the last one too: one 1 among nine 0s gives an interval above 0 that holds the mean', () => {
+    const xs = [0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    const e = bootstrapMean(xs, 4);
+    expect(e.mean).toBeCloseTo(0.1, 12);
+    expect(e.low).toBe(0);
+    expect(e.high).toBeGreaterThanOrEqual(0.2);
+    expect(e.high).toBeLessThanOrEqual(0.4);
+    // The same for each group of a difference: a group's last value is its only 1.
+    const zeros = [0, 0, 0, 0, 0, 0];
+    const upB = bootstrapDifference(zeros, [0, 0, 0, 0, 0, 0, 0, 1], 4);
+    expect(upB.mean).toBeCloseTo(0.125, 12);
+    expect(upB.low).toBe(0);
+    expect(upB.high).toBeGreaterThanOrEqual(0.25);
+    const upA = bootstrapDifference([0, 0, 0, 0, 1], zeros, 4);
+    expect(upA.mean).toBeCloseTo(-0.2, 12);
+    expect(upA.high).toBe(0);
+    expect(upA.low).toBeLessThanOrEqual(-0.4);
+  });
+
+  for (const [n, k] of [[100, 30], [400, 40], [60, 45]]) {
+    it(`success rate ${k} of ${n}: contains the mean, centred on it, as wide as 2 × 1.96 √(p(1 − p)/n)`, () => {
+      const xs = bernoulli(n, k);
+      expect(xs.reduce((a, b) => a + b, 0)).toBe(k);
+      const p = k / n;
+      const e = bootstrapMean(xs, 7);
+      expect(e.mean).toBeCloseTo(p, 12);
+      expect(e.low).toBeLessThan(p);
+      expect(e.high).toBeGreaterThan(p);
+      // The normal approximation to the binomial; 2,000 resamples pin each end to about 1% of
+      // the width, and steps of 1/n in the resampled means blur it a little more.
+      const width = 2 * 1.96 * Math.sqrt((p * (1 - p)) / n);
+      expect(Math.abs(e.high - e.low - width) / width).toBeLessThan(0.1);
+      expect(Math.abs((e.low + e.high) / 2 - p)).toBeLessThan(0.1 * width);
+      expect(bootstrapMean(xs, 7)).toEqual(e);
+    });
+  }
+
+  it('a difference of two success rates is as wide as 2 × 1.96 √(pa(1 − pa)/na + pb(1 − pb)/nb)', () => {
+    const a = bernoulli(80, 20), b = bernoulli(120, 60);
+    const d = bootstrapDifference(a, b, 3);
+    expect(d.mean).toBeCloseTo(0.25, 12);
+    const width = 2 * 1.96 * Math.sqrt((0.25 * 0.75) / 80 + (0.5 * 0.5) / 120);
+    expect(Math.abs(d.high - d.low - width) / width).toBeLessThan(0.1);
+    expect(Math.abs((d.low + d.high) / 2 - 0.25)).toBeLessThan(0.1 * width);
+    expect(d.significant).toBe(true);
+    expect(bootstrapDifference(a, b, 3)).toEqual(d);
+  });
 });
