@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { builtinSuite } from '../../scenarios/suites.ts';
 import { parseSuite, type Suite } from '../../scenarios/suite.ts';
-import { ScenarioError, withOverrides, type ScenarioOverrides } from '../../scenarios/parse.ts';
+import { ScenarioError, type ScenarioOverrides } from '../../scenarios/parse.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
 import { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
 import { initPhysics } from '../../sim/world/physics.ts';
@@ -74,7 +74,7 @@ async function resolveEntries(suite: Suite, baseDir: string, suiteName: string):
     const isFile = /\.(json|ya?ml)$/i.test(ref);
     try {
       const scenario = await scenarioFromArg(isFile ? resolve(baseDir, ref) : ref, overrides);
-      out.push({ label: ref, scenario: overrides ? withOverrides(scenario, undefined, ref) : scenario, episodes: typeof entry === 'string' ? undefined : entry.episodes });
+      out.push({ label: ref, scenario, episodes: typeof entry === 'string' ? undefined : entry.episodes });
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
       problems.push(...err.problems.map((p) => `${suiteName}: scenarios[${i}]: ${p}`));
