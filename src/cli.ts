@@ -20,18 +20,18 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 type Action = () => Promise<number | void> | number | void;
 
 function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
-  /** Runs a command and keeps the exit code it asks for. */
-  const act =
-    <A extends unknown[]>(fn: (...args: [...A, CliIo]) => ReturnType<Action>) =>
-    async (...args: A) => {
-      const code = await fn(...args, io);
-      if (typeof code === 'number') setCode(code);
-    };
+  /**
+   * A commander action that runs a command with its arguments, its options and `io`, and keeps
+   * the exit code it asks for. Commander passes the Command object last; commands do not need it.
+   */
+  const act = (fn: (...args: never[]) => ReturnType<Action>) => async (...args: unknown[]) => {
+    const code = await (fn as (...args: unknown[]) => ReturnType<Action>)(...args.slice(0, -1), io);
+    if (typeof code === 'number') setCode(code);
+  };
 
   const program = new Command('drivelab')
     .description('Autonomous-driving simulation and benchmarks: scenarios, agents, sensors and datasets.')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
     .enablePositionalOptions();
 
   program
@@ -100,8 +100,8 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
   const output = {
     writeOut: (text: string) => io.stdout(text),
     writeErr: (text: string) => io.stderr(text),
-    // Commander's errors carry a usage hint on later lines; one line is the rule.
-    outputError: (text: string, write: (s: string) => void) => write(text.split('\n')[0].replace(/^error: /, 'drivelab: ') + '\n'),
+    // One line per problem, the hint included.
+    outputError: (text: string, write: (s: string) => void) => write(`${text.split('\n')[0].replace(/^error: /, 'drivelab: ')} (run with --help for usage)\n`),
   };
   for (const cmd of [program, ...program.commands, ...scenarios.commands, ...bench.commands]) {
     cmd.exitOverride();
