@@ -69,11 +69,16 @@ export function inspectOutputDir(flag: string, dir: string): OutputDirState {
   }
 }
 
+/** `1 entry`, `3 entries`: how much an output directory already holds. */
+export function entriesText(n: number): string {
+  return `${n} ${n === 1 ? 'entry' : 'entries'}`;
+}
+
 /** Refuses a directory that holds files; `what` says what the command writes there. */
 export function requireNewOrEmpty(flag: string, dir: string, what: string): void {
   const state = inspectOutputDir(flag, dir);
   if (state.exists && state.entries.length > 0) {
-    throw new UsageError(`${flag} ${dir}: is not empty (${state.entries.length} entries); expected a new or empty directory for ${what}`);
+    throw new UsageError(`${flag} ${dir}: is not empty (it holds ${entriesText(state.entries.length)}); expected a new or empty directory for ${what}`);
   }
 }
 

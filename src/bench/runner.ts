@@ -15,7 +15,7 @@ import { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
 import { initPhysics } from '../../sim/world/physics.ts';
 import { loadAgent } from '../agents.ts';
 import { UsageError } from '../errors.ts';
-import { createOutputDir, inspectOutputDir } from '../outputDir.ts';
+import { createOutputDir, entriesText, inspectOutputDir } from '../outputDir.ts';
 import { scenarioFromArg } from '../scenarioFiles.ts';
 import { VERSION } from '../version.ts';
 import type { BenchJob, EpisodeResult } from './jobs.ts';
@@ -118,7 +118,7 @@ function checkOutDir(outDir: string, resume: boolean): boolean {
     throw new UsageError(state.exists ? `--resume: ${outDir} holds no benchmark run to continue (no run.json); drop --resume to start one` : `--resume: ${outDir} does not exist; nothing to continue`);
   }
   if (!hasRun && entries.length > 0) {
-    throw new UsageError(`--out ${outDir}: is not empty (${entries.length} entries) and holds no benchmark run; expected a new or empty directory`);
+    throw new UsageError(`--out ${outDir}: is not empty (it holds ${entriesText(entries.length)}) but no benchmark run; expected a new or empty directory`);
   }
   return hasRun;
 }

@@ -122,7 +122,7 @@ describe('drivelab capture', () => {
     ['more frames than an episode can give', () => ['--set', 'limits.duration=1', '--frames', '3', '--every', '5', '--out', join(tmp(), 'x')],
       () => '--frames 3: an episode of highway gives at most 2 frames at --every 5 (1 s at 0.1 s per step); expected at most 2, or a smaller --every'],
     ['an --out that is a file', () => ['--out', taken()], (a) => `--out ${a[1]}: is a file; expected a directory (new or empty)`],
-    ['an --out that holds files', () => ['--out', used()], (a) => `--out ${a[1]}: is not empty (1 entries); expected a new or empty directory for the captured dataset`],
+    ['an --out that holds files', () => ['--out', used()], (a) => `--out ${a[1]}: is not empty (it holds 1 entry); expected a new or empty directory for the captured dataset`],
     ['a goal beyond the route', () => ['--set', 'goal.position=900', '--out', join(tmp(), 'x')],
       () => "highway (with overrides): goal.position: 900 is beyond the end of the ego's route on this highway map (800.0 m); expected at most 799.0"],
   ];
