@@ -50,6 +50,7 @@ function existingAncestor(path: string): string {
 
 /** Looks at an output path without changing anything; a file in the way is a UsageError. */
 export function inspectOutputDir(flag: string, dir: string): OutputDirState {
+  if (dir.trim() === '') throw new UsageError(`${flag}: expected a directory path, got an empty string`);
   let st: Stats | null;
   try {
     st = statOrNull(dir);

@@ -31,14 +31,14 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<void> {
   const every = Number(opts.renderEvery);
   if (!Number.isInteger(every) || every < 1) throw new UsageError(`--render-every ${opts.renderEvery}: expected a positive whole number`);
   const dir = opts.render;
-  if (dir) requireNewOrEmpty('--render', dir, 'the frames of this episode');
+  if (dir !== undefined) requireNewOrEmpty('--render', dir, 'the frames of this episode');
   await initPhysics();
-  const env = new TimeLimit(new DrivingEnv(scenario, opts.render ? { renderMode: 'rgb_array' } : {}), Math.round(scenario.limits.duration / scenario.sim.stepDt));
+  const env = new TimeLimit(new DrivingEnv(scenario, dir !== undefined ? { renderMode: 'rgb_array' } : {}), Math.round(scenario.limits.duration / scenario.sim.stepDt));
   const policy = await loadAgent(opts.agent, env, seed);
-  if (dir) createOutputDir('--render', dir);
+  if (dir !== undefined) createOutputDir('--render', dir);
   const save = (step: number) => {
     const frame = env.render();
-    if (dir && frame) writeFileSync(join(dir, `${String(step).padStart(5, '0')}.png`), encode({ width: frame.width, height: frame.height, data: frame.data, channels: 3 }));
+    if (dir !== undefined && frame) writeFileSync(join(dir, `${String(step).padStart(5, '0')}.png`), encode({ width: frame.width, height: frame.height, data: frame.data, channels: 3 }));
   };
   const summary = runEpisode(env, policy, seed, {
     onReset: () => save(0),

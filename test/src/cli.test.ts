@@ -73,6 +73,7 @@ describe('drivelab CLI', () => {
     ['an override that moves the goal off the road', ['run', '--set', 'goal.position=5000'], "highway (with overrides): goal.position: 5000 is beyond the end of the ego's route on this highway map (800.0 m); expected at most 799.0"],
     ['--render onto a file', ['run', '--render', file], `--render ${file}: is a file; expected a directory (new or empty)`],
     ['--render under a file', ['run', '--render', join(file, 'frames')], `--render ${join(file, 'frames')}: cannot create it, ${file} is a file; expected a directory path`],
+    ['--render with an empty path', ['run', '--render', ''], '--render: expected a directory path, got an empty string'],
     ['--render into a used directory', ['run', '--render', used], `--render ${used}: is not empty (it holds 1 entry); expected a new or empty directory for the frames of this episode`],
   ];
   for (const [what, args, message] of bad) {

@@ -219,6 +219,7 @@ describe('drivelab bench --out', () => {
       writeFileSync(join(out, 'notes.txt'), 'mine');
       return { out };
     }, (out) => `--out ${out}: is not empty (it holds 1 entry) but no benchmark run; expected a new or empty directory`],
+    ['an empty path', () => ({ out: ' ' }), () => '--out: expected a directory path, got an empty string'],
     ['--resume without --out', () => ({ out: '', extra: ['--resume'] }), () => '--resume: expected --out <dir>, the directory of the run to continue'],
     ['--resume on an empty directory', () => ({ out: tmp(), extra: ['--resume'] }), (out) => `--resume: ${out} holds no benchmark run to continue (no run.json); drop --resume to start one`],
     ['--resume on a missing directory', () => ({ out: join(tmp(), 'gone'), extra: ['--resume'] }), (out) => `--resume: ${out} does not exist; nothing to continue`],
