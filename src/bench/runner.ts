@@ -5,6 +5,7 @@
  * episodes and `--resume` continues it.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { builtinSuite } from '../../scenarios/suites.ts';
@@ -260,6 +261,8 @@ async function runHere(jobs: readonly BenchJob[], onResult: (r: EpisodeResult) =
 async function runOnPool(jobs: readonly BenchJob[], workers: number, onResult: (r: EpisodeResult) => void, signal: AbortSignal): Promise<void> {
   const { Piscina } = await import('piscina');
   const pool = new Piscina({ filename: new URL('./worker.mjs', import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+  // Every queued job listens to the one stop signal; without this Node warns on stderr past 10.
+  setMaxListeners(jobs.length + 10, signal);
   try {
     await Promise.all(
       jobs.map(async (job) => {

@@ -109,6 +109,24 @@ describe('drivelab bench', () => {
     expect(JSON.parse(r.stdout).overall.episodes).toBe(5);
   });
 
+  it('queues many episodes on the worker pool without a warning on stderr', async () => {
+    const dir = tmp();
+    const file = join(dir, 'many.yaml');
+    writeFileSync(file, ['version: 1', 'id: many', 'scenarios:', '  - scenario: highway', '    overrides: { traffic: { vehicles: 0 }, limits: { duration: 0.5 } }', 'seeds: { train: [0, 9], test: [10, 25] }', 'episodes: 16'].join('\n'));
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const { report } = await runBench({ ...base(file, join(dir, 'out')), workers: 2 });
+      expect(report.episodes).toHaveLength(16);
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('records episodes in the versioned replay format', async () => {
     const dir = tmp();
     const { report } = await runBench({ ...base(suiteFile(dir), join(dir, 'rec')), record: true, episodes: 1 });
