@@ -91,10 +91,19 @@ export function parseScenarioText(text: string, source: string): Scenario {
 export type ScenarioOverrides = DeepPartial<ScenarioInput>;
 type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
-/** Merges overrides into a scenario and checks the result again, so overrides get the same errors as files. */
-export function withOverrides(base: Scenario | ScenarioInput, overrides: ScenarioOverrides | undefined, source: string): Scenario {
-  if (!overrides || Object.keys(overrides).length === 0) return validateScenario(base, source);
-  return validateScenario(deepMerge(base, overrides), `${source} (with overrides)`);
+/** How problems name a source once overrides are merged into it. */
+export function overridesSource(source: string, overrides: ScenarioOverrides | undefined): string {
+  return overrides && Object.keys(overrides).length > 0 ? `${source} (with overrides)` : source;
+}
+
+/**
+ * Merges overrides into a scenario, or into the plain data of a file before it was checked, and
+ * validates the result, so overrides get the same errors as files and can repair a file.
+ */
+export function withOverrides(base: unknown, overrides: ScenarioOverrides | undefined, source: string): Scenario {
+  // A document that is not an object has nothing to merge into; its own error says so.
+  if (!overrides || Object.keys(overrides).length === 0 || !isPlainObject(base)) return validateScenario(base, source);
+  return validateScenario(deepMerge(base, overrides), overridesSource(source, overrides));
 }
 
 function deepMerge(base: unknown, over: unknown): unknown {

@@ -37,7 +37,7 @@ export const HighwayMap = z.strictObject({
 
 export const RoadMap = z.strictObject({
   type: z.literal('road'),
-  /** Length of the road [m] */
+  /** Length of the road along its forward lane, the ego's, on every seed [m] */
   length: positive.max(10_000).default(600),
   laneWidth: laneWidth.default(3.5),
   /** Largest curvature of the seeded bends [1/m]; 0 makes a straight road */
@@ -235,6 +235,12 @@ function checkConsistency(s: Omit<Scenario, never>, ctx: z.RefinementCtx): void 
   }
   if (m.type === 'merge' && m.mergePosition + m.mergeLength > m.length - 20) {
     fail(['map', 'mergePosition'], `expected mergePosition + mergeLength ≤ length − 20 (${m.length - 20}), got ${m.mergePosition + m.mergeLength}`);
+  }
+
+  if (m.type === 'highway' || m.type === 'road') {
+    m.crosswalks.forEach((at, i) => {
+      if (at > m.length) fail(['map', 'crosswalks', i], `expected a position on the ${m.length} m road, got ${at}`);
+    });
   }
 
   const startLanes = m.type === 'highway' ? m.lanes : m.type === 'merge' ? m.lanes : m.type === 'intersection' ? m.lanes : 1;

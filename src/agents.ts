@@ -21,11 +21,8 @@ const builders: Record<string, Builder> = {
   random: (env, args) => createRandom(env, args.seed === undefined ? undefined : (args.seed as number)),
 };
 
-/**
- * Builds the policy `arg` names for `env`; bad names and directories are UsageErrors.
- * The third argument is accepted for older callers and ignored: episodes are seeded by `policy.reset`.
- */
-export async function loadAgent(arg: string, env: Env<Observation, Action>, _unusedSeed?: number): Promise<Policy<Observation, Action>> {
+/** Builds the policy `arg` names for `env`; bad names and directories are UsageErrors. Episodes are seeded by `policy.reset`. */
+export async function loadAgent(arg: string, env: Env<Observation, Action>): Promise<Policy<Observation, Action>> {
   const make = (name: string, args: Record<string, unknown>): Policy<Observation, Action> => {
     try {
       return builders[name](env, args);

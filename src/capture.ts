@@ -9,6 +9,11 @@
  *   instance/<seed>_<n>.png   actor id + 1, 16-bit grey; 0 for the static world
  *   annotations.json          COCO: images, annotations (bbox, area, RLE mask, visible fraction), categories
  * The annotations file is rewritten after every episode, so an interrupted capture keeps what it saved.
+ *
+ * `frames` is an upper bound per seed: an episode that ends early (goal, collision, off-road) gives
+ * fewer. Driving extra seeds to make up the count would make the dataset depend on more than the
+ * seeds it lists, so the shortfall is reported instead: per seed in `info.seeds` of the annotations
+ * and through `onSeed`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +26,9 @@ import type { CameraFrame } from '../sim/sensors/camera/CameraFrame.ts';
 import type { GroundTruthBox } from '../sim/sensors/camera/groundTruth.ts';
 import { SemanticClass } from '../sim/scene/semantics.ts';
 import { initPhysics } from '../sim/world/physics.ts';
+import type { Outcome } from '../sim/env/DrivingEnv.ts';
 import { loadAgent } from './agents.ts';
+import { createOutputDir } from './outputDir.ts';
 import { VERSION } from './version.ts';
 
 /** COCO categories, by the semantic class of the object's pixels. */
@@ -42,6 +49,31 @@ export interface CaptureOptions {
   out: string;
   camera: CameraSpecInput;
   onFrame?: (written: number) => void;
+  /** Called when a seed is done, with what it gave */
+  onSeed?: (seed: SeedCapture) => void;
+}
+
+/** What one seed gave. */
+export interface SeedCapture {
+  seed: number;
+  frames: number;
+  /** Env steps driven */
+  steps: number;
+  /** How the episode ended before all frames were taken, or null when it gave them all */
+  ended: Outcome | null;
+}
+
+export interface CaptureResult {
+  images: number;
+  annotations: number;
+  /** Frames asked for: frames per seed × seeds */
+  requested: number;
+  seeds: SeedCapture[];
+}
+
+/** The most frames one episode can give: one every `every` steps until the time limit. */
+export function maxFramesPerEpisode(scenario: Scenario, every: number): number {
+  return Math.ceil(Math.round(scenario.limits.duration / scenario.sim.stepDt) / every);
 }
 
 export interface CocoImage {
@@ -107,20 +139,35 @@ function writeFrame(out: string, name: string, f: CameraFrame): void {
   writeFileSync(join(out, 'instance', name), png(f.width, f.height, inst, 1, 16));
 }
 
-export async function capture(opts: CaptureOptions): Promise<{ images: number; annotations: number }> {
-  for (const dir of ['images', 'depth', 'semantic', 'instance']) mkdirSync(join(opts.out, dir), { recursive: true });
+export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   await initPhysics();
   const env = new TimeLimit(new DrivingEnv(opts.scenario), Math.round(opts.scenario.limits.duration / opts.scenario.sim.stepDt));
   const policy = await loadAgent(opts.agent, env);
   const camera = new Camera(opts.camera);
+  createOutputDir('--out', opts.out);
+  for (const dir of ['images', 'depth', 'semantic', 'instance']) mkdirSync(join(opts.out, dir), { recursive: true });
   const images: CocoImage[] = [];
   const annotations: CocoAnnotation[] = [];
+  const seeds: SeedCapture[] = [];
+  const requested = opts.frames * opts.seeds.length;
   const category = new Map<number, number>(CATEGORIES.map((c) => [c.semantic, c.id]));
   const save = () =>
     writeFileSync(
       join(opts.out, 'annotations.json'),
       JSON.stringify({
-        info: { description: `drivelab capture of ${opts.scenario.id}`, version: VERSION, date_created: new Date().toISOString(), scenario: opts.scenario.id, agent: opts.agent, camera: camera.spec },
+        info: {
+          description: `drivelab capture of ${opts.scenario.id}`,
+          version: VERSION,
+          date_created: new Date().toISOString(),
+          scenario: opts.scenario.id,
+          agent: opts.agent,
+          camera: camera.spec,
+          every: opts.every,
+          frames_per_seed: opts.frames,
+          frames_requested: requested,
+          frames_written: images.length,
+          seeds,
+        },
         licenses: [],
         images,
         annotations,
@@ -131,7 +178,9 @@ export async function capture(opts: CaptureOptions): Promise<{ images: number; a
   for (const seed of opts.seeds) {
     let { observation } = env.reset({ seed });
     policy.reset(seed);
-    for (let n = 0, step = 0; n < opts.frames; step++) {
+    let n = 0, step = 0;
+    let ended: Outcome | null = null;
+    for (; n < opts.frames; step++) {
       if (step % opts.every === 0) {
         const world = env.unwrapped.world;
         const frame = camera.render(world, env.unwrapped.scene);
@@ -142,16 +191,24 @@ export async function capture(opts: CaptureOptions): Promise<{ images: number; a
         for (const box of camera.boxes()) addAnnotation(annotations, category, box, frame, imageId);
         n++;
         opts.onFrame?.(images.length);
+        if (n === opts.frames) break;
       }
       const r = env.step(policy.act(observation, { deterministic: true }));
       observation = r.observation;
-      if (r.terminated || r.truncated) break;
+      if (r.terminated || r.truncated) {
+        step++;
+        ended = (r.info.outcome as Outcome | undefined) ?? 'time-limit';
+        break;
+      }
     }
+    const done: SeedCapture = { seed, frames: n, steps: step, ended: n < opts.frames ? ended : null };
+    seeds.push(done);
+    opts.onSeed?.(done);
     save();
   }
   env.close();
   save();
-  return { images: images.length, annotations: annotations.length };
+  return { images: images.length, annotations: annotations.length, requested, seeds };
 }
 
 function addAnnotation(list: CocoAnnotation[], category: Map<number, number>, box: GroundTruthBox, f: CameraFrame, imageId: number): void {

@@ -1,22 +1,38 @@
-/** The `drivelab` command line. Bad input gets one line per problem on stderr and exit code 2. */
+/**
+ * The `drivelab` command line as a function: arguments and output writers in, an exit code out.
+ * Bad input gets one line per problem on stderr and exit code 2. `bin/drivelab.mjs` runs it on
+ * the process; tests call it in-process with their own writers.
+ */
 import { Command, CommanderError } from 'commander';
 import { describeError } from './errors.ts';
 import { runCommand } from './commands/run.ts';
 import { listCommand, schemaCommand, validateCommand } from './commands/scenarios.ts';
 import { benchCommand, compareCommand } from './commands/bench.ts';
 import { captureCommand } from './commands/capture.ts';
+import { processIo, type CliIo } from './io.ts';
 import { VERSION } from './version.ts';
+
+export type { CliIo } from './io.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-function buildProgram(): Command {
+/** A command's exit code when it is not 0, e.g. 130 for an interrupted benchmark. */
+type Action = () => Promise<number | void> | number | void;
+
+function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
+  /**
+   * A commander action that runs a command with its arguments, its options and `io`, and keeps
+   * the exit code it asks for. Commander passes the Command object last; commands do not need it.
+   */
+  const act = (fn: (...args: never[]) => ReturnType<Action>) => async (...args: unknown[]) => {
+    const code = await (fn as (...args: unknown[]) => ReturnType<Action>)(...args.slice(0, -1), io);
+    if (typeof code === 'number') setCode(code);
+  };
+
   const program = new Command('drivelab')
-    .description('Autonomous-driving perception and reinforcement learning: scenarios, agents and benchmarks.')
+    .description('Autonomous-driving simulation and benchmarks: scenarios, agents, sensors and datasets.')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    .enablePositionalOptions()
-    .configureOutput({ outputError: (text, write) => write(text.split('\n')[0].replace(/^error: /, 'drivelab: ') + '\n') });
+    .enablePositionalOptions();
 
   program
     .command('run')
@@ -26,9 +42,9 @@ function buildProgram(): Command {
     .option('--seed <n>', 'episode seed', '0')
     .option('--set <path=value>', 'override a scenario field, e.g. --set traffic.vehicles=5 (repeatable)', collect, [])
     .option('--json', 'print the summary as one JSON object')
-    .option('--render <dir>', 'save chase-camera PNGs of the episode into a directory')
+    .option('--render <dir>', 'save chase-camera PNGs of the episode into a new or empty directory')
     .option('--render-every <k>', 'save every k-th step with --render', '1')
-    .action(runCommand);
+    .action(act(runCommand));
 
   const bench = program
     .command('bench')
@@ -38,71 +54,80 @@ function buildProgram(): Command {
     .option('--detector <name>', 'what the agent perceives with: ground-truth', 'ground-truth')
     .option('--episodes <n>', 'episodes per scenario (default: the suite\'s)')
     .option('--workers <k>', 'worker threads (default: the number of cores)')
-    .option('--out <dir>', 'result directory (default: results/<suite>-<agent>-<time>)')
+    .option('--out <dir>', 'result directory, new or empty (default: results/<suite>-<agent>-<time>)')
     .option('--record', 'save every episode for replay in the viewer')
     .option('--resume', 'continue an interrupted run in --out')
     .option('--json', 'print the aggregates as JSON')
     .enablePositionalOptions()
-    .action(benchCommand);
+    .action(act(benchCommand));
   bench
     .command('compare')
     .description('per-metric differences between two result directories, with confidence intervals')
     .argument('<a>', 'baseline result directory')
     .argument('<b>', 'result directory to compare with it')
     .option('--json', 'as JSON')
-    .action(compareCommand);
+    .action(act(compareCommand));
 
   program
     .command('capture')
     .description('save camera frames with COCO ground truth (boxes, masks, depth, semantics) for detector datasets')
     .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file', 'highway')
-    .option('--frames <n>', 'frames per seed', '50')
+    .option('--frames <n>', 'frames per seed, at most; an episode that ends early gives fewer', '50')
     .option('--seeds <a..b>', 'seeds: one, a range a..b, or a list a,b,c', '0')
-    .requiredOption('--out <dir>', 'output directory')
+    .requiredOption('--out <dir>', 'output directory, new or empty')
     .option('-a, --agent <name|dir>', 'who drives while capturing', 'expert')
     .option('--every <k>', 'env steps between frames', '5')
     .option('--width <px>', 'image width (default: the scenario camera\'s, else 128)')
     .option('--height <px>', 'image height (default: the scenario camera\'s, else 96)')
     .option('--fov <deg>', 'horizontal field of view (default: the scenario camera\'s, else 70)')
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
-    .action(captureCommand);
+    .action(act(captureCommand));
 
   const scenarios = program.command('scenarios').description('list and check scenarios');
-  scenarios.command('list').description('list the built-in scenarios').option('--json', 'as JSON').action(listCommand);
+  scenarios.command('list').description('list the built-in scenarios').option('--json', 'as JSON').action(act(listCommand));
   scenarios
     .command('validate')
-    .description('check scenario files against the schema')
+    .description('check scenario files against the schema and the maps they build')
     .argument('<files...>', 'JSON or YAML scenario files')
-    .action(validateCommand);
+    .option('--set <path=value>', 'override a field of every file before checking it (repeatable)', collect, [])
+    .action(act(validateCommand));
   scenarios
     .command('schema')
     .description('print the JSON Schema of scenario files, for editor completion and checks')
     .option('--suite', 'the schema of suite files instead')
-    .action(schemaCommand);
+    .action(act(schemaCommand));
 
+  const output = {
+    writeOut: (text: string) => io.stdout(text),
+    writeErr: (text: string) => io.stderr(text),
+    // One line per problem, the hint included.
+    outputError: (text: string, write: (s: string) => void) => write(`${text.split('\n')[0].replace(/^error: /, 'drivelab: ')} (run with --help for usage)\n`),
+  };
   for (const cmd of [program, ...program.commands, ...scenarios.commands, ...bench.commands]) {
     cmd.exitOverride();
-    cmd.configureOutput({ outputError: (text, write) => write(text.split('\n')[0].replace(/^error: /, 'drivelab: ') + '\n') });
+    cmd.configureOutput(output);
   }
   return program;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+/**
+ * Runs `drivelab` with the arguments after the program name, e.g. `['run', '--seed', '3']`.
+ * Never exits the process: the exit code is returned.
+ */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => (code = c));
   try {
-    await program.parseAsync(argv);
-    // A command may have set its own code, such as 130 for an interrupted benchmark.
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are not errors; commander already printed its one line otherwise.
       return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
     }
-    const { lines, code } = describeError(err);
-    for (const line of lines) process.stderr.write(line + '\n');
-    if (process.env.DRIVELAB_DEBUG && err instanceof Error) process.stderr.write((err.stack ?? '') + '\n');
-    return code;
+    const { lines, code: failure } = describeError(err);
+    for (const line of lines) io.stderr(line + '\n');
+    if (process.env.DRIVELAB_DEBUG && err instanceof Error) io.stderr((err.stack ?? '') + '\n');
+    return failure;
   }
 }
-
-process.exitCode = await main(process.argv);

@@ -27,6 +27,6 @@ export { runBench, type BenchOptions } from './bench/runner.ts';
 
 /** An env for a registered id, a Scenario object, or a .json/.yaml scenario file, wrapped in its TimeLimit. */
 export async function make(idOrFile: string | Scenario, overrides?: ScenarioOverrides, options?: MakeOptions): Promise<Env<Observation, Action>> {
-  if (typeof idOrFile === 'string' && looksLikeFile(idOrFile)) return makeFromRegistry(await loadScenarioFile(idOrFile), overrides, options);
+  if (typeof idOrFile === 'string' && looksLikeFile(idOrFile)) return makeFromRegistry(await loadScenarioFile(idOrFile, overrides), undefined, options);
   return makeFromRegistry(idOrFile, overrides, options);
 }

@@ -1,21 +1,31 @@
 /** Scenario files on disk, and the `--scenario` argument that names either a file or a built-in id. */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { parseScenarioText, ScenarioError, withOverrides, type ScenarioOverrides } from '../scenarios/parse.ts';
+import { parseDocument, ScenarioError, type ScenarioOverrides } from '../scenarios/parse.ts';
 import type { Scenario } from '../scenarios/schema.ts';
-import { resolveScenario } from '../sim/env/registry.ts';
+import { checkedScenario, resolveScenario } from '../sim/env/registry.ts';
 
 const FILE_PATTERN = /\.(json|ya?ml)$/i;
 
-export async function loadScenarioFile(file: string): Promise<Scenario> {
+/** The plain data of a JSON or YAML file, not yet checked; unreadable files and bad syntax are ScenarioErrors. */
+export async function readScenarioDocument(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ScenarioError([`${file}: cannot read the file (${code === 'ENOENT' ? 'it does not exist' : code ?? String(err)})`]);
+    const reason = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(err));
+    throw new ScenarioError([`${file}: cannot read the file (${reason})`]);
   }
-  return parseScenarioText(text, file);
+  return parseDocument(text, file);
+}
+
+/**
+ * A scenario file with overrides merged in before anything is checked, so an override can repair
+ * a field the file got wrong; then the schema and the positions on the built map are checked.
+ */
+export async function loadScenarioFile(file: string, overrides?: ScenarioOverrides): Promise<Scenario> {
+  return checkedScenario(await readScenarioDocument(file), overrides, file);
 }
 
 export function looksLikeFile(arg: string): boolean {
@@ -24,6 +34,6 @@ export function looksLikeFile(arg: string): boolean {
 
 /** A built-in id or a scenario file, with overrides applied and checked. */
 export async function scenarioFromArg(arg: string, overrides?: ScenarioOverrides): Promise<Scenario> {
-  if (looksLikeFile(arg)) return withOverrides(await loadScenarioFile(arg), overrides, arg);
+  if (looksLikeFile(arg)) return loadScenarioFile(arg, overrides);
   return resolveScenario(arg, overrides);
 }

@@ -17,10 +17,15 @@ import { lightingFor } from '../scene/lighting.ts';
 import type { Env, Info, ResetArgs, ResetResult, RgbFrame, StepResult } from './Env.ts';
 import { Camera } from '../sensors/camera/Camera.ts';
 import { computeReward, type RewardContext } from './rewardTerms.ts';
+import { assertBoxAction, assertDiscreteAction } from './actions.ts';
 import { Box, Dict, Discrete } from './spaces.ts';
 
 export type Observation = Record<string, Float32Array>;
+/** What agents give and spaces sample: [steer, acceleration] (continuous) or a meta-action index (discrete) */
 export type Action = Float32Array | number;
+
+/** What the two values of a continuous action mean */
+const CONTROL_NAMES = ['steer', 'acceleration'] as const;
 
 /** How an episode ended. */
 export type Outcome = 'goal' | 'collision' | 'off-road' | 'time-limit';
@@ -128,7 +133,8 @@ export class DrivingEnv implements Env<Observation, Action> {
     return { observation: this.observe(), info };
   }
 
-  step(action: Action): StepResult<Observation> {
+  /** Also takes a continuous action as any array-like of two numbers: a plain array or any typed array. */
+  step(action: Action | ArrayLike<number>): StepResult<Observation> {
     const world = this.world;
     if (this.done) throw new Error('the episode has ended; call reset() before step()');
     const controls = this.toControls(world, action);
@@ -175,16 +181,14 @@ export class DrivingEnv implements Env<Observation, Action> {
     this.world_ = null;
   }
 
-  private toControls(world: World, action: Action): EgoControls {
+  /** Continuous actions outside [-1, 1] are clamped, as the controls saturate. */
+  private toControls(world: World, action: unknown): EgoControls {
     if (this.actionSpace.type === 'discrete') {
-      if (!this.actionSpace.contains(action)) throw new Error(`action must be an integer in [0, ${this.actionSpace.n}), got ${String(action)}`);
-      return this.meta.controlsFor(world, action as number);
+      assertDiscreteAction(action, this.actionSpace.n);
+      return this.meta.controlsFor(world, action);
     }
-    if (!(action instanceof Float32Array || Array.isArray(action)) || action.length !== 2) {
-      throw new Error(`action must be [steer, acceleration] in [-1, 1], got ${String(action)}`);
-    }
+    assertBoxAction(action, CONTROL_NAMES);
     const steer = action[0], accel = action[1];
-    if (!Number.isFinite(steer) || !Number.isFinite(accel)) throw new Error(`action must be finite, got [${steer}, ${accel}]`);
     const c = this.controls;
     c.steer = Math.max(-1, Math.min(1, steer));
     c.throttle = accel > 0 ? Math.min(accel, 1) : 0;

@@ -1,12 +1,14 @@
 /**
  * The env registry: ids to scenarios. `make()` builds an env for an id or a scenario object,
- * applies overrides (validated like a file), loads the physics engine, and wraps the env in
- * `TimeLimit` for the scenario's duration, as Gymnasium's `make` does with `max_episode_steps`.
- * Scenario files are read by the Node-side `make` in `src/`, which delegates here.
+ * applies overrides (validated like a file), checks positions against the built map, loads the
+ * physics engine, and wraps the env in `TimeLimit` for the scenario's duration, as Gymnasium's
+ * `make` does with `max_episode_steps`. Scenario files are read by the Node-side `make` in `src/`,
+ * which delegates here.
  */
 import { builtinScenario, builtinScenarioIds } from '../../scenarios/library.ts';
-import { ScenarioError, withOverrides, type ScenarioOverrides } from '../../scenarios/parse.ts';
+import { overridesSource, ScenarioError, withOverrides, type ScenarioOverrides } from '../../scenarios/parse.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
+import { checkPositions } from '../road/maps/checkPositions.ts';
 import { initPhysics } from '../world/physics.ts';
 import { DrivingEnv, type Action, type DrivingEnvOptions, type Observation } from './DrivingEnv.ts';
 import type { Env } from './Env.ts';
@@ -29,14 +31,22 @@ export interface MakeOptions extends DrivingEnvOptions {
   timeLimit?: boolean;
 }
 
-/** The scenario an id names, with overrides applied. Unknown ids get a ScenarioError. */
+/**
+ * A scenario from a base (checked or straight from a file) and overrides: merged, validated by the
+ * schema, then checked against the map it builds. Problems are a ScenarioError naming `source`.
+ */
+export function checkedScenario(base: unknown, overrides: ScenarioOverrides | undefined, source: string): Scenario {
+  return checkPositions(withOverrides(base, overrides, source), overridesSource(source, overrides));
+}
+
+/** The scenario an id names, with overrides applied and checked. Unknown ids get a ScenarioError. */
 export function resolveScenario(idOrScenario: string | Scenario, overrides?: ScenarioOverrides): Scenario {
-  if (typeof idOrScenario !== 'string') return withOverrides(idOrScenario, overrides, idOrScenario.id);
+  if (typeof idOrScenario !== 'string') return checkedScenario(idOrScenario, overrides, idOrScenario.id);
   const factory = registry.get(idOrScenario);
   if (!factory) {
     throw new ScenarioError([`unknown scenario "${idOrScenario}": expected one of ${[...registry.keys()].join(', ')} or a .json/.yaml file`]);
   }
-  return withOverrides(factory(), overrides, idOrScenario);
+  return checkedScenario(factory(), overrides, idOrScenario);
 }
 
 export async function make(idOrScenario: string | Scenario, overrides?: ScenarioOverrides, options: MakeOptions = {}): Promise<Env<Observation, Action>> {

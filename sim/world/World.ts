@@ -132,7 +132,7 @@ export class World {
     if (!route) routes.set(built, (route = Path.concat(built.egoRoute.map((id) => this.network.lanes[id].path))));
     this.route = route;
     const goal = scenario.goal;
-    this.goalS = goal.type === 'reach' ? Math.min(goal.position, this.route.length - 1) : goal.type === 'route-end' ? this.route.length - 3 : Infinity;
+    this.goalS = goal.type === 'reach' ? goal.position : goal.type === 'route-end' ? this.route.length - 3 : Infinity;
 
     const sim = scenario.sim;
     this.substeps = Math.round(sim.stepDt / sim.physicsDt);
@@ -150,7 +150,7 @@ export class World {
 
     // Ego at its start position along the route.
     const egoActor = createActor(0, 'ego', 'car');
-    const start = Math.min(scenario.ego.position, this.route.length - 10);
+    const start = scenario.ego.position;
     const p = this.route.pointAt(start, { x: 0, y: 0 });
     egoActor.x = p.x;
     egoActor.y = p.y;

@@ -5,16 +5,18 @@
  * episodes and `--resume` continues it.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { builtinSuite } from '../../scenarios/suites.ts';
 import { parseSuite, type Suite } from '../../scenarios/suite.ts';
-import { ScenarioError, withOverrides, type ScenarioOverrides } from '../../scenarios/parse.ts';
+import { ScenarioError, type ScenarioOverrides } from '../../scenarios/parse.ts';
 import type { Scenario } from '../../scenarios/schema.ts';
 import { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
 import { initPhysics } from '../../sim/world/physics.ts';
 import { loadAgent } from '../agents.ts';
 import { UsageError } from '../errors.ts';
+import { createOutputDir, entriesText, inspectOutputDir } from '../outputDir.ts';
 import { scenarioFromArg } from '../scenarioFiles.ts';
 import { VERSION } from '../version.ts';
 import type { BenchJob, EpisodeResult } from './jobs.ts';
@@ -74,7 +76,7 @@ async function resolveEntries(suite: Suite, baseDir: string, suiteName: string):
     const isFile = /\.(json|ya?ml)$/i.test(ref);
     try {
       const scenario = await scenarioFromArg(isFile ? resolve(baseDir, ref) : ref, overrides);
-      out.push({ label: ref, scenario: overrides ? withOverrides(scenario, undefined, ref) : scenario, episodes: typeof entry === 'string' ? undefined : entry.episodes });
+      out.push({ label: ref, scenario, episodes: typeof entry === 'string' ? undefined : entry.episodes });
     } catch (err) {
       if (!(err instanceof ScenarioError)) throw err;
       problems.push(...err.problems.map((p) => `${suiteName}: scenarios[${i}]: ${p}`));
@@ -103,6 +105,39 @@ function readEpisodes(file: string): EpisodeResult[] {
   return out;
 }
 
+/**
+ * The `--out` rules of a benchmark (see outputDir.ts for those of every output directory): a new or
+ * empty directory starts a run; one that holds a run (run.json or episodes.jsonl) needs --resume;
+ * anything else is refused. Returns whether there is a run to continue.
+ */
+function checkOutDir(outDir: string, resume: boolean): boolean {
+  const state = inspectOutputDir('--out', outDir);
+  const entries = state.exists ? state.entries : [];
+  const hasRun = entries.includes('run.json') || entries.includes('episodes.jsonl');
+  if (hasRun && !resume) throw new UsageError(`--out ${outDir}: already holds results; add --resume to continue that run, or choose another --out`);
+  if (!hasRun && resume) {
+    throw new UsageError(state.exists ? `--resume: ${outDir} holds no benchmark run to continue (no run.json); drop --resume to start one` : `--resume: ${outDir} does not exist; nothing to continue`);
+  }
+  if (!hasRun && entries.length > 0) {
+    throw new UsageError(`--out ${outDir}: is not empty (it holds ${entriesText(entries.length)}) but no benchmark run; expected a new or empty directory`);
+  }
+  return hasRun;
+}
+
+function readRunConfig(file: string): RunConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--resume: ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)}); the run cannot be continued`);
+  }
+  try {
+    return JSON.parse(text) as RunConfig;
+  } catch {
+    throw new UsageError(`--resume: ${file}: not valid JSON; the run cannot be continued`);
+  }
+}
+
 async function writeReports(outDir: string, config: RunConfig, results: readonly EpisodeResult[]): Promise<Report> {
   const report = buildReport(config, results);
   writeFileSync(join(outDir, 'report.json'), JSON.stringify(report, null, 1) + '\n');
@@ -127,6 +162,10 @@ export async function runBench(opts: BenchOptions, progress?: BenchProgress): Pr
     throw new UsageError(`--episodes ${opts.episodes}: expected 1 to ${testSeeds}, the number of test seeds in suite ${suite.id}`);
   }
 
+  const outDir = opts.out ?? defaultOut(suite.id, opts.agent);
+  if (opts.resume && opts.out === undefined) throw new UsageError('--resume: expected --out <dir>, the directory of the run to continue');
+  const previousRun = checkOutDir(outDir, opts.resume);
+
   // The agent must load for every scenario before any episode runs.
   await initPhysics();
   for (const e of entries) {
@@ -135,7 +174,6 @@ export async function runBench(opts: BenchOptions, progress?: BenchProgress): Pr
     env.close();
   }
 
-  const outDir = opts.out ?? defaultOut(suite.id, opts.agent);
   const episodesFile = join(outDir, 'episodes.jsonl');
   const runFile = join(outDir, 'run.json');
   const config: RunConfig = {
@@ -161,22 +199,19 @@ export async function runBench(opts: BenchOptions, progress?: BenchProgress): Pr
   config.episodesPlanned = jobs.length;
 
   let done: EpisodeResult[] = [];
-  if (existsSync(episodesFile)) {
-    if (!opts.resume) throw new UsageError(`--out ${outDir}: already holds results; add --resume to continue that run, or choose another --out`);
-    const previous = JSON.parse(readFileSync(runFile, 'utf8')) as RunConfig;
+  if (previousRun) {
+    const previous = readRunConfig(runFile);
     for (const field of ['agent', 'detector'] as const) {
       if (previous[field] !== config[field]) throw new UsageError(`--resume: ${outDir} was run with ${field} ${previous[field]}, not ${config[field]}`);
     }
-    if (previous.suite.id !== config.suite.id || JSON.stringify(previous.suite.seeds) !== JSON.stringify(config.suite.seeds)) {
-      throw new UsageError(`--resume: ${outDir} was run on suite ${previous.suite.id}, not ${config.suite.id}`);
+    if (previous.suite?.id !== config.suite.id || JSON.stringify(previous.suite?.seeds) !== JSON.stringify(config.suite.seeds)) {
+      throw new UsageError(`--resume: ${outDir} was run on suite ${previous.suite?.id}, not ${config.suite.id}`);
     }
     config.createdAt = previous.createdAt;
     const wanted = new Set(jobs.map((j) => j.key));
     done = readEpisodes(episodesFile).filter((r) => wanted.has(r.key));
-  } else if (opts.resume && !existsSync(outDir)) {
-    throw new UsageError(`--resume: ${outDir} does not exist; nothing to continue`);
   }
-  mkdirSync(outDir, { recursive: true });
+  createOutputDir('--out', outDir);
   if (opts.record) mkdirSync(join(outDir, 'records'), { recursive: true });
   writeFileSync(runFile, JSON.stringify(config, null, 2) + '\n');
   // Rewrite the log without any torn line, so appends start clean.
@@ -226,6 +261,8 @@ async function runHere(jobs: readonly BenchJob[], onResult: (r: EpisodeResult) =
 async function runOnPool(jobs: readonly BenchJob[], workers: number, onResult: (r: EpisodeResult) => void, signal: AbortSignal): Promise<void> {
   const { Piscina } = await import('piscina');
   const pool = new Piscina({ filename: new URL('./worker.mjs', import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
+  // Every queued job listens to the one stop signal; without this Node warns on stderr past 10.
+  setMaxListeners(jobs.length + 10, signal);
   try {
     await Promise.all(
       jobs.map(async (job) => {

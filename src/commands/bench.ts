@@ -5,6 +5,7 @@ import { runBench, type BenchProgress } from '../bench/runner.ts';
 import { resultsTable } from '../bench/report.ts';
 import { compareReports, formatComparison, loadReport } from '../bench/compare.ts';
 import { UsageError } from '../errors.ts';
+import type { CliIo } from '../io.ts';
 
 export interface BenchCliOptions {
   suite: string;
@@ -25,10 +26,10 @@ function wholeNumber(flag: string, value: string | undefined): number | undefine
   return n;
 }
 
-/** A progress bar on stderr, only when stderr is a terminal. */
-function progressBar(): BenchProgress | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  const bar = new SingleBar({ stream: process.stderr, format: 'bench {bar} {value}/{total} episodes | ETA {eta_formatted} | {rate} steps/s', hideCursor: true, etaBuffer: 20 }, undefined);
+/** A progress bar on a terminal, or none. */
+function progressBar(stream: NodeJS.WriteStream | undefined): BenchProgress | undefined {
+  if (!stream) return undefined;
+  const bar = new SingleBar({ stream, format: 'bench {bar} {value}/{total} episodes | ETA {eta_formatted} | {rate} steps/s', hideCursor: true, etaBuffer: 20 }, undefined);
   let steps = 0;
   let t0 = 0;
   return {
@@ -46,28 +47,30 @@ function progressBar(): BenchProgress | undefined {
   };
 }
 
-export async function benchCommand(opts: BenchCliOptions): Promise<void> {
+/** Returns 130 when Ctrl-C stopped the run early. */
+export async function benchCommand(opts: BenchCliOptions, io: CliIo): Promise<number> {
   const workers = wholeNumber('--workers', opts.workers) ?? Math.min(availableParallelism(), 8);
   const outcome = await runBench(
     { suite: opts.suite, agent: opts.agent, detector: opts.detector, episodes: wholeNumber('--episodes', opts.episodes), workers, out: opts.out, record: Boolean(opts.record), resume: Boolean(opts.resume) },
-    progressBar(),
+    progressBar(io.progress),
   );
   const { report, outDir, interrupted } = outcome;
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ outDir, interrupted, overall: report.overall, scenarios: report.scenarios }) + '\n');
+    io.stdout(JSON.stringify({ outDir, interrupted, overall: report.overall, scenarios: report.scenarios }) + '\n');
   } else {
-    process.stdout.write(`drivelab bench · suite ${report.suite.id} · agent ${report.agent} · detector ${report.detector} · ${report.overall.episodes} episodes\n\n`);
-    process.stdout.write(resultsTable(report) + '\n\n');
-    process.stdout.write(`Means with 95% bootstrap CIs. Full report: ${outDir}/report.md, report.json, episodes.csv, plots/\n`);
+    io.stdout(`drivelab bench · suite ${report.suite.id} · agent ${report.agent} · detector ${report.detector} · ${report.overall.episodes} episodes\n\n`);
+    io.stdout(resultsTable(report) + '\n\n');
+    io.stdout(`Means with 95% bootstrap CIs. Full report: ${outDir}/report.md, report.json, episodes.csv, plots/\n`);
   }
   if (interrupted) {
-    process.stderr.write(`interrupted: ${report.overall.episodes} of ${report.config.episodesPlanned} episodes kept in ${outDir}; continue with --out ${outDir} --resume\n`);
-    process.exitCode = 130;
+    io.stderr(`interrupted: ${report.overall.episodes} of ${report.config.episodesPlanned} episodes kept in ${outDir}; continue with --out ${outDir} --resume\n`);
+    return 130;
   }
+  return 0;
 }
 
-export async function compareCommand(a: string, b: string, opts: { json?: boolean }): Promise<void> {
+export async function compareCommand(a: string, b: string, opts: { json?: boolean }, io: CliIo): Promise<void> {
   const [ra, rb] = [await loadReport(a), await loadReport(b)];
   const comparison = compareReports(ra, rb);
-  process.stdout.write(opts.json ? JSON.stringify(comparison) + '\n' : formatComparison(comparison, a, b));
+  io.stdout(opts.json ? JSON.stringify(comparison) + '\n' : formatComparison(comparison, a, b));
 }

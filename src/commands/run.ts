@@ -7,7 +7,9 @@ import { runEpisode, type EpisodeSummary } from '../episode.ts';
 import { parseSetFlags } from '../overrides.ts';
 import { scenarioFromArg } from '../scenarioFiles.ts';
 import { UsageError } from '../errors.ts';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import type { CliIo } from '../io.ts';
+import { createOutputDir, requireNewOrEmpty } from '../outputDir.ts';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
 
@@ -22,20 +24,21 @@ export interface RunOptions {
   renderEvery: string;
 }
 
-export async function runCommand(opts: RunOptions): Promise<void> {
+export async function runCommand(opts: RunOptions, io: CliIo): Promise<void> {
   const seed = Number(opts.seed);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed ${opts.seed}: expected a non-negative integer`);
   const scenario = await scenarioFromArg(opts.scenario, parseSetFlags(opts.set));
   const every = Number(opts.renderEvery);
   if (!Number.isInteger(every) || every < 1) throw new UsageError(`--render-every ${opts.renderEvery}: expected a positive whole number`);
-  await initPhysics();
-  const env = new TimeLimit(new DrivingEnv(scenario, opts.render ? { renderMode: 'rgb_array' } : {}), Math.round(scenario.limits.duration / scenario.sim.stepDt));
-  const policy = await loadAgent(opts.agent, env, seed);
   const dir = opts.render;
-  if (dir) mkdirSync(dir, { recursive: true });
+  if (dir !== undefined) requireNewOrEmpty('--render', dir, 'the frames of this episode');
+  await initPhysics();
+  const env = new TimeLimit(new DrivingEnv(scenario, dir !== undefined ? { renderMode: 'rgb_array' } : {}), Math.round(scenario.limits.duration / scenario.sim.stepDt));
+  const policy = await loadAgent(opts.agent, env);
+  if (dir !== undefined) createOutputDir('--render', dir);
   const save = (step: number) => {
     const frame = env.render();
-    if (dir && frame) writeFileSync(join(dir, `${String(step).padStart(5, '0')}.png`), encode({ width: frame.width, height: frame.height, data: frame.data, channels: 3 }));
+    if (dir !== undefined && frame) writeFileSync(join(dir, `${String(step).padStart(5, '0')}.png`), encode({ width: frame.width, height: frame.height, data: frame.data, channels: 3 }));
   };
   const summary = runEpisode(env, policy, seed, {
     onReset: () => save(0),
@@ -44,7 +47,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     },
   });
   env.close();
-  process.stdout.write(opts.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
+  io.stdout(opts.json ? JSON.stringify(summary) + '\n' : formatSummary(summary));
 }
 
 const OUTCOME_TEXT: Record<EpisodeSummary['outcome'], string> = {

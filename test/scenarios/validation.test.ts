@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinScenario, builtinScenarioIds } from '../../scenarios/library.ts';
-import { parseScenarioText, ScenarioError, withOverrides } from '../../scenarios/parse.ts';
+import { parseDocument, parseScenarioText, ScenarioError, withOverrides } from '../../scenarios/parse.ts';
 
 const dir = join(import.meta.dirname, '../fixtures/scenarios');
 const read = (name: string) => readFileSync(join(dir, name), 'utf8');
@@ -56,6 +56,7 @@ describe('scenario schema', () => {
     ['bad-id.json', ['bad-id.json: id: expected lower-case letters', 'bad-id.json: limits.duration: expected number, got string']],
     ['bad-missing-map.yaml', ['bad-missing-map.yaml: map: required field is missing (expected object)']],
     ['bad-top-level.json', ['bad-top-level.json: (top level): expected object, got array']],
+    ['bad-crosswalk.json', ['bad-crosswalk.json: map.crosswalks[1]: expected a position on the 800 m road, got 900']],
     ['bad-sensor.json', ['bad-sensor.json: sensors[0].rays: expected number to be >=1, got 0', `bad-sensor.json: sensors[1].type: expected type 'features' | 'lidar' | 'camera' | 'radar' | 'gnss' | 'imu' | 'odometry', got "sonar"`]],
   ];
   for (const [file, expected] of cases) {
@@ -74,5 +75,14 @@ describe('scenario schema', () => {
     // A new map type brings its own defaults instead of inheriting the old type's fields.
     const swapped = withOverrides(base, { map: { type: 'roundabout' }, ego: { lane: 0 } }, 'highway');
     expect(swapped.map).toMatchObject({ type: 'roundabout', arms: 4 });
+  });
+
+  it('merges overrides into a file before checking it, so an override can repair the file', () => {
+    const raw = parseDocument(read('bad-ego-lane.json'), 'bad-ego-lane.json');
+    expect(() => withOverrides(raw, undefined, 'bad-ego-lane.json')).toThrow('bad-ego-lane.json: ego.lane: expected a lane index from 0 to 1');
+    expect(withOverrides(raw, { ego: { lane: 1 } }, 'bad-ego-lane.json').ego.lane).toBe(1);
+    // A document that is not an object keeps its own error instead of one about the overrides.
+    const array = parseDocument(read('bad-top-level.json'), 'bad-top-level.json');
+    expect(() => withOverrides(array, { ego: { lane: 1 } }, 'bad-top-level.json')).toThrow(/^bad-top-level\.json: \(top level\): expected object, got array$/);
   });
 });

@@ -1,13 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { capture, maskRle, type CocoAnnotation, type CocoImage } from '../../src/capture.ts';
 import { resolveScenario } from '../../sim/env/registry.ts';
+import { drivelab, STACK_FRAME } from './drivelab.ts';
 
-const root = join(import.meta.dirname, '../..');
+const tmp = () => mkdtempSync(join(tmpdir(), 'drivelab-capture-'));
 
 /** Decodes uncompressed column-major COCO RLE into a row-major 0/1 mask. */
 function rleDecode(counts: number[], height: number, width: number): Uint8Array {
@@ -58,13 +58,85 @@ describe('dataset capture', () => {
     expect(maskRle(instance, 3, 2, 5)).toEqual([2, 2, 2]);
   });
 
-  it('rejects bad seeds and flags with exit code 2', () => {
-    const bin = join(root, 'bin/drivelab.mjs');
-    const bad = spawnSync(process.execPath, [bin, 'capture', '--seeds', '9..3', '--out', join(tmpdir(), 'never')], { cwd: root, encoding: 'utf8' });
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain('--seeds 9..3: expected a..b with a ≤ b');
-    const missing = spawnSync(process.execPath, [bin, 'capture'], { cwd: root, encoding: 'utf8' });
-    expect(missing.status).toBe(2);
+  it('rejects bad seeds and flags with exit code 2', async () => {
+    const bad = await drivelab('capture', '--seeds', '9..3', '--out', join(tmp(), 'never'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('--seeds 9..3: expected a..b with a ≤ b\n');
+    const missing = await drivelab('capture');
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("required option '--out <dir>'");
   });
+});
+
+describe('drivelab capture', () => {
+  /** Tiny frames, no traffic: what is tested here is how many frames are written and said. */
+  const small = ['--width', '32', '--height', '24', '--set', 'traffic.vehicles=0'];
+  type Coco = { info: { frames_per_seed: number; frames_requested: number; frames_written: number; seeds: { seed: number; frames: number; steps: number; ended: string | null }[] }; images: CocoImage[] };
+  const coco = (out: string) => JSON.parse(readFileSync(join(out, 'annotations.json'), 'utf8')) as Coco;
+
+  it('reports, per seed and in total, the frames an early end of the episode cost', async () => {
+    // The goal 80 m ahead at 20 m/s ends each episode after about 40 steps: 8 or 9 frames of 20.
+    const out = join(tmp(), 'data', 'goal');
+    const r = await drivelab('capture', ...small, '--set', 'goal.position=100', '--frames', '20', '--every', '5', '--seeds', '0,1', '--out', out);
+    expect(r.code).toBe(0);
+    const { info, images } = coco(out);
+    expect(info).toMatchObject({ frames_per_seed: 20, frames_requested: 40, frames_written: images.length });
+    expect(info.seeds.map((s) => s.seed)).toEqual([0, 1]);
+    for (const s of info.seeds) {
+      expect(s.ended).toBe('goal');
+      expect(s.frames).toBe(images.filter((i) => i.seed === s.seed).length);
+      expect(s.frames).toBe(Math.ceil(s.steps / 5));
+      expect(s.frames).toBeLessThan(20);
+    }
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines).toEqual([
+      ...info.seeds.map((s) => `capture: seed ${s.seed} gave ${s.frames} of 20 frames: its episode reached its goal after ${s.steps} steps`),
+      `capture: ${images.length} of 40 frames; 2 of 2 seeds ended early (see info.seeds in ${out}/annotations.json)`,
+    ]);
+    expect(r.stdout).toContain(`${images.length} of 40 images`);
+  });
+
+  it('says nothing on stderr when every seed gives all its frames, up to the most an episode can give', async () => {
+    // A 1 s episode is 10 steps: frames at steps 0 and 5.
+    const out = tmp();
+    const r = await drivelab('capture', ...small, '--set', 'limits.duration=1', '--frames', '2', '--every', '5', '--seeds', '4..5', '--out', out);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(coco(out).info.seeds).toEqual([
+      { seed: 4, frames: 2, steps: 5, ended: null },
+      { seed: 5, frames: 2, steps: 5, ended: null },
+    ]);
+    expect(readdirSync(join(out, 'images')).sort()).toEqual(['4_0000.png', '4_0001.png', '5_0000.png', '5_0001.png']);
+  });
+
+  const taken = () => {
+    const f = join(tmp(), 'taken');
+    writeFileSync(f, 'x');
+    return f;
+  };
+  const used = () => {
+    const d = tmp();
+    writeFileSync(join(d, 'annotations.json'), '{}');
+    return d;
+  };
+  const bad: [string, () => string[], (args: string[]) => string][] = [
+    ['more frames than an episode can give', () => ['--set', 'limits.duration=1', '--frames', '3', '--every', '5', '--out', join(tmp(), 'x')],
+      () => '--frames 3: an episode of highway gives at most 2 frames at --every 5 (1 s at 0.1 s per step); expected at most 2, or a smaller --every'],
+    ['an --out that is a file', () => ['--out', taken()], (a) => `--out ${a[1]}: is a file; expected a directory (new or empty)`],
+    ['an --out that holds files', () => ['--out', used()], (a) => `--out ${a[1]}: is not empty (it holds 1 entry); expected a new or empty directory for the captured dataset`],
+    ['a goal beyond the route', () => ['--set', 'goal.position=900', '--out', join(tmp(), 'x')],
+      () => "highway (with overrides): goal.position: 900 is beyond the end of the ego's route on this highway map (800.0 m); expected at most 799.0"],
+  ];
+  for (const [what, args, message] of bad) {
+    it(`rejects ${what} before any frame, with one line and exit code 2`, async () => {
+      const a = args();
+      const out = a[a.indexOf('--out') + 1];
+      const before = existsSync(out) ? readFileSync(existsSync(join(out, 'annotations.json')) ? join(out, 'annotations.json') : out, 'utf8') : null;
+      const r = await drivelab('capture', ...a);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(message(a) + '\n');
+      expect(r.stderr).not.toMatch(STACK_FRAME);
+      if (before === null) expect(existsSync(out)).toBe(false);
+      else expect(readFileSync(existsSync(join(out, 'annotations.json')) ? join(out, 'annotations.json') : out, 'utf8')).toBe(before);
+    });
+  }
 });

@@ -4,9 +4,12 @@ import type { z } from 'zod';
 import { Path } from '../Path.ts';
 import { NetworkBuilder } from '../NetworkBuilder.ts';
 import type { Lane } from '../RoadNetwork.ts';
-import { CROSSWALK_WIDTH, SIDEWALK_WIDTH, type MapGenerator } from './types.ts';
+import { CROSSWALK_WIDTH, MapReferenceError, SIDEWALK_WIDTH, type MapGenerator } from './types.ts';
 
 export const buildHighway: MapGenerator<z.infer<typeof HighwayMap>> = (map, ego) => {
+  if (!Number.isInteger(ego.lane) || ego.lane < 0 || ego.lane >= map.lanes) {
+    throw new MapReferenceError(['ego', 'lane'], `expected a lane index from 0 to ${map.lanes - 1} on this ${map.lanes}-lane highway, got ${ego.lane}`);
+  }
   const b = new NetworkBuilder();
   // The reference line is the right road edge; lane i's centre is (i + ½) lane widths to its left.
   const reference = Path.build(0, 0, 0).arc(map.length, map.curvature).done();
@@ -33,6 +36,7 @@ export const buildHighway: MapGenerator<z.infer<typeof HighwayMap>> = (map, ego)
     network: b.build(),
     egoRoute: [lanes[ego.lane].id],
     spawnLanes: lanes.map((l) => l.id),
+    roadLanes: map.lanes,
     roadLane: (index, position) => ({ lane: lanes[index].id, s: position }),
   };
 };

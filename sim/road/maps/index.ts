@@ -8,7 +8,7 @@ import { buildRoad } from './road.ts';
 import { buildRoundabout } from './roundabout.ts';
 import type { BuiltMap, MapGenerator } from './types.ts';
 
-export type { BuiltMap, MapGenerator } from './types.ts';
+export { MapReferenceError, type BuiltMap, type MapGenerator } from './types.ts';
 
 /** One generator per map type; a missing type is a compile error. */
 const generators: { readonly [T in MapType]: MapGenerator<Extract<MapSpec, { type: T }>> } = {

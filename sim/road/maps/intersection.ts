@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { Path, type Point2 } from '../Path.ts';
 import { NetworkBuilder } from '../NetworkBuilder.ts';
 import { SignalPlan, type Lane } from '../RoadNetwork.ts';
-import { SIDEWALK_WIDTH, type MapGenerator } from './types.ts';
+import { MapReferenceError, SIDEWALK_WIDTH, type MapGenerator } from './types.ts';
 
 const ARM_NAMES = ['S', 'E', 'N', 'W'] as const;
 /** Width of a junction zebra along the road [m]; narrower than on open road to keep the box compact */
@@ -161,7 +161,10 @@ export const buildIntersection: MapGenerator<z.infer<typeof IntersectionMap>> = 
   if (ego.turn === 'straight') connector = fromSouth.straight[ego.lane];
   else if (ego.turn === 'left' && ego.lane === n - 1) connector = fromSouth.left;
   else if (ego.turn === 'right' && ego.lane === 0) connector = fromSouth.right;
-  if (!connector) throw new Error(`no ${ego.turn} turn from lane ${ego.lane} of the south arm (${n} lanes)`);
+  if (!connector) {
+    const expected = ego.turn === 'straight' ? `a lane index from 0 to ${n - 1}` : `${ego.turn === 'left' ? n - 1 : 0} (the ${ego.turn}most lane) for a ${ego.turn} turn`;
+    throw new MapReferenceError(['ego', 'lane'], `expected ${expected} on this ${n}-lane intersection, got ${ego.lane}`);
+  }
   const egoIn = south.in[ego.lane];
   const egoOut = b.lanes[connector.next[0]];
 
@@ -169,6 +172,7 @@ export const buildIntersection: MapGenerator<z.infer<typeof IntersectionMap>> = 
     network: b.build(),
     egoRoute: [egoIn.id, connector.id, egoOut.id],
     spawnLanes: arms.flatMap((a) => [...a.in, ...a.out]).map((l) => l.id),
+    roadLanes: n,
     roadLane: (index, position) => ({ lane: south.in[index].id, s: position }),
   };
 };

@@ -8,9 +8,12 @@ import type { z } from 'zod';
 import { Path, type Point2 } from '../Path.ts';
 import { NetworkBuilder } from '../NetworkBuilder.ts';
 import type { Lane } from '../RoadNetwork.ts';
-import type { MapGenerator } from './types.ts';
+import { MapReferenceError, type MapGenerator } from './types.ts';
 
 export const buildMerge: MapGenerator<z.infer<typeof MergeMap>> = (map, ego) => {
+  if (!Number.isInteger(ego.lane) || ego.lane < -1 || ego.lane >= map.lanes) {
+    throw new MapReferenceError(['ego', 'lane'], `expected -1 (the on-ramp) or a lane index from 0 to ${map.lanes - 1} on this merge map, got ${ego.lane}`);
+  }
   const b = new NetworkBuilder();
   const w = map.laneWidth;
   const start = map.mergePosition;
@@ -56,6 +59,7 @@ export const buildMerge: MapGenerator<z.infer<typeof MergeMap>> = (map, ego) => 
     network: b.build(),
     egoRoute: route,
     spawnLanes: [...before, ...after, ramp].map((l) => l.id),
+    roadLanes: map.lanes,
     roadLane: (index, position) => (position < end ? { lane: before[index].id, s: position } : { lane: after[index].id, s: position - end }),
   };
 };

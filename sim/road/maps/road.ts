@@ -4,13 +4,13 @@ import type { z } from 'zod';
 import type { Rng } from '../../rng.ts';
 import { Path } from '../Path.ts';
 import { NetworkBuilder } from '../NetworkBuilder.ts';
-import { CROSSWALK_WIDTH, SIDEWALK_WIDTH, type MapGenerator } from './types.ts';
+import { CROSSWALK_WIDTH, MapReferenceError, SIDEWALK_WIDTH, type MapGenerator } from './types.ts';
 
 /**
  * Piecewise-constant curvature with some straights. No bend turns more than 100°, and the heading
  * stays within ±110° of the start, so the road never loops back across itself.
  */
-function centreLine(map: z.infer<typeof RoadMap>, rng: Rng): Path {
+function laneLine(map: z.infer<typeof RoadMap>, rng: Rng): Path {
   const builder = Path.build(0, 0, 0);
   const maxBend = (100 * Math.PI) / 180;
   const maxHeading = (110 * Math.PI) / 180;
@@ -38,22 +38,26 @@ function centreLine(map: z.infer<typeof RoadMap>, rng: Rng): Path {
   return builder.done();
 }
 
-export const buildRoad: MapGenerator<z.infer<typeof RoadMap>> = (map, _ego, rng) => {
+export const buildRoad: MapGenerator<z.infer<typeof RoadMap>> = (map, ego, rng) => {
+  if (ego.lane !== 0) throw new MapReferenceError(['ego', 'lane'], `expected 0, the forward lane of a road map, got ${ego.lane}`);
   const b = new NetworkBuilder();
-  const centre = centreLine(map, rng);
+  // The seeded curve is the forward lane's centre, so the ego's lane is map.length long on every
+  // seed and positions along it can be checked before any seed is drawn; the rest of the road is
+  // laid out to its left.
+  const reference = laneLine(map, rng);
   const w = map.laneWidth;
-  const forward = b.lane('forward', centre.offset(-w / 2), w, map.speedLimit);
-  const backward = b.lane('backward', centre.offset(w / 2).reversed(), w, map.speedLimit);
-  b.marking(centre.offset(-w), 'solid');
-  b.marking(centre, map.maxCurvature > 0 ? 'double-yellow' : 'dashed');
-  b.marking(centre.offset(w), 'solid');
+  const forward = b.lane('forward', reference, w, map.speedLimit);
+  const backward = b.lane('backward', reference.offset(w).reversed(), w, map.speedLimit);
+  b.marking(reference.offset(-w / 2), 'solid');
+  b.marking(reference.offset(w / 2), map.maxCurvature > 0 ? 'double-yellow' : 'dashed');
+  b.marking(reference.offset(1.5 * w), 'solid');
 
   if (map.crosswalks.length > 0) {
-    b.sidewalk(centre.offset(-w - SIDEWALK_WIDTH / 2), SIDEWALK_WIDTH);
-    b.sidewalk(centre.offset(w + SIDEWALK_WIDTH / 2), SIDEWALK_WIDTH);
+    b.sidewalk(reference.offset(-w / 2 - SIDEWALK_WIDTH / 2), SIDEWALK_WIDTH);
+    b.sidewalk(reference.offset(1.5 * w + SIDEWALK_WIDTH / 2), SIDEWALK_WIDTH);
     for (const s of map.crosswalks) {
-      const from = centre.toWorld(s, -w - SIDEWALK_WIDTH / 2, { x: 0, y: 0 });
-      const to = centre.toWorld(s, w + SIDEWALK_WIDTH / 2, { x: 0, y: 0 });
+      const from = reference.toWorld(s, -w / 2 - SIDEWALK_WIDTH / 2, { x: 0, y: 0 });
+      const to = reference.toWorld(s, 1.5 * w + SIDEWALK_WIDTH / 2, { x: 0, y: 0 });
       b.crosswalk(Path.fromPoints([from, to]), CROSSWALK_WIDTH, [forward, backward]);
     }
   }
@@ -61,6 +65,7 @@ export const buildRoad: MapGenerator<z.infer<typeof RoadMap>> = (map, _ego, rng)
     network: b.build(),
     egoRoute: [forward.id],
     spawnLanes: [forward.id, backward.id],
+    roadLanes: 1,
     roadLane: (index, position) => (index === 0 ? { lane: forward.id, s: position } : { lane: backward.id, s: backward.path.length - position }),
   };
 };

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { Path, type Point2 } from '../Path.ts';
 import { NetworkBuilder } from '../NetworkBuilder.ts';
 import type { Lane } from '../RoadNetwork.ts';
-import type { MapGenerator } from './types.ts';
+import { MapReferenceError, type MapGenerator } from './types.ts';
 
 /** Gap between the ring's outer edge and the start of the arms, where the connectors run [m] */
 const APPROACH_GAP = 8;
@@ -128,7 +128,10 @@ export const buildRoundabout: MapGenerator<z.infer<typeof RoundaboutMap>> = (map
   }
 
   // Ego: enter from arm 0, circulate, leave by exit `ego.exit` (1 = the next arm anticlockwise).
-  if (ego.exit < 1 || ego.exit >= A) throw new Error(`no exit ${ego.exit} on a ${A}-arm roundabout`);
+  if (ego.lane !== 0) throw new MapReferenceError(['ego', 'lane'], `expected 0, the only lane of a roundabout arm, got ${ego.lane}`);
+  if (!Number.isInteger(ego.exit) || ego.exit < 1 || ego.exit >= A) {
+    throw new MapReferenceError(['ego', 'exit'], `expected an exit from 1 to ${A - 1} on a ${A}-arm roundabout, got ${ego.exit}`);
+  }
   const route: Lane[] = [arms[0].in, arms[0].entry, arms[0].ringB];
   for (let k = 1; k < ego.exit; k++) route.push(arms[k].ringA, arms[k].ringB);
   route.push(arms[ego.exit].exit, arms[ego.exit].out);
@@ -137,6 +140,7 @@ export const buildRoundabout: MapGenerator<z.infer<typeof RoundaboutMap>> = (map
     network: b.build(),
     egoRoute: route.map((l) => l.id),
     spawnLanes: arms.flatMap((a) => [a.in, a.out, a.ringA, a.ringB]).map((l) => l.id),
+    roadLanes: 1,
     roadLane: (_index, position) => ({ lane: arms[0].in.id, s: position }),
   };
 };

@@ -34,7 +34,7 @@ function context(x: Situation): RewardContext {
     egoActor: { speed: x.speed ?? 0, accel: x.accel ?? 0 },
     ego: { steerAngle: x.steer ?? 0 },
   } as unknown as World;
-  const events: StepEvents = { collision: null, offRoad: false, goalReached: false, ...x.events };
+  const events: StepEvents = { collision: null, offRoad: false, goalReached: false, npcContacts: 0, ...x.events };
   return { world, events, previousS: x.fromS ?? 0, previousAccel: x.fromAccel ?? 0, previousSteer: x.fromSteer ?? 0, dt: 0.1 };
 }
 

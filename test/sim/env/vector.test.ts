@@ -86,7 +86,7 @@ describe('vector envs', () => {
       WorkerVectorEnv.create(N, 'highway', OVERRIDES, { workers: 2 }),
     ]);
     size = sync.observationSize;
-  }, 30_000);
+  });
 
   afterAll(async () => {
     await Promise.all([sync?.close(), workers?.close()]);
@@ -125,7 +125,7 @@ describe('vector envs', () => {
     for (let i = 0; i < N; i++) expectSameTrace(row(a, i, size), await runSingle(10 + i, i, actions));
     // The sequence must have crossed at least one episode boundary to test autoreset as well.
     expect(a.dones.some((d) => d.some(Boolean))).toBe(true);
-  }, 20_000);
+  });
 
   it('seeds from an array, and continues each env stream without a seed', async () => {
     for (const env of [sync, workers]) {
@@ -182,7 +182,7 @@ describe('vector envs', () => {
       }
     }
     for (const s of singles) s.close();
-  }, 20_000);
+  });
 });
 
 describe('WorkerVectorEnv errors and shutdown', () => {
@@ -192,11 +192,11 @@ describe('WorkerVectorEnv errors and shutdown', () => {
     await env.reset({ seed: 0 });
     const local = new Float32Array(N * 2);
     local[3 * 2] = Number.NaN; // env 3: the last block, stepped by the calling thread
-    await expect(env.step(local)).rejects.toThrow('env 3: action must be finite, got [NaN, 0]');
+    await expect(env.step(local)).rejects.toThrow('env 3: action[0] (steer) must be finite, got NaN in [NaN, 0]');
     await env.reset({ seed: 0 });
     const remote = new Float32Array(N * 2);
     remote[0] = Number.NaN; // env 0: the worker thread
-    await expect(env.step(remote)).rejects.toThrow('env 0: action must be finite, got [NaN, 0]');
+    await expect(env.step(remote)).rejects.toThrow('env 0: action[0] (steer) must be finite, got NaN in [NaN, 0]');
     await env.close();
     expect(env.runningWorkers).toBe(0);
   });
@@ -206,7 +206,7 @@ describe('WorkerVectorEnv errors and shutdown', () => {
     await env.reset({ seed: 0 });
     const actions = new Float32Array(N * 2);
     actions[2 * 2] = Number.NaN; // env 2, in the second worker
-    await expect(env.step(actions)).rejects.toThrow('env 2: action must be finite, got [NaN, 0]');
+    await expect(env.step(actions)).rejects.toThrow('env 2: action[0] (steer) must be finite, got NaN in [NaN, 0]');
     // A seeded reset brings every env back to a known state.
     await env.reset({ seed: 0 });
     await env.step(new Float32Array(N * 2));
@@ -215,7 +215,7 @@ describe('WorkerVectorEnv errors and shutdown', () => {
     expect(env.runningWorkers).toBe(0);
     await expect(env.step(new Float32Array(N * 2))).rejects.toThrow(/closed/);
     await env.close();
-  }, 20_000);
+  });
 
   it('rejects an unknown scenario before starting any worker', async () => {
     await expect(WorkerVectorEnv.create(2, 'no-such-scenario')).rejects.toThrow(/unknown scenario "no-such-scenario"/);
@@ -234,10 +234,10 @@ describe('WorkerVectorEnv errors and shutdown', () => {
       execFile(
         'node_modules/.bin/tsx',
         ['--input-type=module', '--eval', script],
-        { cwd: ROOT, timeout: 20_000 },
+        { cwd: ROOT },
         (err, out, errText) => (err ? reject(new Error(`${err.message}\n${errText}`)) : resolve(out)),
       );
     });
     expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ rewards: 2, running: 0 });
-  }, 25_000);
+  });
 });

@@ -1,11 +1,12 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecord } from '../../../src/bench/record.ts';
 import { ReportSchema } from '../../../src/bench/report.ts';
 import { runBench, type BenchOptions } from '../../../src/bench/runner.ts';
+import { drivelab, STACK_FRAME } from '../drivelab.ts';
 
 const root = join(import.meta.dirname, '../../..');
 const bin = join(root, 'bin/drivelab.mjs');
@@ -103,9 +104,27 @@ describe('drivelab bench', () => {
     const partial = ReportSchema.parse(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
     expect(partial.complete).toBe(false);
     expect(partial.episodes.length).toBeGreaterThanOrEqual(1);
-    const r = spawnSync(process.execPath, [bin, 'bench', '--suite', suite, '--workers', '1', '--out', out, '--resume', '--json'], { cwd: root, encoding: 'utf8' });
-    expect(r.status).toBe(0);
+    const r = await drivelab('bench', '--suite', suite, '--workers', '1', '--out', out, '--resume', '--json');
+    expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).overall.episodes).toBe(5);
+  });
+
+  it('queues many episodes on the worker pool without a warning on stderr', async () => {
+    const dir = tmp();
+    const file = join(dir, 'many.yaml');
+    writeFileSync(file, ['version: 1', 'id: many', 'scenarios:', '  - scenario: highway', '    overrides: { traffic: { vehicles: 0 }, limits: { duration: 0.5 } }', 'seeds: { train: [0, 9], test: [10, 25] }', 'episodes: 16'].join('\n'));
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const { report } = await runBench({ ...base(file, join(dir, 'out')), workers: 2 });
+      expect(report.episodes).toHaveLength(16);
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
   });
 
   it('records episodes in the versioned replay format', async () => {
@@ -127,34 +146,45 @@ describe('drivelab bench', () => {
     ['too many episodes', ['--episodes', '50'], /--episodes 50: expected 1 to 2/],
   ];
   for (const [what, args, message] of bad) {
-    it(`rejects ${what} before any episode, with exit code 2`, () => {
+    it(`rejects ${what} before any episode, with exit code 2`, async () => {
       const out = join(tmp(), 'never');
-      const r = spawnSync(process.execPath, [bin, 'bench', ...args, '--out', out], { cwd: root, encoding: 'utf8' });
-      expect(r.status).toBe(2);
+      const r = await drivelab('bench', ...args, '--out', out);
+      expect(r.code).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(existsSync(out)).toBe(false);
     });
   }
 
-  it('rejects a suite whose test seeds overlap its training seeds, and an unknown scenario in it', () => {
+  it('rejects a suite whose test seeds overlap its training seeds, and an unknown scenario in it', async () => {
     const dir = tmp();
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ version: 1, id: 'bad', scenarios: ['highway', 'autobahn'], seeds: { train: [0, 10], test: [5, 6] }, episodes: 2 }));
-    const r = spawnSync(process.execPath, [bin, 'bench', '--suite', file], { cwd: root, encoding: 'utf8' });
-    expect(r.status).toBe(2);
+    const r = await drivelab('bench', '--suite', file);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain('seeds.test: expected test seeds disjoint from the training seeds [0, 10], got [5, 6]');
     writeFileSync(file, JSON.stringify({ version: 1, id: 'bad', scenarios: ['highway', 'autobahn'], seeds: { train: [0, 10], test: [11, 12] }, episodes: 2 }));
-    const r2 = spawnSync(process.execPath, [bin, 'bench', '--suite', file], { cwd: root, encoding: 'utf8' });
-    expect(r2.status).toBe(2);
+    const r2 = await drivelab('bench', '--suite', file);
+    expect(r2.code).toBe(2);
     expect(r2.stderr).toMatch(/scenarios\[1\]: unknown scenario "autobahn"/);
   });
 
-  it('rejects a policy directory made for other spaces', () => {
+  it('checks every suite scenario against its map before the first episode', async () => {
+    const dir = tmp();
+    const file = join(dir, 'far.yaml');
+    writeFileSync(file, ['version: 1', 'id: far', 'scenarios:', '  - highway', '  - scenario: merge', '    overrides: { goal: { position: 5000 } }', 'seeds: { train: [0, 9], test: [10, 12] }', 'episodes: 1'].join('\n'));
+    const out = join(dir, 'out');
+    const r = await drivelab('bench', '--suite', file, '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`${file}: scenarios[1]: merge (with overrides): goal.position: 5000 is beyond the end of the ego's route on this merge map (540.2 m); expected at most 539.2\n`);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('rejects a policy directory made for other spaces', async () => {
     const dir = tmp();
     writeFileSync(join(dir, 'policy.json'), JSON.stringify({ version: 1, agent: 'random', args: {}, actionSpace: { type: 'discrete', n: 5 } }));
-    const r = spawnSync(process.execPath, [bin, 'bench', '--agent', dir, '--out', join(dir, 'out')], { cwd: root, encoding: 'utf8' });
-    expect(r.status).toBe(2);
+    const r = await drivelab('bench', '--agent', dir, '--out', join(dir, 'out'));
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/actionSpace: the policy was made for Discrete\(5\), the env has Box\[2\]/);
   });
 
@@ -163,16 +193,93 @@ describe('drivelab bench', () => {
     const suite = suiteFile(dir);
     await runBench({ ...base(suite, join(dir, 'expert')), episodes: 2 });
     await runBench({ ...base(suite, join(dir, 'random')), agent: 'random', episodes: 2 });
-    const r = spawnSync(process.execPath, [bin, 'bench', 'compare', join(dir, 'expert'), join(dir, 'random'), '--json'], { cwd: root, encoding: 'utf8' });
-    expect(r.status).toBe(0);
+    const r = await drivelab('bench', 'compare', join(dir, 'expert'), join(dir, 'random'), '--json');
+    expect(r.code).toBe(0);
     const c = JSON.parse(r.stdout);
     const progress = c.overall.find((m: { metric: string }) => m.metric === 'progress');
     expect(progress.delta).toBeLessThan(0);
     expect(progress.significant).toBe(true);
     expect(progress.favours).toBe('a');
-    const bad = spawnSync(process.execPath, [bin, 'bench', 'compare', join(dir, 'expert'), join(dir, 'nope')], { cwd: root, encoding: 'utf8' });
-    expect(bad.status).toBe(2);
+    const bad = await drivelab('bench', 'compare', join(dir, 'expert'), join(dir, 'nope'));
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/nope\/report\.json: cannot read it/);
   });
 });
 
+describe('drivelab bench --out', () => {
+  /** Runs the tiny suite, one episode per scenario, into `out`. */
+  const bench = (out: string, ...extra: string[]) => drivelab('bench', '--suite', suiteFile(tmp()), '--episodes', '1', '--workers', '1', '--out', out, ...extra);
+
+  it('creates a missing directory and its parents', async () => {
+    const out = join(tmp(), 'a', 'b', 'c');
+    const r = await bench(out, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).outDir).toBe(out);
+    expect(readdirSync(out).sort()).toEqual(['episodes.csv', 'episodes.jsonl', 'plots', 'report.json', 'report.md', 'run.json']);
+  });
+
+  it('uses an existing empty directory', async () => {
+    const out = tmp();
+    expect((await bench(out)).code).toBe(0);
+    expect(existsSync(join(out, 'report.json'))).toBe(true);
+  });
+
+  const file = () => {
+    const f = join(tmp(), 'results');
+    writeFileSync(f, 'not a directory');
+    return f;
+  };
+  const bad: [string, () => { out: string; extra?: string[] }, (out: string) => string][] = [
+    ['a file', () => ({ out: file() }), (out) => `--out ${out}: is a file; expected a directory (new or empty)`],
+    ['a path under a file', () => ({ out: join(file(), 'run') }), (out) => `--out ${out}: cannot create it, ${join(out, '..')} is a file; expected a directory path`],
+    ['a directory of other files', () => {
+      const out = tmp();
+      writeFileSync(join(out, 'notes.txt'), 'mine');
+      return { out };
+    }, (out) => `--out ${out}: is not empty (it holds 1 entry) but no benchmark run; expected a new or empty directory`],
+    ['an empty path', () => ({ out: ' ' }), () => '--out: expected a directory path, got an empty string'],
+    ['--resume without --out', () => ({ out: '', extra: ['--resume'] }), () => '--resume: expected --out <dir>, the directory of the run to continue'],
+    ['--resume on an empty directory', () => ({ out: tmp(), extra: ['--resume'] }), (out) => `--resume: ${out} holds no benchmark run to continue (no run.json); drop --resume to start one`],
+    ['--resume on a missing directory', () => ({ out: join(tmp(), 'gone'), extra: ['--resume'] }), (out) => `--resume: ${out} does not exist; nothing to continue`],
+    ['--resume of a run without run.json', () => {
+      const out = tmp();
+      writeFileSync(join(out, 'episodes.jsonl'), '');
+      return { out, extra: ['--resume'] };
+    }, (out) => `--resume: ${join(out, 'run.json')}: cannot read it (ENOENT); the run cannot be continued`],
+  ];
+  for (const [what, setup, message] of bad) {
+    it(`refuses ${what} before the first episode, with one line and exit code 2, and touches nothing`, async () => {
+      const { out, extra = [] } = setup();
+      const snapshot = () => (!existsSync(out) ? null : statSync(out).isDirectory() ? readdirSync(out, { recursive: true }).sort() : readFileSync(out, 'utf8'));
+      const before = snapshot();
+      const r = out ? await bench(out, ...extra) : await drivelab('bench', '--suite', suiteFile(tmp()), ...extra);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(message(out) + '\n');
+      expect(r.stderr).not.toMatch(STACK_FRAME);
+      expect(r.stdout).toBe('');
+      expect(snapshot()).toEqual(before);
+    });
+  }
+
+  it.skipIf(!existsSync('/proc/self'))('refuses a directory the file system will not create, instead of hanging', async () => {
+    const out = '/proc/drivelab-results/run';
+    const r = await bench(out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`--out ${out}: cannot create the directory (ENOENT: the file system does not allow it here)\n`);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('refuses a directory it may not write into', async () => {
+    const parent = tmp();
+    const out = join(parent, 'locked');
+    mkdirSync(out);
+    chmodSync(out, 0o500);
+    try {
+      const r = await bench(out);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`--out ${out}: cannot write into the directory (EACCES: permission denied)\n`);
+    } finally {
+      chmodSync(out, 0o700);
+      rmSync(parent, { recursive: true });
+    }
+  });
+});
