@@ -33,12 +33,31 @@ export function buildingsFor(network: RoadNetwork): readonly Building[] {
   return list;
 }
 
+/** The largest building's half diagonal [m] (length ≤ 18, depth ≤ 12) */
+const MAX_HALF_DIAGONAL = Math.hypot(18, 12) / 2;
+
 function place(network: RoadNetwork): Building[] {
   // Road and sidewalk centre lines with the half width each must be kept clear of [m].
   const strips = [
     ...network.lanes.map((l) => ({ path: l.path, half: l.width / 2 })),
     ...network.sidewalks.map((s) => ({ path: s.path, half: s.width / 2 })),
   ];
+  // Only strip points within this reach of a candidate can decide it: one farther away leaves it
+  // beyond the band anyway. They are bucketed in cells of that size, so each candidate looks at
+  // the 3 × 3 cells around it instead of at every point of the network.
+  const maxHalf = Math.max(0, ...strips.map((st) => st.half));
+  const cell = SETBACK + MAX_HALF_DIAGONAL + BAND + maxHalf + 1;
+  const buckets = new Map<number, number[]>();
+  const key = (ci: number, cj: number) => ci * 100003 + cj;
+  strips.forEach((st, n) => {
+    const { xs, ys } = st.path;
+    for (let k = 0; k < xs.length; k += 2) {
+      const id = key(Math.floor(xs[k] / cell), Math.floor(ys[k] / cell));
+      let list = buckets.get(id);
+      if (!list) buckets.set(id, (list = []));
+      list.push(n, k);
+    }
+  });
   const b = network.bounds;
   const reach = SETBACK + BAND + GRID;
   const i0 = Math.floor((b.minX - reach) / GRID), i1 = Math.ceil((b.maxX + reach) / GRID);
@@ -51,12 +70,24 @@ function place(network: RoadNetwork): Building[] {
       const length = 10 + 2 * v, depth = 8 + 2 * w, height = 5 + 3 * ((v + 2 * w) % 5);
       const halfDiag = Math.hypot(length, depth) / 2;
       if (network.islands.some((isl) => Math.hypot(x - isl.x, y - isl.y) < isl.radius + halfDiag)) continue;
-      let clear = Infinity, heading = 0;
-      for (const st of strips) {
-        const { xs, ys, headings } = st.path;
-        for (let k = 0; k < xs.length; k += 2) {
-          const d = Math.hypot(x - xs[k], y - ys[k]) - st.half;
-          if (d < clear) { clear = d; heading = headings[k]; }
+      // The nearest strip point; on a tie the one listed first (strip, then point order) wins.
+      let clear = Infinity, heading = 0, bestN = -1, bestK = -1;
+      const ci = Math.floor(x / cell), cj = Math.floor(y / cell);
+      for (let di = -1; di <= 1; di++) {
+        for (let dj = -1; dj <= 1; dj++) {
+          const list = buckets.get(key(ci + di, cj + dj));
+          if (!list) continue;
+          for (let m = 0; m < list.length; m += 2) {
+            const n = list[m], k = list[m + 1];
+            const st = strips[n];
+            const d = Math.hypot(x - st.path.xs[k], y - st.path.ys[k]) - st.half;
+            if (d < clear || (d === clear && (n < bestN || (n === bestN && k < bestK)))) {
+              clear = d;
+              heading = st.path.headings[k];
+              bestN = n;
+              bestK = k;
+            }
+          }
         }
       }
       if (clear < SETBACK + halfDiag || clear > SETBACK + halfDiag + BAND) continue;

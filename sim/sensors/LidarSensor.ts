@@ -10,7 +10,6 @@ import type { LidarSensor as LidarSpec } from '../../scenarios/schema.ts';
 import { Box } from '../env/spaces.ts';
 import type { Rng } from '../rng.ts';
 import { SemanticClass, SEMANTIC_CLASS_COUNT, semanticOf } from '../scene/semantics.ts';
-import { RAPIER } from '../world/physics.ts';
 import type { World } from '../world/World.ts';
 import { mountPose, newSensorPose, type MountSpec } from './mount.ts';
 import type { Sensor, SensorContext } from './types.ts';
@@ -25,7 +24,6 @@ export class LidarSensor implements Sensor {
   private readonly spec: z.infer<typeof LidarSpec>;
   private readonly mount: MountSpec;
   private readonly size: number;
-  private readonly ray = new RAPIER.Ray({ x: 0, y: 0, z: 0 }, { x: 1, y: 0, z: 0 });
   /** Ray directions in the sensor frame (x forward, y left, z up), per ray */
   private readonly dirs: Float64Array;
   private readonly pose = newSensorPose();
@@ -64,13 +62,10 @@ export class LidarSensor implements Sensor {
     const classes = this.spec.classes ? new Float32Array(this.size) : null;
     const p = mountPose(world.egoActor, this.mount, this.pose);
     const cy = Math.cos(p.yaw), sy = Math.sin(p.yaw), cp = Math.cos(p.pitch), sp = Math.sin(p.pitch);
-    const ray = this.ray;
-    ray.origin.x = p.x;
-    ray.origin.y = p.z;
-    ray.origin.z = -p.y;
+    const rays = world.rays;
+    rays.setOrigin(p.x, p.y, p.z);
     const max = this.spec.range;
     const noise = this.spec.noise;
-    const exclude = world.ego.collider;
     for (let i = 0; i < this.size; i++) {
       const k = i * 3;
       // Sensor frame → ground frame: pitch about the sensor's y axis, then yaw.
@@ -78,18 +73,15 @@ export class LidarSensor implements Sensor {
       const fz = this.dirs[k] * sp + this.dirs[k + 2] * cp;
       const fy = this.dirs[k + 1];
       const gx = cy * fx - sy * fy, gy = sy * fx + cy * fy;
-      ray.dir.x = gx;
-      ray.dir.y = fz;
-      ray.dir.z = -gy;
-      const hit = world.physics.castRay(ray, max, true, undefined, undefined, exclude);
-      if (!hit) {
+      const toi = rays.cast(gx, gy, fz, max);
+      if (toi < 0) {
         ranges[i] = 1;
         continue;
       }
-      let range = hit.timeOfImpact;
+      let range = toi;
       if (noise > 0 && this.rng) range = Math.max(0, range + this.rng.normal(0, noise));
       ranges[i] = Math.min(range / max, 1);
-      if (classes) classes[i] = this.classify(world, hit.collider.handle, p.x + gx * hit.timeOfImpact, p.y + gy * hit.timeOfImpact);
+      if (classes) classes[i] = this.classify(world, rays.collider, p.x + gx * toi, p.y + gy * toi);
     }
     readings[this.id] = ranges;
     if (classes) readings[`${this.id}.classes`] = classes;

@@ -9,7 +9,6 @@ import type { z } from 'zod';
 import type { RadarSensor as RadarSpec } from '../../scenarios/schema.ts';
 import { Box } from '../env/spaces.ts';
 import type { Rng } from '../rng.ts';
-import { RAPIER } from '../world/physics.ts';
 import type { World } from '../world/World.ts';
 import { semanticOf } from '../scene/semantics.ts';
 import { mountPose, newSensorPose } from './mount.ts';
@@ -26,7 +25,6 @@ export class RadarSensor implements Sensor {
   readonly rate: number;
   readonly spaces: Readonly<Record<string, Box>>;
   private readonly spec: z.infer<typeof RadarSpec>;
-  private readonly ray = new RAPIER.Ray({ x: 0, y: 0, z: 0 }, { x: 1, y: 0, z: 0 });
   private readonly pose = newSensorPose();
   private readonly found: { range: number; azimuth: number; rate: number; cls: number }[] = [];
   private rng: Rng | null = null;
@@ -85,17 +83,12 @@ export class RadarSensor implements Sensor {
 
   /** The first thing a ray towards the target's centre meets is the target itself. */
   private lineOfSight(world: World, x: number, y: number, z: number, tx: number, ty: number, tz: number, range: number, index: number): boolean {
-    const ray = this.ray;
     const dz = tz - z;
     const len = Math.hypot(range, dz);
-    ray.origin.x = x;
-    ray.origin.y = z;
-    ray.origin.z = -y;
-    ray.dir.x = (tx - x) / len;
-    ray.dir.y = dz / len;
-    ray.dir.z = -(ty - y) / len;
-    const hit = world.physics.castRay(ray, len + 5, true, undefined, undefined, world.ego.collider);
-    return hit !== null && world.actorOfCollider(hit.collider.handle) === world.actors[index];
+    const rays = world.rays;
+    rays.setOrigin(x, y, z);
+    const toi = rays.cast((tx - x) / len, (ty - y) / len, dz / len, len + 5);
+    return toi >= 0 && world.actorOfCollider(rays.collider) === world.actors[index];
   }
 }
 

@@ -118,7 +118,7 @@ export class PedestrianManager {
         w.walked = 0;
         w.readyAt = time + this.rng.uniform(WAIT[0], WAIT[1]);
       }
-      driveKinematic(w.body, a, w.nx, w.ny, w.nh, dt);
+      driveKinematic(this.physics, w.body, a, w.nx, w.ny, w.nh, dt);
     }
   }
 

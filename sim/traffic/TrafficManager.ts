@@ -221,7 +221,7 @@ export class TrafficManager {
         if (npc.changingTo === NO_LANE && npc.leaving === NO_LANE) this.considerLaneChange(npc);
       }
       this.integrate(npc, dt);
-      driveKinematic(npc.body, npc.actor, npc.nx, npc.ny, npc.nh, dt);
+      driveKinematic(this.physics, npc.body, npc.actor, npc.nx, npc.ny, npc.nh, dt);
     }
   }
 
@@ -420,6 +420,6 @@ export class TrafficManager {
     npc.plan = [lane.id];
     this.extendPlan(npc);
     this.settleSpeed(npc);
-    driveKinematic(npc.body, a, a.x, a.y, a.heading, 1);
+    driveKinematic(this.physics, npc.body, a, a.x, a.y, a.heading, 1);
   }
 }

@@ -18,6 +18,7 @@ import type { DrivingContext } from '../traffic/driving.ts';
 import { createActor, type Actor, type ActorKind } from './actors.ts';
 import { EgoVehicle, type EgoControls } from './EgoVehicle.ts';
 import { NpcContacts } from './NpcContacts.ts';
+import { RayCaster } from './RayCaster.ts';
 import { RAPIER as R, createFixedBody } from './physics.ts';
 
 /** What happened during one step. */
@@ -93,6 +94,8 @@ export class World {
   /** Arc length along the route where the episode ends with success, or Infinity */
   readonly goalS: number;
   readonly egoState: EgoRouteState = { s: 0, d: 0, lane: NO_LANE, laneOffset: 0, headingError: 0 };
+  /** Ray casts for the sensors on the ego: they never hit the ego's own body */
+  readonly rays: RayCaster;
   /** Contacts between bodies other than the ego, counted as they start */
   readonly npcContacts: NpcContacts;
   /** Things the scenario asked for that the world could not do, e.g. more vehicles than fit */
@@ -158,6 +161,7 @@ export class World {
     egoActor.speed = scenario.ego.speed;
     this.ego = new EgoVehicle(this.physics, egoActor);
     this.actors.push(egoActor);
+    this.rays = new RayCaster(this.physics, this.ego.collider.handle);
     this.trafficOnly = options.trafficOnly ?? false;
     if (this.trafficOnly) {
       egoActor.active = false;
@@ -299,6 +303,7 @@ export class World {
   }
 
   free(): void {
+    this.rays.free();
     this.events.free();
     this.physics.free();
   }

@@ -65,26 +65,35 @@ function cuboid(actor: Actor): RAPIER.ColliderDesc {
   return RAPIER.ColliderDesc.cuboid(e.x, e.y, e.z);
 }
 
+type RawVector = ReturnType<typeof RAPIER.VectorOps.intoRaw>;
+/**
+ * One wasm vector for velocities, made on first use (the engine must be loaded): the wrapper's
+ * `setLinvel` and `setAngvel` allocate and free one per call, which shows in every step.
+ */
+let _raw: RawVector | null = null;
+
 /**
  * Puts a kinematic body at the actor's pose and gives it the velocity that carries it to
  * (x1, y1, heading1) over `dt`, so that physics sub-steps sweep it smoothly.
  */
-export function driveKinematic(body: RAPIER.RigidBody, actor: Actor, x1: number, y1: number, heading1: number, dt: number): void {
+export function driveKinematic(physics: RAPIER.World, body: RAPIER.RigidBody, actor: Actor, x1: number, y1: number, heading1: number, dt: number): void {
   _v.x = actor.x;
   _v.y = bodyHeight(actor);
   _v.z = -actor.y;
   body.setTranslation(_v, false);
   body.setRotation(yawQuat(actor.heading, _q), false);
-  _v.x = (x1 - actor.x) / dt;
-  _v.y = 0;
-  _v.z = -(y1 - actor.y) / dt;
-  body.setLinvel(_v, false);
+  const raw = (_raw ??= RAPIER.VectorOps.intoRaw(_v));
+  const bodies = physics.bodies.raw;
+  raw.x = (x1 - actor.x) / dt;
+  raw.y = 0;
+  raw.z = -(y1 - actor.y) / dt;
+  bodies.rbSetLinvel(body.handle, raw, false);
   let dh = heading1 - actor.heading;
   dh = Math.atan2(Math.sin(dh), Math.cos(dh));
-  _v.x = 0;
-  _v.y = dh / dt;
-  _v.z = 0;
-  body.setAngvel(_v, true);
+  raw.x = 0;
+  raw.y = dh / dt;
+  raw.z = 0;
+  bodies.rbSetAngvel(body.handle, raw, true);
 }
 
 /** Moves a body out of the way while its actor waits to re-enter the world. */
