@@ -80,7 +80,11 @@ function place(network: RoadNetwork): Building[] {
           for (let m = 0; m < list.length; m += 2) {
             const n = list[m], k = list[m + 1];
             const st = strips[n];
-            const d = Math.hypot(x - st.path.xs[k], y - st.path.ys[k]) - st.half;
+            const dx = x - st.path.xs[k], dy = y - st.path.ys[k];
+            // Farther than the best so far even before the square root: skip it.
+            const bound = clear + st.half;
+            if (dx * dx + dy * dy > bound * bound * (1 + 1e-9)) continue;
+            const d = Math.hypot(dx, dy) - st.half;
             if (d < clear || (d === clear && (n < bestN || (n === bestN && k < bestK)))) {
               clear = d;
               heading = st.path.headings[k];
