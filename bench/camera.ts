@@ -1,6 +1,6 @@
 /**
  * Camera throughput: 128×96 frames with rgb, depth, semantic and instance, from the ego of a
- * 4-lane highway with 60 NPC vehicles (DESIGN budget: ≥ 1,000 frames/s per core).
+ * 4-lane highway with 60 NPC vehicles (DESIGN budget: ≥ 2,500 frames/s per core).
  * The world steps once every 10 frames so culling and occlusion vary; only rendering is timed.
  * Run directly (`node bin/run-ts.mjs bench/camera.ts`) to print the figure.
  */
