@@ -23,6 +23,10 @@ export interface EpisodeSummary {
   /** Collisions by what was hit; an episode ends at the first */
   collisions: Record<Exclude<ActorKind, 'ego'>, number>;
   offRoad: boolean;
+  /** Contacts between NPCs (vehicles with each other, pedestrians or obstacles); 0 in a sound world */
+  npcCollisions: number;
+  /** What the world could not do as the scenario asked, e.g. fewer vehicles placed than requested */
+  warnings: string[];
   totalReward: number;
   /** Sum of each weighted reward term */
   rewards: Record<string, number>;
@@ -39,7 +43,9 @@ export interface EpisodeHooks {
 }
 
 export function runEpisode(env: Env<Observation, Action>, policy: Policy<Observation, Action>, seed: number, hooks: EpisodeHooks = {}): EpisodeSummary {
-  let { observation } = env.reset({ seed });
+  const start = env.reset({ seed });
+  let observation = start.observation;
+  const warnings = (start.info.warnings as string[] | undefined) ?? [];
   policy.reset(seed);
   hooks.onReset?.();
   const dt = env.unwrapped.scenario.sim.stepDt;
@@ -80,6 +86,8 @@ export function runEpisode(env: Env<Observation, Action>, policy: Policy<Observa
     meanSpeed: distance / (steps * dt),
     collisions,
     offRoad,
+    npcCollisions: world.npcContacts.total,
+    warnings,
     totalReward: total,
     rewards,
     wallTime,

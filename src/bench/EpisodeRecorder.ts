@@ -33,7 +33,7 @@ export class EpisodeRecorder {
     this.trace = {
       dt: sc.sim.stepDt, speed: [], accel: [], latAccel: [], speedLimit: [], ttc: [], offRoad: [],
       progress: 0, routeLength: Number.isFinite(world.goalS) ? world.goalS : world.route.length,
-      collisions: { vehicle: 0, pedestrian: 0, obstacle: 0 }, redLights: 0, laneInvasions: 0,
+      collisions: { vehicle: 0, pedestrian: 0, obstacle: 0 }, redLights: 0, laneInvasions: 0, npcCollisions: 0,
       outcome: 'time-limit', survival: sc.goal.type === 'survive', timeLimit: sc.limits.duration,
       reward: 0, rewards: {}, wallTime: 0,
     };
@@ -64,6 +64,7 @@ export class EpisodeRecorder {
     for (const [k, v] of Object.entries(info.rewards as Record<string, number>)) t.rewards[k] = (t.rewards[k] ?? 0) + v;
     const hit = info.collision as { kind: 'vehicle' | 'pedestrian' | 'obstacle' } | null;
     if (hit) t.collisions[hit.kind]++;
+    t.npcCollisions = w.npcContacts.total;
 
     // Red light: the front bumper crossed a signal's stop line while it showed red.
     const front = w.egoState.s + ego.length / 2, lastFront = this.lastS + ego.length / 2;

@@ -38,6 +38,8 @@ export interface EpisodeResult extends EpisodeMetrics {
   seed: number;
   agent: string;
   detector: string;
+  /** What the world could not do as the scenario asked (e.g. fewer vehicles than requested), joined by "; ", or "" */
+  warnings: string;
 }
 
 interface Slot {
@@ -74,7 +76,9 @@ async function slotFor(job: BenchJob): Promise<Slot> {
 
 export async function runJob(job: BenchJob): Promise<EpisodeResult> {
   const { env, policy } = await slotFor(job);
-  let { observation } = env.reset({ seed: job.seed });
+  const start = env.reset({ seed: job.seed });
+  let observation = start.observation;
+  const warnings = ((start.info.warnings as string[] | undefined) ?? []).join('; ');
   policy.reset(job.seed);
   const world = env.unwrapped.world;
   const recorder = new EpisodeRecorder(world);
@@ -91,5 +95,5 @@ export async function runJob(job: BenchJob): Promise<EpisodeResult> {
   recorder.trace.wallTime = (performance.now() - t0) / 1000;
   const metrics = computeMetrics(recorder.trace);
   if (replay && job.recordDir) await replay.write(join(job.recordDir, recordFileName(job.scenarioLabel, job.seed)), metrics.outcome);
-  return { key: job.key, entry: job.entry, episode: job.episode, scenario: job.scenarioLabel, seed: job.seed, agent: job.agent, detector: job.detector, ...metrics };
+  return { key: job.key, entry: job.entry, episode: job.episode, scenario: job.scenarioLabel, seed: job.seed, agent: job.agent, detector: job.detector, warnings, ...metrics };
 }

@@ -27,6 +27,8 @@ export interface EpisodeTrace {
   collisions: { vehicle: number; pedestrian: number; obstacle: number };
   /** Stop lines passed against a red signal */
   redLights: number;
+  /** Contacts between NPCs during the episode (not the ego's); 0 in a sound world */
+  npcCollisions: number;
   /** Lane markings crossed: changes to a lane that is not a successor of the last one */
   laneInvasions: number;
   /** How the episode ended */
@@ -66,6 +68,8 @@ export interface EpisodeMetrics {
   collisionsObstacle: number;
   /** All collisions per km driven (per 0.1 km at least, so short episodes do not explode) */
   collisionsPerKm: number;
+  /** Contacts between NPCs, which no agent causes: a check on the world, not a score */
+  npcCollisions: number;
   /** [s] */
   offRoadTime: number;
   laneInvasions: number;
@@ -129,6 +133,7 @@ export function computeMetrics(t: EpisodeTrace): EpisodeMetrics {
     collisionsPedestrian: c.pedestrian,
     collisionsObstacle: c.obstacle,
     collisionsPerKm: totalCollisions / Math.max(distance / 1000, 0.1),
+    npcCollisions: t.npcCollisions,
     offRoadTime: offRoad,
     laneInvasions: t.laneInvasions,
     speedingTime: speeding,
@@ -166,6 +171,7 @@ export const REPORTED_METRICS: readonly { key: keyof EpisodeMetrics; label: stri
   { key: 'drivingScore', label: 'driving score', unit: '', better: 'higher' },
   { key: 'collisionsPerKm', label: 'collisions per km', unit: '/km', better: 'lower' },
   { key: 'offRoadTime', label: 'off-road time', unit: 's', better: 'lower' },
+  { key: 'npcCollisions', label: 'NPC–NPC contacts', unit: '', better: 'lower' },
   { key: 'laneInvasions', label: 'lane invasions', unit: '', better: 'lower' },
   { key: 'speedingTime', label: 'speeding time', unit: 's', better: 'lower' },
   { key: 'redLights', label: 'red lights run', unit: '', better: 'lower' },

@@ -98,7 +98,7 @@ export function buildReport(config: RunConfig, unsorted: readonly EpisodeResult[
 }
 
 const CSV_COLUMNS = ['scenario', 'entry', 'episode', 'seed', 'agent', 'detector', 'outcome', 'success', 'routeCompletion', 'drivingScore', 'infractionPenalty', 'progress', 'distance', 'duration', 'steps',
-  'collisionsVehicle', 'collisionsPedestrian', 'collisionsObstacle', 'collisionsPerKm', 'offRoadTime', 'laneInvasions', 'speedingTime', 'redLights', 'minTtc', 'ttcBelowThresholdTime',
+  'collisionsVehicle', 'collisionsPedestrian', 'collisionsObstacle', 'collisionsPerKm', 'npcCollisions', 'offRoadTime', 'laneInvasions', 'speedingTime', 'redLights', 'minTtc', 'ttcBelowThresholdTime',
   'jerkPeak', 'jerkRms', 'latAccelPeak', 'latAccelRms', 'meanSpeed', 'reward', 'wallTime', 'stepsPerSecond'] as const;
 
 export function toCsv(results: readonly EpisodeResult[]): string {

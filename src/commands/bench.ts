@@ -62,6 +62,14 @@ export async function benchCommand(opts: BenchCliOptions, io: CliIo): Promise<nu
     io.stdout(resultsTable(report) + '\n\n');
     io.stdout(`Means with 95% bootstrap CIs. Full report: ${outDir}/report.md, report.json, episodes.csv, plots/\n`);
   }
+  // One line per distinct warning, naming the scenario and how many of its episodes it concerns.
+  const warned = new Map<string, number>();
+  for (const row of report.episodes) {
+    if (!row.warnings) continue;
+    const key = `${row.scenario}: ${row.warnings}`;
+    warned.set(key, (warned.get(key) ?? 0) + 1);
+  }
+  for (const [text, n] of warned) io.stderr(`warning: ${text} (${n} episode${n === 1 ? '' : 's'})\n`);
   if (interrupted) {
     io.stderr(`interrupted: ${report.overall.episodes} of ${report.config.episodesPlanned} episodes kept in ${outDir}; continue with --out ${outDir} --resume\n`);
     return 130;

@@ -71,6 +71,8 @@ export function formatSummary(s: EpisodeSummary): string {
     `  distance     ${n(s.distance)} m, mean speed ${n(s.meanSpeed)} m/s (${n(s.meanSpeed * 3.6)} km/h)`,
     `  collisions   ${hits.length ? hits.map(([k, v]) => `${v} with ${k === 'pedestrian' ? 'a pedestrian' : `a ${k}`}`).join(', ') : 'none'}`,
     `  off-road     ${s.offRoad ? 'yes' : 'no'}`,
+    `  traffic      ${s.npcCollisions === 0 ? 'no contacts between NPCs' : `${s.npcCollisions} contacts between NPCs`}`,
+    ...s.warnings.map((w) => `  warning      ${w}`),
     `  reward       ${n(s.totalReward, 2)}`,
     `    terms      ${terms}`,
     `  speed        ${n(s.stepsPerSecond, 0)} steps/s, ${n((s.stepsPerSecond * s.simTime) / s.steps, 0)} simulated s per wall s`,

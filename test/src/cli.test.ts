@@ -20,6 +20,15 @@ describe('drivelab CLI', () => {
     const termSum = Object.values(summary.rewards as Record<string, number>).reduce((a, b) => a + b, 0);
     expect(termSum).toBeCloseTo(summary.totalReward, 6);
     expect(summary.distance).toBeGreaterThan(600);
+    expect(summary.npcCollisions).toBe(0);
+    expect(summary.warnings).toEqual([]);
+  });
+
+  it('says when the scenario asked for more vehicles than the road holds, and how traffic went', async () => {
+    const r = await drivelab('run', '--scenario', 'highway', '--set', 'traffic.vehicles=260', '--set', 'limits.duration=1');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ {2}warning {6}traffic\.vehicles: 260 requested, 1\d\d placed; the spawn lanes have no room for more\n/);
+    expect(r.stdout).toContain('  traffic      no contacts between NPCs\n');
   });
 
   it('prints the human summary with every section', async () => {

@@ -127,6 +127,18 @@ describe('drivelab bench', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('reports NPC contacts per episode and says once per scenario when fewer vehicles fit than asked', async () => {
+    const dir = tmp();
+    const suite = join(dir, 'dense.yaml');
+    writeFileSync(suite, ['version: 1', 'id: dense', 'scenarios:', '  - scenario: highway', '    overrides: { traffic: { vehicles: 260 }, limits: { duration: 2 } }', 'seeds: { train: [0, 9], test: [10, 11] }', 'episodes: 2'].join('\n'));
+    const r = await drivelab('bench', '--suite', suite, '--workers', '1', '--out', join(dir, 'out'));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^warning: highway: traffic\.vehicles: 260 requested, 1\d\d placed; the spawn lanes have no room for more \(2 episodes\)\n$/);
+    const report = ReportSchema.parse(JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')));
+    expect(report.episodes.map((e) => e.npcCollisions)).toEqual([0, 0]);
+    expect(report.overall.metrics.npcCollisions.mean).toBe(0);
+  });
+
   it('records episodes in the versioned replay format', async () => {
     const dir = tmp();
     const { report } = await runBench({ ...base(suiteFile(dir), join(dir, 'rec')), record: true, episodes: 1 });

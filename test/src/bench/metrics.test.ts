@@ -7,7 +7,7 @@ function trace(n: number, overrides: Partial<EpisodeTrace> = {}): EpisodeTrace {
   return {
     dt: 0.1, speed: Array(n).fill(10), accel: Array(n).fill(0), latAccel: Array(n).fill(0), speedLimit: Array(n).fill(20),
     ttc: Array(n).fill(Infinity), offRoad: Array(n).fill(false), progress: 100, routeLength: 100,
-    collisions: { vehicle: 0, pedestrian: 0, obstacle: 0 }, redLights: 0, laneInvasions: 0, outcome: 'goal',
+    collisions: { vehicle: 0, pedestrian: 0, obstacle: 0 }, redLights: 0, laneInvasions: 0, npcCollisions: 0, outcome: 'goal',
     survival: false, timeLimit: 60, reward: 0, rewards: {}, wallTime: 0.5, ...overrides,
   };
 }
@@ -144,5 +144,13 @@ describe('episode metrics', () => {
     expect(m.speedingTime).toBeCloseTo(1, 12);
     expect(m.drivingScore).toBe(1);
     expect(m.success).toBe(1);
+  });
+
+  it('NPC contacts are reported as they were counted and cost the ego nothing: no agent causes them', () => {
+    const m = computeMetrics(trace(10, { npcCollisions: 2 }));
+    expect(m.npcCollisions).toBe(2);
+    expect(m.drivingScore).toBe(1);
+    expect(m.success).toBe(1);
+    expect(m.collisionsPerKm).toBe(0);
   });
 });
