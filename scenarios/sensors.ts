@@ -21,16 +21,39 @@ export const FeaturesSensor = z.strictObject({
   range: positive.max(500).default(100),
 });
 
+/** Ranges of the mount fields: x forward, y left, z up from the ground [m]; angles [deg] */
+const mountFields = {
+  x: num.min(-10).max(10),
+  y: num.min(-5).max(5),
+  z: num.min(0).max(10),
+  /** Turn to the left */
+  yaw: num.min(-180).max(180),
+  /** Nose up */
+  pitch: num.min(-90).max(90),
+  roll: num.min(-180).max(180),
+};
+
 /** Where a sensor sits on the ego, in the body frame: x forward, y left, z up from the ground [m]; angles [deg] */
 export const Mount = z.strictObject({
-  x: num.min(-10).max(10).default(0),
-  y: num.min(-5).max(5).default(0),
-  z: num.min(0).max(10).default(1.5),
-  /** Turn to the left */
-  yaw: num.min(-180).max(180).default(0),
-  /** Nose up */
-  pitch: num.min(-90).max(90).default(0),
-  roll: num.min(-180).max(180).default(0),
+  x: mountFields.x.default(0),
+  y: mountFields.y.default(0),
+  z: mountFields.z.default(1.5),
+  yaw: mountFields.yaw.default(0),
+  pitch: mountFields.pitch.default(0),
+  roll: mountFields.roll.default(0),
+});
+
+/**
+ * A mount given field by field with no defaults of its own, so that what is left out comes from
+ * the sensor (the lidar's `height` stands in for z).
+ */
+const PartialMount = z.strictObject({
+  x: mountFields.x.optional(),
+  y: mountFields.y.optional(),
+  z: mountFields.z.optional(),
+  yaw: mountFields.yaw.optional(),
+  pitch: mountFields.pitch.optional(),
+  roll: mountFields.roll.optional(),
 });
 
 export const LidarSensor = z.strictObject({
@@ -47,7 +70,7 @@ export const LidarSensor = z.strictObject({
   range: positive.max(300).default(60),
   /** Mount height above the ground [m] (shorthand for mount.z) */
   height: positive.max(5).default(1.0),
-  mount: Mount.partial().optional(),
+  mount: PartialMount.optional(),
   /** Standard deviation of range noise [m] */
   noise: nonNegative.max(5).default(0),
   /** Add the class of what each ray hit to the observation */

@@ -62,7 +62,7 @@ describe('lidar channels', () => {
     // 26 − 0.3 − 20 − 2.3 = 3.4 m ahead. Nine channels from −4° to 12°, 2° apart: up to 8° they hit
     // the 1 m high barrier at 0.5 + 3.4 tan(elevation) ≤ 0.98 m; 10° and 12° pass over it into empty space.
     const CHANNELS = 9, RAYS = 8, RANGE = 50, H = 0.5, D = 3.4;
-    const env = await make('highway', road([{ type: 'lidar', channels: CHANNELS, verticalFov: [-4, 12], rays: RAYS, range: RANGE, mount: { x: 2.3, z: H } }], 26));
+    const env = await make('highway', road([{ type: 'lidar', channels: CHANNELS, verticalFov: [-4, 12], rays: RAYS, range: RANGE, height: H, mount: { x: 2.3 } }], 26));
     const o = env.reset({ seed: 0 }).observation.lidar;
     for (let c = 0; c < CHANNELS; c++) {
       const elevation = (-4 + 2 * c) * DEG;
@@ -77,6 +77,21 @@ describe('lidar channels', () => {
       expect(rise, `channel ${c}`).toBeCloseTo(Math.abs(D * Math.tan(elevation)), 2);
       expect(range, `channel ${c}`).toBeCloseTo(D / Math.cos(elevation), 4);
     }
+    env.close();
+  });
+});
+
+describe('lidar mount', () => {
+  it('takes its height from `height` when the mount gives only some fields, and from mount.z when it gives z', async () => {
+    // One channel 30° down: the ground is h / sin 30° = 2h away.
+    const lidar = { type: 'lidar', channels: 1, verticalFov: [-30, -30], rays: 4, range: 20 };
+    const env = await make('highway', road([
+      { ...lidar, id: 'low', height: 0.5, mount: { x: 2.3 } },
+      { ...lidar, id: 'high', height: 0.5, mount: { x: 2.3, z: 2 } },
+    ]));
+    const o = env.reset({ seed: 0 }).observation;
+    expect(o.low[0] * 20).toBeCloseTo(1, 4);
+    expect(o.high[0] * 20).toBeCloseTo(4, 4);
     env.close();
   });
 });
