@@ -16,7 +16,9 @@ export { FlattenObservation, RecordEpisodeStatistics, TimeLimit } from '../sim/e
 export { register, registeredIds, resolveScenario, type MakeOptions } from '../sim/env/registry.ts';
 export { checkEnv } from '../sim/env/checkEnv.ts';
 export { META_ACTIONS } from '../sim/control/MetaController.ts';
-export { World } from '../sim/world/World.ts';
+export { World, type WorldOptions } from '../sim/world/World.ts';
+export { initPhysics } from '../sim/world/physics.ts';
+export { SyncVectorEnv, WorkerVectorEnv, type VectorEnv } from '../sim/env/vector/index.ts';
 export { DrivingScene } from '../sim/scene/DrivingScene.ts';
 export { Rng } from '../sim/rng.ts';
 export { createExpert } from '../agents/expert.ts';

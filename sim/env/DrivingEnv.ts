@@ -31,6 +31,8 @@ const CONTROL_NAMES = ['steer', 'acceleration'] as const;
 export type Outcome = 'goal' | 'collision' | 'off-road' | 'time-limit';
 
 export type RenderMode = 'rgb_array';
+/** The render modes `render()` supports, as Gymnasium's `metadata["render_modes"]` */
+export const RENDER_MODES: readonly RenderMode[] = ['rgb_array'];
 
 export interface DrivingEnvOptions {
   /** `rgb_array`: `render()` returns a chase-camera image, as in Gymnasium */
@@ -64,13 +66,24 @@ export class DrivingEnv implements Env<Observation, Action> {
   private readonly sensorContext = { world: null as unknown as World, scene: () => this.scene };
 
   readonly renderMode: RenderMode | null;
+  /** Gymnasium's env metadata: the render modes and the rate of rendered frames [1/s] */
+  readonly metadata: { readonly renderModes: readonly RenderMode[]; readonly renderFps: number };
   private readonly renderSize: [number, number];
   private chase: Camera | null = null;
 
   /** Use `make()`; this expects the physics engine to be loaded already. */
   constructor(readonly scenario: Scenario, options: DrivingEnvOptions = {}) {
-    this.renderMode = options.renderMode ?? null;
-    this.renderSize = options.renderSize ?? [640, 360];
+    const mode = options.renderMode;
+    if (mode !== undefined && mode !== null && !RENDER_MODES.includes(mode)) {
+      throw new Error(`renderMode must be one of ${RENDER_MODES.map((m) => `"${m}"`).join(', ')} or left out, got ${JSON.stringify(mode)}`);
+    }
+    const size = options.renderSize ?? [640, 360];
+    if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && v >= 8 && v <= 4096)) {
+      throw new Error(`renderSize must be [width, height] in whole pixels from 8 to 4096, got ${JSON.stringify(size)}`);
+    }
+    this.renderMode = mode ?? null;
+    this.renderSize = size;
+    this.metadata = { renderModes: RENDER_MODES, renderFps: 1 / scenario.sim.stepDt };
     const rate = 1 / scenario.sim.stepDt;
     this.sensors = scenario.sensors.map((spec) => createSensor(spec, rate));
     const spaces: Record<string, Box> = {};

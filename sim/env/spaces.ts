@@ -1,8 +1,10 @@
 /**
  * Gymnasium's spaces: `Box`, `Discrete` and `Dict`. Each can sample from a seeded generator, say
  * whether a value belongs to it, and describe itself as plain JSON (for workers and checkpoints).
+ * As in Gymnasium, `sample()` without a generator draws from the space's own, which `seed(n)`
+ * seeds (seed 0 until then).
  */
-import type { Rng } from '../rng.ts';
+import { Rng } from '../rng.ts';
 
 export type Space = Box | Discrete | Dict;
 export type SpaceValue = Float32Array | number | { [key: string]: SpaceValue };
@@ -11,8 +13,22 @@ export type SpaceJson =
   | { type: 'discrete'; n: number }
   | { type: 'dict'; spaces: Record<string, SpaceJson> };
 
+/** The generator a space samples from when it is given none. */
+abstract class SeededSpace {
+  private own: Rng | null = null;
+
+  /** Seeds the space's own generator, as Gymnasium's `space.seed(n)`. */
+  seed(seed: number): void {
+    this.own = Rng.seeded(seed);
+  }
+
+  protected generator(rng: Rng | undefined): Rng {
+    return rng ?? (this.own ??= Rng.seeded(0));
+  }
+}
+
 /** A float32 array of fixed shape with per-element bounds. */
-export class Box {
+export class Box extends SeededSpace {
   readonly type = 'box';
   readonly shape: readonly number[];
   readonly size: number;
@@ -20,6 +36,7 @@ export class Box {
   readonly high: Float32Array;
 
   constructor(low: number | ArrayLike<number>, high: number | ArrayLike<number>, shape: readonly number[]) {
+    super();
     this.shape = shape;
     this.size = shape.reduce((a, b) => a * b, 1);
     this.low = typeof low === 'number' ? new Float32Array(this.size).fill(low) : Float32Array.from(low);
@@ -29,12 +46,13 @@ export class Box {
     }
   }
 
-  sample(rng: Rng): Float32Array {
+  sample(rng?: Rng): Float32Array {
+    const g = this.generator(rng);
     const out = new Float32Array(this.size);
     for (let i = 0; i < this.size; i++) {
       const lo = Number.isFinite(this.low[i]) ? this.low[i] : -1;
       const hi = Number.isFinite(this.high[i]) ? this.high[i] : 1;
-      out[i] = rng.uniform(lo, hi);
+      out[i] = g.uniform(lo, hi);
     }
     return out;
   }
@@ -57,14 +75,15 @@ export class Box {
 }
 
 /** An integer in [0, n). */
-export class Discrete {
+export class Discrete extends SeededSpace {
   readonly type = 'discrete';
   constructor(readonly n: number) {
+    super();
     if (!Number.isInteger(n) || n < 1) throw new Error(`Discrete needs a positive integer n, got ${n}`);
   }
 
-  sample(rng: Rng): number {
-    return rng.int(0, this.n - 1);
+  sample(rng?: Rng): number {
+    return this.generator(rng).int(0, this.n - 1);
   }
 
   contains(x: unknown): boolean {
@@ -77,11 +96,19 @@ export class Discrete {
 }
 
 /** Named sub-spaces; keys keep the order they were given in. */
-export class Dict {
+export class Dict extends SeededSpace {
   readonly type = 'dict';
-  constructor(readonly spaces: Readonly<Record<string, Space>>) {}
+  constructor(readonly spaces: Readonly<Record<string, Space>>) {
+    super();
+  }
 
-  sample(rng: Rng): Record<string, SpaceValue> {
+  /** Seeds every sub-space from one stream, in key order. */
+  override seed(seed: number): void {
+    const root = Rng.seeded(seed);
+    for (const s of Object.values(this.spaces)) s.seed(root.seed());
+  }
+
+  sample(rng?: Rng): Record<string, SpaceValue> {
     const out: Record<string, SpaceValue> = {};
     for (const [k, s] of Object.entries(this.spaces)) out[k] = s.sample(rng);
     return out;

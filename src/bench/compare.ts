@@ -48,6 +48,9 @@ export interface MetricComparison {
 export interface Comparison {
   suiteA: string;
   suiteB: string;
+  /** Ways in which the two runs did not drive the same episodes; empty when they did */
+  mismatches: string[];
+  /** Over the scenarios both runs have */
   overall: MetricComparison[];
   scenarios: Record<string, MetricComparison[]>;
 }
@@ -64,14 +67,29 @@ function compareEpisodes(a: Report['episodes'], b: Report['episodes'], seed: num
   });
 }
 
+/**
+ * Compares the scenarios both runs have; a difference between two runs says something about the
+ * agents only when they drove the same scenarios on the same seeds, so every way in which they
+ * did not is listed in `mismatches`.
+ */
 export function compareReports(a: Report, b: Report): Comparison {
   const scenarios: Record<string, MetricComparison[]> = {};
+  const mismatches: string[] = [];
+  if (a.suite.id !== b.suite.id) mismatches.push(`the runs are of different suites: A ${a.suite.id}, B ${b.suite.id}`);
+  const onlyIn = (x: Report, y: Report) => Object.keys(x.scenarios).filter((name) => !(name in y.scenarios));
+  if (onlyIn(a, b).length) mismatches.push(`only A has ${onlyIn(a, b).join(', ')}; left out of the comparison`);
+  if (onlyIn(b, a).length) mismatches.push(`only B has ${onlyIn(b, a).join(', ')}; left out of the comparison`);
+  const common = Object.keys(a.scenarios).filter((name) => name in b.scenarios);
   let i = 1;
-  for (const name of Object.keys(a.scenarios)) {
-    if (!(name in b.scenarios)) continue;
-    scenarios[name] = compareEpisodes(a.episodes.filter((e) => e.scenario === name), b.episodes.filter((e) => e.scenario === name), i++);
+  for (const name of common) {
+    const ea = a.episodes.filter((e) => e.scenario === name);
+    const eb = b.episodes.filter((e) => e.scenario === name);
+    const seeds = (es: typeof ea) => es.map((e) => e.seed).sort((p, q) => Number(p) - Number(q)).join(',');
+    if (seeds(ea) !== seeds(eb)) mismatches.push(`${name}: the runs drove different seeds (A ${ea.length} episodes, B ${eb.length})`);
+    scenarios[name] = compareEpisodes(ea, eb, i++);
   }
-  return { suiteA: a.suite.id, suiteB: b.suite.id, overall: compareEpisodes(a.episodes, b.episodes, 0), scenarios };
+  const inCommon = (es: Report['episodes']) => es.filter((e) => common.includes(String(e.scenario)));
+  return { suiteA: a.suite.id, suiteB: b.suite.id, mismatches, overall: compareEpisodes(inCommon(a.episodes), inCommon(b.episodes), 0), scenarios };
 }
 
 export function formatComparison(c: Comparison, nameA: string, nameB: string): string {
@@ -79,7 +97,9 @@ export function formatComparison(c: Comparison, nameA: string, nameB: string): s
   const table = (rows: MetricComparison[]) =>
     rows.map((r) => `  ${r.label.padEnd(20)} ${f(r.a).padStart(9)} ${f(r.b).padStart(9)} ${((r.delta >= 0 ? '+' : '') + f(r.delta)).padStart(9)}  [${f(r.low)}, ${f(r.high)}]${r.significant ? `  * ${r.favours === 'b' ? 'B' : 'A'} better` : ''}`).join('\n');
   const head = `  ${'metric'.padEnd(20)} ${'A'.padStart(9)} ${'B'.padStart(9)} ${'B − A'.padStart(9)}  95% CI of the difference`;
-  const parts = [`drivelab bench compare\n  A = ${nameA} (${c.suiteA})\n  B = ${nameB} (${c.suiteB})\n`, 'whole suite', head, table(c.overall), ''];
+  const parts = [`drivelab bench compare\n  A = ${nameA} (${c.suiteA})\n  B = ${nameB} (${c.suiteB})\n`];
+  if (c.mismatches.length) parts.push(...c.mismatches.map((m) => `  warning: ${m}`), '');
+  parts.push(c.mismatches.length ? 'scenarios both runs have' : 'whole suite', head, table(c.overall), '');
   for (const [name, rows] of Object.entries(c.scenarios)) parts.push(name, head, table(rows.filter((r) => ['success', 'routeCompletion', 'drivingScore', 'collisionsPerKm', 'minTtc', 'jerkRms', 'meanSpeed'].includes(r.metric))), '');
   parts.push('* the interval excludes zero: the difference is significant at the 5% level.\n');
   return parts.join('\n');

@@ -33,4 +33,11 @@ describe('render()', () => {
     expect(b).toBeGreaterThan(r + 40);
     expect(b).toBeGreaterThan(g + 20);
   });
+
+  it('refuses a render mode it cannot draw, as Gymnasium does, and names the ones it can', async () => {
+    await expect(make('highway', undefined, { renderMode: 'human' as never })).rejects.toThrow('renderMode must be one of "rgb_array" or left out, got "human"');
+    await expect(make('highway', undefined, { renderMode: 'rgb_array', renderSize: [0, 90] })).rejects.toThrow('renderSize must be [width, height] in whole pixels from 8 to 4096, got [0,90]');
+    const env = await make('highway');
+    expect(env.unwrapped.metadata).toEqual({ renderModes: ['rgb_array'], renderFps: 10 });
+  });
 });

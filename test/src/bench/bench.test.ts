@@ -212,9 +212,31 @@ describe('drivelab bench', () => {
     expect(progress.delta).toBeLessThan(0);
     expect(progress.significant).toBe(true);
     expect(progress.favours).toBe('a');
+    expect(c.mismatches).toEqual([]);
     const bad = await drivelab('bench', 'compare', join(dir, 'expert'), join(dir, 'nope'));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/nope\/report\.json: cannot read it/);
+  });
+});
+
+describe('drivelab bench compare of runs that did not drive the same episodes', () => {
+  it('warns of another suite, scenarios on one side only and other seeds, and compares only what both have', async () => {
+    const dir = tmp();
+    await runBench({ ...base(suiteFile(dir), join(dir, 'a')), episodes: 2 });
+    const other = join(dir, 'other.yaml');
+    writeFileSync(other, ['version: 1', 'id: other', 'scenarios:', '  - scenario: highway', '    overrides: { traffic: { vehicles: 8 }, limits: { duration: 6 } }', 'seeds: { train: [0, 99], test: [200, 202] }', 'episodes: 2'].join('\n'));
+    await runBench({ ...base(other, join(dir, 'b')), agent: 'random' });
+    const r = await drivelab('bench', 'compare', join(dir, 'a'), join(dir, 'b'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('  warning: the runs are of different suites: A tiny, B other\n');
+    expect(r.stdout).toContain('  warning: only A has intersection; left out of the comparison\n');
+    expect(r.stdout).toContain('  warning: highway: the runs drove different seeds (A 2 episodes, B 2)\n');
+    expect(r.stdout).toContain('\nscenarios both runs have\n');
+    const json = JSON.parse((await drivelab('bench', 'compare', join(dir, 'a'), join(dir, 'b'), '--json')).stdout);
+    // The overall comparison covers highway only: A's intersection episodes are not in it.
+    const progress = (rows: { metric: string; a: number }[]) => rows.find((m) => m.metric === 'progress')!.a;
+    expect(progress(json.overall)).toBe(progress(json.scenarios.highway));
+    expect(Object.keys(json.scenarios)).toEqual(['highway']);
   });
 });
 
