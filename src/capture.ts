@@ -161,7 +161,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
           date_created: new Date().toISOString(),
           scenario: opts.scenario.id,
           agent: opts.agent,
-          camera: camera.spec,
+          camera: { ...camera.spec, buffers: ['rgb', 'depth', 'semantic', 'instance'] },
           every: opts.every,
           frames_per_seed: opts.frames,
           frames_requested: requested,

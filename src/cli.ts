@@ -43,7 +43,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--set <path=value>', 'override a scenario field, e.g. --set traffic.vehicles=5 (repeatable)', collect, [])
     .option('--json', 'print the summary as one JSON object')
     .option('--render <dir>', 'save chase-camera PNGs of the episode into a new or empty directory')
-    .option('--render-every <k>', 'save every k-th step with --render', '1')
+    .option('--render-every <k>', 'with --render: save every k-th step (default 1)')
     .action(act(runCommand));
 
   const bench = program
@@ -55,7 +55,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--episodes <n>', 'episodes per scenario (default: the suite\'s)')
     .option('--workers <k>', 'worker threads (default: the number of cores)')
     .option('--out <dir>', 'result directory, new or empty (default: results/<suite>-<agent>-<time>)')
-    .option('--record', 'save every episode for replay in the viewer')
+    .option('--record', 'save every episode as a drivelab-record file (records/*.drec.json.gz) for replay')
     .option('--resume', 'continue an interrupted run in --out')
     .option('--json', 'print the aggregates as JSON')
     .enablePositionalOptions()

@@ -21,16 +21,18 @@ export interface RunOptions {
   set: string[];
   /** Directory for chase-camera PNGs of the episode */
   render?: string;
-  renderEvery: string;
+  /** Save every k-th step; only with `render` */
+  renderEvery?: string;
 }
 
 export async function runCommand(opts: RunOptions, io: CliIo): Promise<void> {
   const seed = Number(opts.seed);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed ${opts.seed}: expected a non-negative integer`);
   const scenario = await scenarioFromArg(opts.scenario, parseSetFlags(opts.set));
-  const every = Number(opts.renderEvery);
-  if (!Number.isInteger(every) || every < 1) throw new UsageError(`--render-every ${opts.renderEvery}: expected a positive whole number`);
   const dir = opts.render;
+  if (opts.renderEvery !== undefined && dir === undefined) throw new UsageError(`--render-every ${opts.renderEvery}: only means something with --render <dir>, the directory for the frames`);
+  const every = Number(opts.renderEvery ?? 1);
+  if (!Number.isInteger(every) || every < 1) throw new UsageError(`--render-every ${opts.renderEvery}: expected a positive whole number`);
   if (dir !== undefined) requireNewOrEmpty('--render', dir, 'the frames of this episode');
   await initPhysics();
   const env = new TimeLimit(new DrivingEnv(scenario, dir !== undefined ? { renderMode: 'rgb_array' } : {}), Math.round(scenario.limits.duration / scenario.sim.stepDt));

@@ -71,7 +71,7 @@ describe('dataset capture', () => {
 describe('drivelab capture', () => {
   /** Tiny frames, no traffic: what is tested here is how many frames are written and said. */
   const small = ['--width', '32', '--height', '24', '--set', 'traffic.vehicles=0'];
-  type Coco = { info: { frames_per_seed: number; frames_requested: number; frames_written: number; seeds: { seed: number; frames: number; steps: number; ended: string | null }[] }; images: CocoImage[] };
+  type Coco = { info: { camera: { buffers: string[] }; frames_per_seed: number; frames_requested: number; frames_written: number; seeds: { seed: number; frames: number; steps: number; ended: string | null }[] }; images: CocoImage[] };
   const coco = (out: string) => JSON.parse(readFileSync(join(out, 'annotations.json'), 'utf8')) as Coco;
 
   it('reports, per seed and in total, the frames an early end of the episode cost', async () => {
@@ -80,7 +80,7 @@ describe('drivelab capture', () => {
     const r = await drivelab('capture', ...small, '--set', 'goal.position=100', '--frames', '20', '--every', '5', '--seeds', '0,1', '--out', out);
     expect(r.code).toBe(0);
     const { info, images } = coco(out);
-    expect(info).toMatchObject({ frames_per_seed: 20, frames_requested: 40, frames_written: images.length });
+    expect(info).toMatchObject({ frames_per_seed: 20, frames_requested: 40, frames_written: images.length, camera: { buffers: ['rgb', 'depth', 'semantic', 'instance'] } });
     expect(info.seeds.map((s) => s.seed)).toEqual([0, 1]);
     for (const s of info.seeds) {
       expect(s.ended).toBe('goal');

@@ -24,6 +24,11 @@ describe('drivelab CLI', () => {
     expect(summary.warnings).toEqual([]);
   });
 
+  it('refuses --render-every without --render, which would silently save nothing', async () => {
+    const r = await drivelab('run', '--scenario', 'highway', '--render-every', '5');
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: '--render-every 5: only means something with --render <dir>, the directory for the frames\n' });
+  });
+
   it('says when the scenario asked for more vehicles than the road holds, and how traffic went', async () => {
     const r = await drivelab('run', '--scenario', 'highway', '--set', 'traffic.vehicles=260', '--set', 'limits.duration=1');
     expect(r.code).toBe(0);
