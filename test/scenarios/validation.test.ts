@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinScenario, builtinScenarioIds } from '../../scenarios/library.ts';
 import { parseDocument, parseScenarioText, ScenarioError, withOverrides } from '../../scenarios/parse.ts';
+import { parseSuite } from '../../scenarios/suite.ts';
 
 const dir = join(import.meta.dirname, '../fixtures/scenarios');
 const read = (name: string) => readFileSync(join(dir, name), 'utf8');
@@ -86,3 +87,56 @@ describe('scenario schema', () => {
     expect(() => withOverrides(array, { ego: { lane: 1 } }, 'bad-top-level.json')).toThrow(/^bad-top-level\.json: \(top level\): expected object, got array$/);
   });
 });
+
+/** The problem lines of a document, or [] when it is valid. */
+function linesOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ScenarioError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('hostile scenario documents', () => {
+  it('reports a document nested too deep to print as one located line, not a crash', () => {
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    expect(linesOf(() => parseScenarioText(deep, 'deep.json'))).toEqual(['deep.json: (top level): expected object, got array']);
+  });
+
+  it('reads a JSON file that starts with a UTF-8 byte-order mark', () => {
+    const s = parseScenarioText('\ufeff{ "version": 1, "id": "bom", "map": { "type": "highway" } }', 'bom.json');
+    expect(s.id).toBe('bom');
+  });
+
+  it('says which number is not a whole number', () => {
+    expect(linesOf(() => parseScenarioText('{ "version": 1, "id": "x", "map": { "type": "highway" }, "traffic": { "vehicles": 2.5 } }', 'x.json'))).toEqual([
+      'x.json: traffic.vehicles: expected an integer, got 2.5',
+    ]);
+  });
+
+  it('keeps a "__proto__" key as a field, so it is an unknown field and not the prototype', () => {
+    const base = builtinScenario('highway')!;
+    const overrides = JSON.parse('{ "__proto__": { "traffic": { "vehicles": 1 } } }');
+    expect(linesOf(() => withOverrides(base, overrides, 'highway'))).toEqual(['highway (with overrides): (top level): unknown field "__proto__"']);
+    const nested = JSON.parse('{ "traffic": { "__proto__": { "vehicles": 1 } } }');
+    expect(linesOf(() => withOverrides(base, nested, 'highway'))).toEqual(['highway (with overrides): traffic: unknown field "__proto__"']);
+  });
+
+  it('refuses overrides that are not an object instead of ignoring them', () => {
+    const base = builtinScenario('highway')!;
+    for (const [overrides, shown] of [[5, '5'], ['lanes', '"lanes"'], [[1], 'an array'], [true, 'true']] as const) {
+      expect(linesOf(() => withOverrides(base, overrides as never, 'highway'))).toEqual([`highway: overrides: expected an object of scenario fields, got ${shown}`]);
+    }
+    expect(withOverrides(base, null as never, 'highway').traffic.vehicles).toBe(base.traffic.vehicles);
+  });
+
+  it('says what is wrong inside a suite entry, and what an entry may be', () => {
+    const suite = (entry: unknown) => JSON.stringify({ version: 1, id: 's', scenarios: [entry], seeds: { train: [0, 9], test: [10, 11] }, episodes: 1 });
+    expect(linesOf(() => parseSuite(suite({ scenario: 'highway', overrides: [1, 2] }), 's.json'))).toEqual(['s.json: scenarios[0].overrides: expected record, got array']);
+    expect(linesOf(() => parseSuite(suite({ scenario: 'highway', episodes: 'two' }), 's.json'))).toEqual(['s.json: scenarios[0].episodes: expected number, got string']);
+    expect(linesOf(() => parseSuite(suite(5), 's.json'))).toEqual(['s.json: scenarios[0]: expected string or object, got 5']);
+  });
+});
+
