@@ -138,5 +138,27 @@ describe('hostile scenario documents', () => {
     expect(linesOf(() => parseSuite(suite({ scenario: 'highway', episodes: 'two' }), 's.json'))).toEqual(['s.json: scenarios[0].episodes: expected number, got string']);
     expect(linesOf(() => parseSuite(suite(5), 's.json'))).toEqual(['s.json: scenarios[0]: expected string or object, got 5']);
   });
+
+  const highway = (extra: string) => `{ "version": 1, "id": "x", "map": { "type": "highway" }, ${extra} }`;
+
+  it('refuses timesteps that would hang a run: physics faster than 1 kHz, a step shorter than one physics step', () => {
+    expect(linesOf(() => parseScenarioText(highway('"sim": { "physicsDt": 1e-9, "stepDt": 1 }'), 'x.json'))).toEqual(['x.json: sim.physicsDt: expected number to be >=0.001, got 1e-9']);
+    expect(parseScenarioText(highway('"sim": { "physicsDt": 0.001, "stepDt": 1 }'), 'x.json').sim.physicsDt).toBe(0.001);
+    // 1e-8 / 0.02 rounds to 0 sub-steps, within the whole-multiple tolerance.
+    expect(linesOf(() => parseScenarioText(highway('"sim": { "stepDt": 1e-8 }'), 'x.json'))).toEqual(['x.json: sim.stepDt: expected a whole multiple of sim.physicsDt (0.02), got 1e-8']);
+    expect(linesOf(() => parseScenarioText(highway('"sim": { "physicsDt": 0.05, "stepDt": 0.01 }'), 'x.json'))).toEqual(['x.json: sim.stepDt: expected a whole multiple of sim.physicsDt (0.05), got 0.01']);
+  });
+
+  it('refuses an episode shorter than one step', () => {
+    expect(linesOf(() => parseScenarioText(highway('"limits": { "duration": 0.05 }'), 'x.json'))).toEqual(['x.json: limits.duration: expected at least one step of sim.stepDt (0.1 s), got 0.05']);
+    expect(parseScenarioText(highway('"limits": { "duration": 0.1 }'), 'x.json').limits.duration).toBe(0.1);
+  });
+
+  it('bounds reward weights so that no reward overflows to Infinity', () => {
+    expect(linesOf(() => parseScenarioText(highway('"reward": { "progress": 1e308, "collision": -1e7 }'), 'x.json'))).toEqual([
+      'x.json: reward.progress: expected number to be <=1000000, got 1e+308',
+      'x.json: reward.collision: expected number to be >=-1000000, got -10000000',
+    ]);
+  });
 });
 

@@ -78,6 +78,7 @@ describe('drivelab CLI', () => {
     ['a missing option value', ['run', '--seed'], "drivelab: option '--seed <n>' argument missing (run with --help for usage)"],
     ['a bad override', ['run', '--set', 'map.lanes=0'], 'highway (with overrides): map.lanes: expected number to be >=1, got 0'],
     ['a malformed --set', ['run', '--set', 'lanes'], '--set lanes: expected path=value, e.g. --set traffic.vehicles=5'],
+    ['an episode shorter than one step', ['run', '--set', 'limits.duration=0.01'], 'highway (with overrides): limits.duration: expected at least one step of sim.stepDt (0.1 s), got 0.01'],
     ['--set on __proto__', ['run', '--set', '__proto__.traffic=1'], 'highway (with overrides): (top level): unknown field "__proto__"'],
     ['an ego start beyond the route', ['run', '--scenario', join(fixtures, 'bad-position-road.yaml')], "bad-position-road.yaml: ego.position: 295 is too close to or beyond the end of the ego's route on this road map (300.0 m); expected at most 290.0, 10 m before its end"],
     ['an override that moves the goal off the road', ['run', '--set', 'goal.position=5000'], "highway (with overrides): goal.position: 5000 is beyond the end of the ego's route on this highway map (800.0 m); expected at most 799.0"],
