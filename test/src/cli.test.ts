@@ -74,6 +74,8 @@ describe('drivelab CLI', () => {
     ['a directory as scenario file', ['run', '--scenario', fixtures + '/'], `${fixtures}/: cannot read the file (it is a directory)`],
     ['an unknown agent', ['run', '--agent', 'wizard'], /--agent wizard: unknown agent/],
     ['a bad seed', ['run', '--seed', 'abc'], '--seed abc: expected a non-negative integer'],
+    ['an empty seed', ['run', '--seed', ''], '--seed : expected a non-negative integer'],
+    ['a hexadecimal seed', ['run', '--seed', '0x10'], '--seed 0x10: expected a non-negative integer'],
     ['an unknown flag', ['run', '--fast'], "drivelab: unknown option '--fast' (run with --help for usage)"],
     ['a missing option value', ['run', '--seed'], "drivelab: option '--seed <n>' argument missing (run with --help for usage)"],
     ['a bad override', ['run', '--set', 'map.lanes=0'], 'highway (with overrides): map.lanes: expected number to be >=1, got 0'],
