@@ -115,6 +115,33 @@ describe('drivelab CLI', () => {
     expect(readdirSync(used)).toEqual(['00000.png']);
   });
 
+  const corrupt: [string, string, string][] = [
+    ['an agent named after an Object method', '{ "version": 1, "agent": "constructor" }', ': agent: expected one of expert, random, got "constructor"'],
+    ['arguments that are not an object', '{ "version": 1, "agent": "expert", "args": "fast" }', 'policy.json: args: expected an object of the agent\'s arguments, got "fast"'],
+    ['an expert argument of the wrong type', '{ "version": 1, "agent": "expert", "args": { "speedFactor": "fast" } }', ': args.speedFactor: expected number, got "fast"'],
+    ['IDM parameters that are not an object', '{ "version": 1, "agent": "expert", "args": { "idm": null } }', ': args.idm: expected object, got null'],
+    ['an argument the random agent does not take', '{ "version": 1, "agent": "random", "args": { "speed": 3 } }', ': args: unknown field "speed"; the random agent takes only "seed"'],
+  ];
+  for (const [what, manifest, message] of corrupt) {
+    it(`rejects a policy directory with ${what}, with one line and exit code 2`, async () => {
+      const dir = tmp('policy');
+      writeFileSync(join(dir, 'policy.json'), manifest);
+      const r = await drivelab('run', '--agent', dir);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(message);
+      expect(r.stdout).toBe('');
+    });
+  }
+
+  it('takes no inherited Object property for a built-in agent', async () => {
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const r = await drivelab('run', '--agent', name);
+      expect(r.code, name).toBe(2);
+      expect(r.stderr).toBe(`--agent ${name}: unknown agent; expected expert, random or a saved policy directory\n`);
+    }
+  });
+
   it('rejects a corrupt policy directory', async () => {
     const dir = tmp('policy');
     writeFileSync(join(dir, 'policy.json'), '{ "version": 1, "agent": 42 }');
