@@ -56,12 +56,18 @@ const ExpertArgsInput = z.strictObject({
 /** The defaults with `args` merged in (`idm` field by field); a bad field is an error naming it. */
 function expertArgs(args: unknown): ExpertArgs {
   const result = ExpertArgsInput.safeParse(args ?? {}, { reportInput: true });
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `args${i.path.length ? (typeof i.path[0] === 'number' ? '' : '.') + formatPath(i.path) : ''}: ${i.code === 'unrecognized_keys' ? `unknown field ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message.replace(/^Invalid input: /, '').replace(/^Too (small|big): /, '').replace(/, received \w+$/, '')}${i.code !== 'unrecognized_keys' && i.input !== undefined ? `, got ${typeof i.input === 'number' ? i.input : JSON.stringify(i.input)}` : ''}`);
-    throw new Error(problems.join('; '));
-  }
+  if (!result.success) throw new Error(result.error.issues.map(describeArgIssue).join('; '));
   const { idm, ...rest } = result.data;
   return { ...DEFAULT_EXPERT, ...rest, idm: { ...DEFAULT_EXPERT.idm, ...idm } };
+}
+
+/** `args.idm.decel: expected number to be >0, got 0`, the way scenario problems read. */
+function describeArgIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length > 0 ? `args.${formatPath(issue.path)}` : 'args';
+  if (issue.code === 'unrecognized_keys') return `${field}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  const message = issue.message.replace(/^Invalid input: /, '').replace(/^Too (small|big): /, '').replace(/, received \w+$/, '');
+  const got = typeof issue.input === 'number' ? String(issue.input) : JSON.stringify(issue.input);
+  return `${field}: ${message}, got ${got}`;
 }
 
 class Expert implements Policy<Observation, Action> {
