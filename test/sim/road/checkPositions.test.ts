@@ -129,6 +129,14 @@ describe('positions on the built map', () => {
     expect(() => resolveScenario(s)).toThrow(/^roundabout: ego\.position: 1000 is too close to or beyond the end/);
   });
 
+  it('make() refuses what is not a scenario with a ScenarioError that says so, not a TypeError', async () => {
+    for (const [arg, shown] of [[null, 'null'], [undefined, 'undefined'], [5, 'number'], [[], 'an array']] as const) {
+      await expect(make(arg as never)).rejects.toThrow(new ScenarioError([`make: expected a scenario id, a Scenario object or a .json/.yaml file, got ${shown}`]));
+    }
+    // An object without an id is named "scenario" in its problems, not "undefined".
+    await expect(make({} as never)).rejects.toThrow(/^scenario: version: expected 1/);
+  });
+
   it('starts the ego and places the goal exactly where a checked scenario says', async () => {
     await initPhysics();
     const s = resolveScenario('highway', { ego: { position: 790, speed: 0 }, goal: { type: 'reach', position: 799 }, traffic: { vehicles: 0 } });
