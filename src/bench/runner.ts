@@ -61,7 +61,8 @@ async function loadSuite(arg: string): Promise<{ suite: Suite; source: string; b
     text = readFileSync(arg, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ScenarioError([`${arg}: cannot read the suite file (${code === 'ENOENT' ? 'it does not exist' : code ?? String(err)})`]);
+    const reason = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(err));
+    throw new ScenarioError([`${arg}: cannot read the suite file (${reason})`]);
   }
   return { suite: parseSuite(text, arg), source: resolve(arg), baseDir: dirname(resolve(arg)) };
 }

@@ -154,6 +154,7 @@ describe('drivelab bench', () => {
     ['an unknown agent', ['--agent', 'wizard'], /--agent wizard: unknown agent/],
     ['an unknown suite', ['--suite', 'nightly'], /--suite nightly: unknown suite/],
     ['an unreadable suite file', ['--suite', 'missing/suite.yaml'], /missing\/suite\.yaml: cannot read the suite file/],
+    ['a directory for a suite file', ['--suite', tmpdir()], /: cannot read the suite file \(it is a directory\)/],
     ['an unknown detector', ['--detector', 'yolo'], /--detector yolo: unknown detector/],
     ['too many episodes', ['--episodes', '50'], /--episodes 50: expected 1 to 2/],
   ];
