@@ -97,11 +97,15 @@ function readEpisodes(file: string): EpisodeResult[] {
   const out: EpisodeResult[] = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
+    let value: unknown;
     try {
-      out.push(JSON.parse(line) as EpisodeResult);
+      value = JSON.parse(line);
     } catch {
       // A line cut short by a crash: that episode runs again.
+      continue;
     }
+    // Valid JSON that is no episode record (null, a number, an array, no key) runs again too.
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { key?: unknown }).key === 'string') out.push(value as EpisodeResult);
   }
   return out;
 }
