@@ -282,5 +282,7 @@ function checkConsistency(s: Omit<Scenario, never>, ctx: z.RefinementCtx): void 
   s.sensors.forEach((sensor, i) => {
     if (ids.has(sensor.id)) fail(['sensors', i, 'id'], `expected a unique sensor id, got a second "${sensor.id}"`);
     ids.add(sensor.id);
+    // Nothing lies between a near plane at or beyond the far plane: every frame would be empty.
+    if (sensor.type === 'camera' && sensor.far <= sensor.near) fail(['sensors', i, 'far'], `expected more than near (${sensor.near}), got ${sensor.far}`);
   });
 }

@@ -160,5 +160,11 @@ describe('hostile scenario documents', () => {
       'x.json: reward.collision: expected number to be >=-1000000, got -10000000',
     ]);
   });
+
+  it('refuses a camera whose far plane is not beyond its near plane', () => {
+    expect(linesOf(() => parseScenarioText(highway('"sensors": [{ "type": "camera", "near": 5, "far": 1 }]'), 'x.json'))).toEqual(['x.json: sensors[0].far: expected more than near (5), got 1']);
+    expect(linesOf(() => parseScenarioText(highway('"sensors": [{ "type": "camera", "near": 2, "far": 2 }]'), 'x.json'))).toHaveLength(1);
+    expect(parseScenarioText(highway('"sensors": [{ "type": "camera", "near": 2, "far": 2.5 }]'), 'x.json').sensors[0]).toMatchObject({ near: 2, far: 2.5 });
+  });
 });
 
