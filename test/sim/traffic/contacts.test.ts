@@ -64,6 +64,7 @@ describe('NPC contacts', () => {
     ['merge', { traffic: { vehicles: 40 } }],
     ['intersection', { traffic: { vehicles: 30 } }],
     ['intersection', { map: { type: 'intersection', signals: false } }],
+    ['intersection', { map: { type: 'intersection', lanes: 3 }, ego: { lane: 2, turn: 'left' } }],
     ['roundabout', { traffic: { vehicles: 30 } }],
     ['obstacle-avoidance', { traffic: { vehicles: 30 } }],
     ['pedestrian-crossing', { traffic: { vehicles: 16, pedestrians: 12 } }],
