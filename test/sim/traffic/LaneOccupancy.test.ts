@@ -48,3 +48,22 @@ describe('lane occupancy at a fork', () => {
     expect(occupancy.entries(turned)).toEqual([]);
   });
 });
+
+describe('leaders on a lane', () => {
+  it('give the gap bumper to bumper, half of each body off the distance between centres', () => {
+    const { network, trunk } = fork();
+    const behind = car(0, trunk, 10, -40, 0, 0);
+    const van = Object.assign(createActor(1, 'vehicle', 'van'), { lane: trunk, s: 30, x: -20, y: 0, heading: 0 });
+    const occupancy = new LaneOccupancy(network);
+    occupancy.rebuild([behind, van]);
+    const out: Neighbour = { actor: null, gap: Infinity };
+    occupancy.leader(behind, [trunk], 10, 100, out);
+    expect(out.actor).toBe(van);
+    // 20 m between centres, a 4.6 m car and a 5.2 m van.
+    expect(out.gap).toBeCloseTo(20 - 2.3 - 2.6, 12);
+    occupancy.follower(van, trunk, 30, 100, out);
+    expect(out.actor).toBe(behind);
+    expect(out.gap).toBeCloseTo(20 - 2.3 - 2.6, 12);
+  });
+});
+
