@@ -79,7 +79,8 @@ export function parseDocument(text: string, source: string): unknown {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const looksJson = /\.json$/i.test(source) || /^\s*[{[]/.test(text);
   try {
-    return looksJson ? JSON.parse(text) : parseYaml(text);
+    // Warnings (an unknown tag) would go to the process's stderr as several lines; the schema judges the value.
+    return looksJson ? JSON.parse(text) : parseYaml(text, { logLevel: 'error' });
   } catch (err) {
     if (err instanceof YAMLParseError) {
       const at = err.linePos?.[0] ? `line ${err.linePos[0].line}, column ${err.linePos[0].col}: ` : '';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { builtinScenario, builtinScenarioIds } from '../../scenarios/library.ts';
 import { parseDocument, parseScenarioText, ScenarioError, withOverrides } from '../../scenarios/parse.ts';
 import { parseSuite } from '../../scenarios/suite.ts';
@@ -165,6 +165,17 @@ describe('hostile scenario documents', () => {
     expect(linesOf(() => parseScenarioText(highway('"sensors": [{ "type": "camera", "near": 5, "far": 1 }]'), 'x.json'))).toEqual(['x.json: sensors[0].far: expected more than near (5), got 1']);
     expect(linesOf(() => parseScenarioText(highway('"sensors": [{ "type": "camera", "near": 2, "far": 2 }]'), 'x.json'))).toHaveLength(1);
     expect(parseScenarioText(highway('"sensors": [{ "type": "camera", "near": 2, "far": 2.5 }]'), 'x.json').sensors[0]).toMatchObject({ near: 2, far: 2.5 });
+  });
+
+  it('puts nothing on stderr for a YAML tag it does not know, and judges the value by the schema', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      expect(parseScenarioText('version: 1\nid: x\nmap: !custom { type: highway }\n', 'x.yaml').map.type).toBe('highway');
+      expect(linesOf(() => parseScenarioText('version: 1\nid: x\nmap: !!js/function "function () {}"\n', 'x.yaml'))).toEqual(['x.yaml: map: expected object, got string']);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
