@@ -5,6 +5,8 @@
  * steering wheel. It reads the world through the env, as CARLA's and MetaDrive's rule-based
  * agents read their maps, so it is a privileged policy.
  */
+import { z } from 'zod';
+import { formatPath } from '../scenarios/parse.ts';
 import { newProjection } from '../sim/road/Path.ts';
 import { NO_LANE } from '../sim/road/RoadNetwork.ts';
 import { pedalsFor } from '../sim/control/pedals.ts';
@@ -32,6 +34,41 @@ export const DEFAULT_EXPERT: ExpertArgs = {
   idm: { ...DEFAULT_IDM, timeHeadway: 1.6, minGap: 3, decel: 3 },
   decisionPeriod: 1,
 };
+
+const finite = z.number().finite();
+
+/** What `createExpert` and a saved expert's `policy.json` may set; the rest keep their defaults. */
+const ExpertArgsInput = z.strictObject({
+  speedFactor: finite.positive().max(2).optional(),
+  idm: z
+    .strictObject({
+      accel: finite.positive().max(10),
+      decel: finite.positive().max(9),
+      timeHeadway: finite.min(0).max(10),
+      minGap: finite.min(0).max(50),
+      delta: finite.positive().max(16),
+    })
+    .partial()
+    .optional(),
+  decisionPeriod: finite.min(0).max(60).optional(),
+});
+
+/** The defaults with `args` merged in (`idm` field by field); a bad field is an error naming it. */
+function expertArgs(args: unknown): ExpertArgs {
+  const result = ExpertArgsInput.safeParse(args ?? {}, { reportInput: true });
+  if (!result.success) throw new Error(result.error.issues.map(describeArgIssue).join('; '));
+  const { idm, ...rest } = result.data;
+  return { ...DEFAULT_EXPERT, ...rest, idm: { ...DEFAULT_EXPERT.idm, ...idm } };
+}
+
+/** `args.idm.decel: expected number to be >0, got 0`, the way scenario problems read. */
+function describeArgIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.length > 0 ? `args.${formatPath(issue.path)}` : 'args';
+  if (issue.code === 'unrecognized_keys') return `${field}: unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  const message = issue.message.replace(/^Invalid input: /, '').replace(/^Too (small|big): /, '').replace(/, received \w+$/, '');
+  const got = typeof issue.input === 'number' ? String(issue.input) : JSON.stringify(issue.input);
+  return `${field}: ${message}, got ${got}`;
+}
 
 class Expert implements Policy<Observation, Action> {
   readonly name = 'expert';
@@ -140,6 +177,6 @@ class Expert implements Policy<Observation, Action> {
 }
 
 /** The expert for an env; it must be the env the policy will act in. */
-export function createExpert(env: Env<Observation, Action>, args: Partial<ExpertArgs> = {}): Policy<Observation, Action> {
-  return new Expert(env, { ...DEFAULT_EXPERT, ...args });
+export function createExpert(env: Env<Observation, Action>, args: Partial<Omit<ExpertArgs, 'idm'>> & { idm?: Partial<IdmParams> } = {}): Policy<Observation, Action> {
+  return new Expert(env, expertArgs(args));
 }

@@ -16,7 +16,7 @@ import { writePolicyManifest } from './common/manifest.ts';
  * (default 0) alone; a seed given here is saved with the policy.
  */
 export function createRandom(env: Env<Observation, Action>, seed?: number): Policy<Observation, Action> {
-  if (seed !== undefined && (!Number.isSafeInteger(seed) || seed < 0)) throw new Error(`seed: expected a non-negative integer, got ${seed}`);
+  if (seed !== undefined && (!Number.isSafeInteger(seed) || seed < 0)) throw new Error(`seed: expected a non-negative integer, got ${JSON.stringify(seed)}`);
   const space = env.actionSpace;
   if (space.type === 'dict') throw new Error('the random agent needs a Box or Discrete action space');
   // Until the first reset, the stream of episode seed 0.

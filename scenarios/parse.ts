@@ -28,7 +28,22 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 /** One line per zod issue: `source: path: message`. */
 export function formatIssues(source: string, error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${source}: ${formatPath(issue.path)}: ${describeIssue(issue)}`);
+  return error.issues.flatMap(expandUnion).map((issue) => `${source}: ${formatPath(issue.path)}: ${describeIssue(issue)}`);
+}
+
+/**
+ * A union that rejected its input as a whole (`"highway"` or `{ scenario, overrides }`) says only
+ * "Invalid input". When exactly one option took the input's type, its own issues say what was wrong
+ * inside it; when none did, the line lists the types that would do.
+ */
+function expandUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const wrongType = (branch: z.core.$ZodIssue[]) => branch.length === 1 && branch[0].code === 'invalid_type' && branch[0].path.length === 0;
+  const matching = issue.errors.filter((branch) => !wrongType(branch));
+  if (matching.length === 1) return matching[0].map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })).flatMap(expandUnion);
+  if (matching.length > 0) return [issue];
+  const expected = issue.errors.map((branch) => (branch[0] as z.core.$ZodIssueInvalidType).expected).join(' or ');
+  return [{ ...issue, message: `expected ${expected}` }];
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -36,6 +51,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) return `required field is missing (expected ${issue.expected})`;
+  if (issue.code === 'invalid_type' && issue.expected === 'int') return `expected an integer, got ${preview(issue.input)}`;
   const message = issue.message
     .replace(/^Invalid (input|option): /, '')
     .replace(/^Too (small|big): /, '')
@@ -47,15 +63,24 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    // Nested too deep to print (or circular, from the API).
+    text = Array.isArray(value) ? 'an array' : typeof value;
+  }
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
 /** Parses JSON or YAML text. YAML is a superset of JSON, but JSON errors read better from JSON.parse. */
 export function parseDocument(text: string, source: string): unknown {
+  // Editors on Windows start UTF-8 files with a byte-order mark; JSON.parse rejects it.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const looksJson = /\.json$/i.test(source) || /^\s*[{[]/.test(text);
   try {
-    return looksJson ? JSON.parse(text) : parseYaml(text);
+    // Warnings (an unknown tag) would go to the process's stderr as several lines; the schema judges the value.
+    return looksJson ? JSON.parse(text) : parseYaml(text, { logLevel: 'error' });
   } catch (err) {
     if (err instanceof YAMLParseError) {
       const at = err.linePos?.[0] ? `line ${err.linePos[0].line}, column ${err.linePos[0].col}: ` : '';
@@ -101,6 +126,9 @@ export function overridesSource(source: string, overrides: ScenarioOverrides | u
  * validates the result, so overrides get the same errors as files and can repair a file.
  */
 export function withOverrides(base: unknown, overrides: ScenarioOverrides | undefined, source: string): Scenario {
+  if (overrides !== undefined && overrides !== null && !isPlainObject(overrides)) {
+    throw new ScenarioError([`${source}: overrides: expected an object of scenario fields, got ${Array.isArray(overrides) ? 'an array' : preview(overrides)}`]);
+  }
   // A document that is not an object has nothing to merge into; its own error says so.
   if (!overrides || Object.keys(overrides).length === 0 || !isPlainObject(base)) return validateScenario(base, source);
   return validateScenario(deepMerge(base, overrides), overridesSource(source, overrides));
@@ -111,8 +139,16 @@ function deepMerge(base: unknown, over: unknown): unknown {
   // A tagged object that changes its tag (a new map or goal type) brings its own defaults.
   if (over.type !== undefined && over.type !== base.type) return over;
   const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) out[key] = deepMerge(base[key], value);
+  for (const [key, value] of Object.entries(over)) setOwn(out, key, deepMerge(Object.hasOwn(base, key) ? base[key] : undefined, value));
   return out;
+}
+
+/**
+ * Sets a field as the object's own, even one named `__proto__`, which plain assignment would take
+ * for the prototype: the schema then reports it as an unknown field instead of reading through it.
+ */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -149,21 +149,24 @@ export const GoalSpec = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('survive') }),
 ]);
 
+/** A reward weight; bounded so that no step's reward overflows to Infinity */
+const weight = num.min(-1e6).max(1e6);
+
 export const RewardSpec = z.strictObject({
   /** Per metre of route progress, scaled by the speed limit so a step at the limit earns 1 */
-  progress: num.default(1),
+  progress: weight.default(1),
   /** Speed as a fraction of the speed limit, in [0, 1] */
-  speed: num.default(0.2),
+  speed: weight.default(0.2),
   /** 1 on the lane centre, 0 at the lane edge */
-  laneCentering: num.default(0.1),
+  laneCentering: weight.default(0.1),
   /** 1 on the step of a collision */
-  collision: num.default(-10),
+  collision: weight.default(-10),
   /** 1 on the step the vehicle leaves the road */
-  offRoad: num.default(-5),
+  offRoad: weight.default(-5),
   /** Squared longitudinal jerk plus squared steering rate, normalised to about 1 when harsh */
-  comfort: num.default(-0.05),
+  comfort: weight.default(-0.05),
   /** 1 on the step the goal is reached */
-  goal: num.default(1),
+  goal: weight.default(1),
 });
 
 export const EnvironmentSpec = z.strictObject({
@@ -176,8 +179,8 @@ export const EnvironmentSpec = z.strictObject({
 });
 
 export const SimSpec = z.strictObject({
-  /** Physics timestep [s] */
-  physicsDt: positive.max(0.05).default(0.02),
+  /** Physics timestep [s]; at most 1 kHz, so a step costs at most a thousand physics sub-steps */
+  physicsDt: num.min(0.001).max(0.05).default(0.02),
   /** Control timestep: one env step [s]; a whole multiple of physicsDt */
   stepDt: positive.max(1).default(0.1),
 });
@@ -225,8 +228,12 @@ function checkConsistency(s: Omit<Scenario, never>, ctx: z.RefinementCtx): void 
   if (lo > hi) fail(['traffic', 'speed', 1], `expected a maximum ≥ the minimum ${lo}, got ${hi}`);
 
   const ratio = s.sim.stepDt / s.sim.physicsDt;
-  if (Math.abs(ratio - Math.round(ratio)) > 1e-6) {
+  // A step shorter than one physics step would never move the world.
+  if (Math.abs(ratio - Math.round(ratio)) > 1e-6 || Math.round(ratio) < 1) {
     fail(['sim', 'stepDt'], `expected a whole multiple of sim.physicsDt (${s.sim.physicsDt}), got ${s.sim.stepDt}`);
+  }
+  if (s.limits.duration < s.sim.stepDt) {
+    fail(['limits', 'duration'], `expected at least one step of sim.stepDt (${s.sim.stepDt} s), got ${s.limits.duration}`);
   }
 
   const m = s.map;
@@ -275,5 +282,7 @@ function checkConsistency(s: Omit<Scenario, never>, ctx: z.RefinementCtx): void 
   s.sensors.forEach((sensor, i) => {
     if (ids.has(sensor.id)) fail(['sensors', i, 'id'], `expected a unique sensor id, got a second "${sensor.id}"`);
     ids.add(sensor.id);
+    // Nothing lies between a near plane at or beyond the far plane: every frame would be empty.
+    if (sensor.type === 'camera' && sensor.far <= sensor.near) fail(['sensors', i, 'far'], `expected more than near (${sensor.near}), got ${sensor.far}`);
   });
 }

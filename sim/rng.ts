@@ -16,7 +16,7 @@ export class Rng {
   }
 
   static seeded(seed: number): Rng {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`a seed must be a non-negative integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`a seed must be a non-negative integer, got ${typeof seed === 'number' ? seed : `${typeof seed} ${JSON.stringify(seed)}`}`);
     // Fold the high bits in so seeds above 2^32 stay distinct, then scramble: the generator's
     // first draws are nearly linear in a raw seed, so seeds 5, 6, 7 would start almost alike.
     const folded = (seed % 2 ** 32 ^ Math.floor(seed / 2 ** 32)) | 0;

@@ -18,8 +18,15 @@ type Builder = (env: Env<Observation, Action>, args: Record<string, unknown>) =>
  */
 const builders: Record<string, Builder> = {
   expert: (env, args) => createExpert(env, args),
-  random: (env, args) => createRandom(env, args.seed === undefined ? undefined : (args.seed as number)),
+  random: (env, args) => {
+    const unknown = Object.keys(args).filter((k) => k !== 'seed');
+    if (unknown.length > 0) throw new Error(`args: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}; the random agent takes only "seed"`);
+    return createRandom(env, args.seed === undefined ? undefined : (args.seed as number));
+  },
 };
+
+/** A built-in agent's name; inherited names such as `constructor` or `toString` are not agents. */
+const isBuiltin = (name: string) => Object.hasOwn(builders, name);
 
 /** Builds the policy `arg` names for `env`; bad names and directories are UsageErrors. Episodes are seeded by `policy.reset`. */
 export async function loadAgent(arg: string, env: Env<Observation, Action>): Promise<Policy<Observation, Action>> {
@@ -30,7 +37,7 @@ export async function loadAgent(arg: string, env: Env<Observation, Action>): Pro
       throw new UsageError(`--agent ${arg}: ${(err as Error).message}`);
     }
   };
-  if (builders[arg]) return make(arg, {});
+  if (isBuiltin(arg)) return make(arg, {});
   if (existsSync(arg) && statSync(arg).isDirectory()) {
     let manifest;
     try {
@@ -38,7 +45,7 @@ export async function loadAgent(arg: string, env: Env<Observation, Action>): Pro
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    if (!builders[manifest.agent]) {
+    if (!isBuiltin(manifest.agent)) {
       throw new UsageError(`${arg}: agent: expected one of ${Object.keys(builders).join(', ')}, got "${manifest.agent}"`);
     }
     for (const [field, space] of [['observationSpace', env.observationSpace], ['actionSpace', env.actionSpace]] as const) {

@@ -1,6 +1,6 @@
 /** `--set path=value` flags into a scenario overrides object: `--set traffic.vehicles=5`. */
 import { UsageError } from './errors.ts';
-import type { ScenarioOverrides } from '../scenarios/parse.ts';
+import { setOwn, type ScenarioOverrides } from '../scenarios/parse.ts';
 
 export function parseSetFlags(flags: readonly string[]): ScenarioOverrides {
   const out: Record<string, unknown> = {};
@@ -18,11 +18,11 @@ export function parseSetFlags(flags: readonly string[]): ScenarioOverrides {
     }
     let node = out;
     for (const key of path.slice(0, -1)) {
-      const next = node[key];
-      if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+      const next = Object.hasOwn(node, key) ? node[key] : undefined;
+      if (typeof next !== 'object' || next === null || Array.isArray(next)) setOwn(node, key, {});
       node = node[key] as Record<string, unknown>;
     }
-    node[path[path.length - 1]] = value;
+    setOwn(node, path[path.length - 1], value);
   }
   return out as ScenarioOverrides;
 }

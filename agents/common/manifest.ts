@@ -42,5 +42,8 @@ export async function readPolicyManifest(dir: string): Promise<PolicyManifest> {
   if (typeof m !== 'object' || m === null) throw new Error(`${file}: expected an object`);
   if (m.version !== MANIFEST_VERSION) throw new Error(`${file}: version: expected ${MANIFEST_VERSION}, got ${JSON.stringify(m.version)}`);
   if (typeof m.agent !== 'string') throw new Error(`${file}: agent: expected a string, got ${JSON.stringify(m.agent)}`);
+  if (m.args !== undefined && m.args !== null && (typeof m.args !== 'object' || Array.isArray(m.args))) {
+    throw new Error(`${file}: args: expected an object of the agent's arguments, got ${JSON.stringify(m.args)}`);
+  }
   return m as PolicyManifest;
 }

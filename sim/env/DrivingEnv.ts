@@ -122,7 +122,9 @@ export class DrivingEnv implements Env<Observation, Action> {
     return this.episodeSeed;
   }
 
-  reset(args: ResetArgs = {}): ResetResult<Observation> {
+  reset(args?: ResetArgs | null): ResetResult<Observation> {
+    // `reset(null)` as Gymnasium's `reset(seed=None)`: the next seed of the env's own stream.
+    args ??= {};
     if (args.seed !== undefined) {
       this.seeds = Rng.seeded(args.seed);
       this.episodeSeed = args.seed;

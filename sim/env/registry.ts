@@ -41,7 +41,13 @@ export function checkedScenario(base: unknown, overrides: ScenarioOverrides | un
 
 /** The scenario an id names, with overrides applied and checked. Unknown ids get a ScenarioError. */
 export function resolveScenario(idOrScenario: string | Scenario, overrides?: ScenarioOverrides): Scenario {
-  if (typeof idOrScenario !== 'string') return checkedScenario(idOrScenario, overrides, idOrScenario.id);
+  if (typeof idOrScenario !== 'string') {
+    if (typeof idOrScenario !== 'object' || idOrScenario === null || Array.isArray(idOrScenario)) {
+      throw new ScenarioError([`make: expected a scenario id, a Scenario object or a .json/.yaml file, got ${idOrScenario === null ? 'null' : Array.isArray(idOrScenario) ? 'an array' : typeof idOrScenario}`]);
+    }
+    const id = (idOrScenario as { id?: unknown }).id;
+    return checkedScenario(idOrScenario, overrides, typeof id === 'string' && id !== '' ? id : 'scenario');
+  }
   const factory = registry.get(idOrScenario);
   if (!factory) {
     throw new ScenarioError([`unknown scenario "${idOrScenario}": expected one of ${[...registry.keys()].join(', ')} or a .json/.yaml file`]);

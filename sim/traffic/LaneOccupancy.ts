@@ -117,7 +117,10 @@ export class LaneOccupancy {
           if (to === from) continue;
           const other = lanes[to];
           other.path.project(e.actor.x, e.actor.y, this.proj, e.s);
-          if (this.proj.s >= 0 && this.proj.s <= other.path.length && Math.abs(this.proj.d) < (other.width + e.actor.width) / 2) this.add(to, e.actor, this.proj.s);
+          // The body's half extent across that branch: a car turned against it reaches farther than half its width.
+          const angle = this.proj.heading - e.actor.heading;
+          const across = (e.actor.length * Math.abs(Math.sin(angle)) + e.actor.width * Math.abs(Math.cos(angle))) / 2;
+          if (this.proj.s >= 0 && this.proj.s <= other.path.length && Math.abs(this.proj.d) < other.width / 2 + across) this.add(to, e.actor, this.proj.s);
         }
       }
     }

@@ -210,7 +210,9 @@ export class World {
     // builds it without moving anything, so the first observation's lidar sees the world.
     this.physics.timestep = 0;
     this.physics.step(this.events);
-    this.events.drainCollisionEvents(() => {});
+    // A contact that exists from the start never starts again during the episode: it is the
+    // first step's collision, or it would never be reported while the solver holds the car back.
+    this.events.drainCollisionEvents(this.onCollision);
     this.physics.timestep = sim.physicsDt;
   }
 
@@ -239,7 +241,8 @@ export class World {
     const h = this.scenario.sim.physicsDt;
     this.traffic.decide(this.time, dt);
     this.pedestrians.decide(this.time, dt);
-    this.hit = null;
+    // The contact found while building the world, if any, belongs to the first step.
+    if (this.steps > 0) this.hit = null;
     for (let k = 0; k < this.substeps; k++) {
       if (!this.trafficOnly) this.ego.applyControls(controls, h);
       this.stepPhysics();

@@ -61,7 +61,8 @@ async function loadSuite(arg: string): Promise<{ suite: Suite; source: string; b
     text = readFileSync(arg, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ScenarioError([`${arg}: cannot read the suite file (${code === 'ENOENT' ? 'it does not exist' : code ?? String(err)})`]);
+    const reason = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(err));
+    throw new ScenarioError([`${arg}: cannot read the suite file (${reason})`]);
   }
   return { suite: parseSuite(text, arg), source: resolve(arg), baseDir: dirname(resolve(arg)) };
 }
@@ -96,11 +97,15 @@ function readEpisodes(file: string): EpisodeResult[] {
   const out: EpisodeResult[] = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
+    let value: unknown;
     try {
-      out.push(JSON.parse(line) as EpisodeResult);
+      value = JSON.parse(line);
     } catch {
       // A line cut short by a crash: that episode runs again.
+      continue;
     }
+    // Valid JSON that is no episode record (null, a number, an array, no key) runs again too.
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { key?: unknown }).key === 'string') out.push(value as EpisodeResult);
   }
   return out;
 }

@@ -24,18 +24,28 @@ export function parseSeeds(text: string): number[] {
   const range = /^(\d+)\.\.(\d+)$/.exec(text);
   if (range) {
     const [a, b] = [Number(range[1]), Number(range[2])];
-    if (a > b || b - a > 100_000) throw new UsageError(`--seeds ${text}: expected a..b with a ≤ b`);
+    if (!Number.isSafeInteger(b)) throw new UsageError(`--seeds ${text}: expected seeds up to ${Number.MAX_SAFE_INTEGER}, got ${range[2]}`);
+    if (a > b) throw new UsageError(`--seeds ${text}: expected a..b with a ≤ b`);
+    if (b - a >= MAX_SEEDS) throw new UsageError(`--seeds ${text}: expected at most ${MAX_SEEDS.toLocaleString('en-US')} seeds, got ${(b - a + 1).toLocaleString('en-US')}`);
     return Array.from({ length: b - a + 1 }, (_, i) => a + i);
   }
   const list = text.split(',').map((s) => s.trim());
   if (list.length === 0 || list.some((s) => !/^\d+$/.test(s))) throw new UsageError(`--seeds ${text}: expected a seed, a range a..b, or a list a,b,c`);
+  const big = list.find((s) => !Number.isSafeInteger(Number(s)));
+  if (big !== undefined) throw new UsageError(`--seeds ${text}: expected seeds up to ${Number.MAX_SAFE_INTEGER}, got ${big}`);
   return list.map(Number);
 }
 
-function positive(flag: string, value: string | undefined, max: number): number | undefined {
+/** Most seeds one capture drives */
+const MAX_SEEDS = 100_001;
+
+/** A flag's number in [min, max], a whole number unless `fraction`; undefined when the flag is absent. */
+function numberFlag(flag: string, value: string | undefined, min: number, max: number, fraction = false): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > max) throw new UsageError(`${flag} ${value}: expected a number above 0 and at most ${max}`);
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n) || n < min || n > max || (!fraction && !Number.isInteger(n))) {
+    throw new UsageError(`${flag} ${value}: expected ${fraction ? 'a number' : 'a whole number'} from ${min} to ${max}`);
+  }
   return n;
 }
 
@@ -52,9 +62,8 @@ const ENDINGS: Record<NonNullable<SeedCapture['ended']>, string> = {
  * code stays 0, since every frame written is valid.
  */
 export async function captureCommand(opts: CaptureCliOptions, io: CliIo): Promise<void> {
-  const frames = positive('--frames', opts.frames, 1_000_000)!;
-  const every = positive('--every', opts.every, 10_000)!;
-  if (!Number.isInteger(frames) || !Number.isInteger(every)) throw new UsageError('--frames and --every take whole numbers');
+  const frames = numberFlag('--frames', opts.frames, 1, 1_000_000)!;
+  const every = numberFlag('--every', opts.every, 1, 10_000)!;
   const seeds = parseSeeds(opts.seeds);
   const scenario = await scenarioFromArg(opts.scenario, parseSetFlags(opts.set));
   const most = maxFramesPerEpisode(scenario, every);
@@ -65,9 +74,9 @@ export async function captureCommand(opts: CaptureCliOptions, io: CliIo): Promis
   const fromScenario = scenario.sensors.find((s) => s.type === 'camera');
   const camera = {
     ...(fromScenario ?? { type: 'camera' as const, id: 'front' }),
-    ...(opts.width ? { width: positive('--width', opts.width, 4096) } : {}),
-    ...(opts.height ? { height: positive('--height', opts.height, 4096) } : {}),
-    ...(opts.fov ? { fov: positive('--fov', opts.fov, 170) } : {}),
+    ...(opts.width !== undefined ? { width: numberFlag('--width', opts.width, 8, 4096) } : {}),
+    ...(opts.height !== undefined ? { height: numberFlag('--height', opts.height, 8, 4096) } : {}),
+    ...(opts.fov !== undefined ? { fov: numberFlag('--fov', opts.fov, 5, 170, true) } : {}),
   };
   const t0 = performance.now();
   const onSeed = (s: SeedCapture) => {

@@ -26,8 +26,9 @@ export interface RunOptions {
 }
 
 export async function runCommand(opts: RunOptions, io: CliIo): Promise<void> {
-  const seed = Number(opts.seed);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`--seed ${opts.seed}: expected a non-negative integer`);
+  // Digits only: Number() would take '' for 0, '0x10' for 16 and '1e3' for 1000.
+  const seed = /^\d+$/.test(opts.seed) ? Number(opts.seed) : NaN;
+  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed ${opts.seed}: expected a non-negative integer`);
   const scenario = await scenarioFromArg(opts.scenario, parseSetFlags(opts.set));
   const dir = opts.render;
   if (opts.renderEvery !== undefined && dir === undefined) throw new UsageError(`--render-every ${opts.renderEvery}: only means something with --render <dir>, the directory for the frames`);

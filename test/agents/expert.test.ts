@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createExpert } from '../../agents/expert.ts';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createExpert, DEFAULT_EXPERT } from '../../agents/expert.ts';
 import { make } from '../../sim/env/registry.ts';
 import { runEpisode } from '../../src/episode.ts';
 
@@ -28,4 +31,28 @@ describe('expert agent', () => {
     const env = await make('highway', { action: { type: 'discrete' } });
     expect(() => createExpert(env)).toThrow('the expert drives the continuous action space');
   });
+
+  it('refuses arguments it cannot drive with, naming the field, instead of acting NaN later', async () => {
+    const env = await make('highway');
+    const bad: [unknown, string][] = [
+      [{ speedFactor: 'fast' }, 'args.speedFactor: expected number, got "fast"'],
+      [{ speedFactor: -1 }, 'args.speedFactor: expected number to be >0, got -1'],
+      [{ speedFactor: NaN }, 'args.speedFactor: expected number, got NaN'],
+      [{ idm: 5 }, 'args.idm: expected object, got 5'],
+      [{ idm: null }, 'args.idm: expected object, got null'],
+      [{ idm: { decel: 0 } }, 'args.idm.decel: expected number to be >0, got 0'],
+      [{ lookahead: 3 }, 'args: unknown field "lookahead"'],
+    ];
+    for (const [args, message] of bad) expect(() => createExpert(env, args as never), JSON.stringify(args)).toThrow(message);
+  });
+
+  it('takes part of the IDM parameters and keeps the defaults for the rest', async () => {
+    const env = await make('highway');
+    const dir = mkdtempSync(join(tmpdir(), 'drivelab-expert-'));
+    await createExpert(env, { idm: { timeHeadway: 1 } }).save(dir);
+    const saved = JSON.parse(readFileSync(join(dir, 'policy.json'), 'utf8')) as { args: typeof DEFAULT_EXPERT };
+    expect(saved.args).toEqual({ ...DEFAULT_EXPERT, idm: { ...DEFAULT_EXPERT.idm, timeHeadway: 1 } });
+    expect(Object.values(saved.args.idm).every(Number.isFinite)).toBe(true);
+  });
 });
+

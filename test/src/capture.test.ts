@@ -125,6 +125,13 @@ describe('drivelab capture', () => {
     ['an --out that holds files', () => ['--out', used()], (a) => `--out ${a[1]}: is not empty (it holds 1 entry); expected a new or empty directory for the captured dataset`],
     ['a goal beyond the route', () => ['--set', 'goal.position=900', '--out', join(tmp(), 'x')],
       () => "highway (with overrides): goal.position: 900 is beyond the end of the ego's route on this highway map (800.0 m); expected at most 799.0"],
+    ['a seed beyond the safe integers', () => ['--seeds', '99999999999999999999', '--out', join(tmp(), 'x')], () => '--seeds 99999999999999999999: expected seeds up to 9007199254740991, got 99999999999999999999'],
+    ['a range of seeds too long to drive', () => ['--seeds', '0..99999999', '--out', join(tmp(), 'x')], () => '--seeds 0..99999999: expected at most 100,001 seeds, got 100,000,000'],
+    ['a fractional image width', () => ['--width', '1.5', '--out', join(tmp(), 'x')], () => '--width 1.5: expected a whole number from 8 to 4096'],
+    ['an image narrower than the camera allows', () => ['--width', '4', '--out', join(tmp(), 'x')], () => '--width 4: expected a whole number from 8 to 4096'],
+    ['an empty image height', () => ['--height', '', '--out', join(tmp(), 'x')], () => '--height : expected a whole number from 8 to 4096'],
+    ['a field of view past the camera\'s', () => ['--fov', '180', '--out', join(tmp(), 'x')], () => '--fov 180: expected a number from 5 to 170'],
+    ['a fractional --every', () => ['--every', '1.5', '--out', join(tmp(), 'x')], () => '--every 1.5: expected a whole number from 1 to 10000'],
   ];
   for (const [what, args, message] of bad) {
     it(`rejects ${what} before any frame, with one line and exit code 2`, async () => {

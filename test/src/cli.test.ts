@@ -79,10 +79,14 @@ describe('drivelab CLI', () => {
     ['a directory as scenario file', ['run', '--scenario', fixtures + '/'], `${fixtures}/: cannot read the file (it is a directory)`],
     ['an unknown agent', ['run', '--agent', 'wizard'], /--agent wizard: unknown agent/],
     ['a bad seed', ['run', '--seed', 'abc'], '--seed abc: expected a non-negative integer'],
+    ['an empty seed', ['run', '--seed', ''], '--seed : expected a non-negative integer'],
+    ['a hexadecimal seed', ['run', '--seed', '0x10'], '--seed 0x10: expected a non-negative integer'],
     ['an unknown flag', ['run', '--fast'], "drivelab: unknown option '--fast' (run with --help for usage)"],
     ['a missing option value', ['run', '--seed'], "drivelab: option '--seed <n>' argument missing (run with --help for usage)"],
     ['a bad override', ['run', '--set', 'map.lanes=0'], 'highway (with overrides): map.lanes: expected number to be >=1, got 0'],
     ['a malformed --set', ['run', '--set', 'lanes'], '--set lanes: expected path=value, e.g. --set traffic.vehicles=5'],
+    ['an episode shorter than one step', ['run', '--set', 'limits.duration=0.01'], 'highway (with overrides): limits.duration: expected at least one step of sim.stepDt (0.1 s), got 0.01'],
+    ['--set on __proto__', ['run', '--set', '__proto__.traffic=1'], 'highway (with overrides): (top level): unknown field "__proto__"'],
     ['an ego start beyond the route', ['run', '--scenario', join(fixtures, 'bad-position-road.yaml')], "bad-position-road.yaml: ego.position: 295 is too close to or beyond the end of the ego's route on this road map (300.0 m); expected at most 290.0, 10 m before its end"],
     ['an override that moves the goal off the road', ['run', '--set', 'goal.position=5000'], "highway (with overrides): goal.position: 5000 is beyond the end of the ego's route on this highway map (800.0 m); expected at most 799.0"],
     ['--render onto a file', ['run', '--render', file], `--render ${file}: is a file; expected a directory (new or empty)`],
@@ -114,6 +118,33 @@ describe('drivelab CLI', () => {
   it('leaves a used --render directory as it was', async () => {
     await drivelab('run', '--render', used);
     expect(readdirSync(used)).toEqual(['00000.png']);
+  });
+
+  const corrupt: [string, string, string][] = [
+    ['an agent named after an Object method', '{ "version": 1, "agent": "constructor" }', ': agent: expected one of expert, random, got "constructor"'],
+    ['arguments that are not an object', '{ "version": 1, "agent": "expert", "args": "fast" }', 'policy.json: args: expected an object of the agent\'s arguments, got "fast"'],
+    ['an expert argument of the wrong type', '{ "version": 1, "agent": "expert", "args": { "speedFactor": "fast" } }', ': args.speedFactor: expected number, got "fast"'],
+    ['IDM parameters that are not an object', '{ "version": 1, "agent": "expert", "args": { "idm": null } }', ': args.idm: expected object, got null'],
+    ['an argument the random agent does not take', '{ "version": 1, "agent": "random", "args": { "speed": 3 } }', ': args: unknown field "speed"; the random agent takes only "seed"'],
+  ];
+  for (const [what, manifest, message] of corrupt) {
+    it(`rejects a policy directory with ${what}, with one line and exit code 2`, async () => {
+      const dir = tmp('policy');
+      writeFileSync(join(dir, 'policy.json'), manifest);
+      const r = await drivelab('run', '--agent', dir);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(message);
+      expect(r.stdout).toBe('');
+    });
+  }
+
+  it('takes no inherited Object property for a built-in agent', async () => {
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const r = await drivelab('run', '--agent', name);
+      expect(r.code, name).toBe(2);
+      expect(r.stderr).toBe(`--agent ${name}: unknown agent; expected expert, random or a saved policy directory\n`);
+    }
   });
 
   it('rejects a corrupt policy directory', async () => {

@@ -10,6 +10,8 @@ import { Rng } from '../../rng.ts';
 import { Path } from '../Path.ts';
 import { buildMapCached } from './index.ts';
 import { MapReferenceError } from './types.ts';
+import { DIMENSIONS } from '../../world/actors.ts';
+import { footprintsOverlap } from '../../world/footprint.ts';
 
 /** The ego starts at least this far before the end of its route, to fit the car and stop [m] */
 export const START_CLEARANCE = 10;
@@ -39,7 +41,8 @@ export function positionProblems(scenario: Scenario): PositionProblem[] {
   const problems: PositionProblem[] = [];
   const fail = (path: (string | number)[], message: string) => problems.push({ path, message });
   const lanes = built.network.lanes;
-  const routeLength = Path.concat(built.egoRoute.map((id) => lanes[id].path)).length;
+  const egoRoute = Path.concat(built.egoRoute.map((id) => lanes[id].path));
+  const routeLength = egoRoute.length;
   const route = `the ego's route on this ${scenario.map.type} map (${m(routeLength)})`;
 
   const start = scenario.ego.position;
@@ -72,6 +75,19 @@ export function positionProblems(scenario: Scenario): PositionProblem[] {
       // roadLane measures some lanes from another origin (the merge's second section, a reversed lane).
       const end = at.s > length ? o.position - (at.s - length) : o.position + at.s;
       fail(['obstacles', i, 'position'], `${o.position} is beyond the end of lane ${o.lane} of the ego's road (${m(end)}); expected at most ${end.toFixed(1)}`);
+      return;
+    }
+    // An obstacle the ego starts inside is never reported as a collision (no contact starts) and
+    // the physics pushes the car out of it, so the scenario cannot mean it.
+    if (startFits && lastStart >= 0) {
+      const lane = lanes[at.lane].path;
+      const q = lane.toWorld(at.s, o.offset, { x: 0, y: 0 });
+      const obstacle = { ...DIMENSIONS[o.kind], x: q.x, y: q.y, heading: lane.headingAt(at.s) };
+      const p = egoRoute.pointAt(start, { x: 0, y: 0 });
+      const ego = { ...DIMENSIONS.car, x: p.x, y: p.y, heading: egoRoute.headingAt(start) };
+      if (footprintsOverlap(ego, obstacle)) {
+        fail(['obstacles', i, 'position'], `${o.position} (lane ${o.lane}, offset ${o.offset}) puts the ${o.kind} where the ego starts (ego.position ${start}, lane ${scenario.ego.lane}); expected it clear of the ego's ${DIMENSIONS.car.length} m long body`);
+      }
     }
   });
   return problems;

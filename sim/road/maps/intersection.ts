@@ -66,6 +66,8 @@ export const buildIntersection: MapGenerator<z.infer<typeof IntersectionMap>> = 
   const radial = (a: Arm, r0: number, r1: number, l: number): Path => Path.fromPoints([at(a, r0, l), at(a, r1, l)]);
 
   // In-lanes travel along −u, whose right is +v; out-lanes travel along +u, whose right is −v.
+  // Lane j counts from the kerb, as on every map: its centre lies `offset(j)` from the axis.
+  const offset = (j: number) => (n - j - 0.5) * w;
   const arms: Arm[] = ARM_NAMES.map((name, k) => {
     const phi = -Math.PI / 2 + (k * Math.PI) / 2;
     const u = { x: Math.cos(phi), y: Math.sin(phi) };
@@ -74,7 +76,7 @@ export const buildIntersection: MapGenerator<z.infer<typeof IntersectionMap>> = 
   });
   for (const a of arms) {
     for (let j = 0; j < n; j++) {
-      const l = (j + 0.5) * w;
+      const l = offset(j);
       a.in.push(b.lane(`${a.name}-in/${j}`, radial(a, B + L, B, l), w, map.speedLimit));
       a.out.push(b.lane(`${a.name}-out/${j}`, radial(a, B, B + L, -l), w, map.speedLimit));
     }
@@ -86,7 +88,7 @@ export const buildIntersection: MapGenerator<z.infer<typeof IntersectionMap>> = 
   const entering: Lane[][] = arms.map(() => []);
   const connect = (from: Arm, j: number, to: Arm, jOut: number, turn: boolean): Lane => {
     const src = from.in[j], dst = to.out[jOut];
-    const p0 = at(from, B, (j + 0.5) * w), p1 = at(to, B, -(jOut + 0.5) * w);
+    const p0 = at(from, B, offset(j)), p1 = at(to, B, -offset(jOut));
     const path = turn
       ? Path.hermite(p0.x, p0.y, from.phi + Math.PI, p1.x, p1.y, to.phi, TURN_TENSION)
       : Path.fromPoints([p0, p1]);

@@ -29,3 +29,22 @@ describe('checkEnv over every built-in scenario', () => {
     expect(problems.some((p) => p.includes('info.rewards sums to'))).toBe(true);
   });
 });
+
+describe('reset arguments', () => {
+  it('takes reset(null) as reset(), as Gymnasium takes reset(seed=None)', async () => {
+    const [a, b] = [await make('highway'), await make('highway')];
+    a.reset({ seed: 3 });
+    b.reset({ seed: 3 });
+    a.reset(null as never);
+    b.reset();
+    expect(a.unwrapped.seed).toBe(b.unwrapped.seed);
+    expect(a.unwrapped.seed).not.toBe(3);
+  });
+
+  it('shows a seed of the wrong type as what it is', async () => {
+    const env = await make('highway');
+    expect(() => env.reset({ seed: '3' as never })).toThrow('a seed must be a non-negative integer, got string "3"');
+    expect(() => env.reset({ seed: -1 })).toThrow('a seed must be a non-negative integer, got -1');
+  });
+});
+

@@ -82,6 +82,21 @@ describe('positions on the built map', () => {
     expect(lines(scenario({ ...bend, obstacles: [{ lane: 0, position: 790 }] }))).toEqual([]);
   });
 
+  it('refuses an obstacle the ego would start inside, by the two bodies\' footprints', () => {
+    // Ego (4.6 × 1.9) at 20 m on lane 0 of a straight highway; a barrier is 0.6 long and 2.6 wide.
+    // Along the lane they touch at 20 ± (2.3 + 0.3) = 20 ± 2.6; across, at (0.95 + 1.3) = 2.25 m.
+    const at = (lane: number, position: number, offset = 0) => lines(scenario({ map: { type: 'highway' }, ego: { lane: 0, position: 20 }, obstacles: [{ lane, position, offset }] }));
+    for (const [position, inside] of [[22.59, true], [22.61, false], [17.41, true], [17.39, false], [20, true]] as const) {
+      expect(at(0, position).length, `barrier at ${position}`).toBe(inside ? 1 : 0);
+    }
+    expect(at(0, 22)).toEqual([
+      "obstacles.0.position: 22 (lane 0, offset 0) puts the barrier where the ego starts (ego.position 20, lane 0); expected it clear of the ego's 4.6 m long body",
+    ]);
+    // Lane 1's centre is 3.6 m to the left: an offset of −1.4 brings the barrier to 2.2 m, −1.3 to 2.3 m.
+    expect(at(1, 20, -1.4)).toHaveLength(1);
+    expect(at(1, 20, -1.3)).toEqual([]);
+  });
+
   it('reports references the map does not have at their field, not as a crash', () => {
     const highway = scenario({ map: { type: 'highway', lanes: 3 } });
     highway.ego.lane = 5;
@@ -112,6 +127,14 @@ describe('positions on the built map', () => {
     const s = builtinScenario('roundabout')!;
     s.ego.position = 1000;
     expect(() => resolveScenario(s)).toThrow(/^roundabout: ego\.position: 1000 is too close to or beyond the end/);
+  });
+
+  it('make() refuses what is not a scenario with a ScenarioError that says so, not a TypeError', async () => {
+    for (const [arg, shown] of [[null, 'null'], [undefined, 'undefined'], [5, 'number'], [[], 'an array']] as const) {
+      await expect(make(arg as never)).rejects.toThrow(new ScenarioError([`make: expected a scenario id, a Scenario object or a .json/.yaml file, got ${shown}`]));
+    }
+    // An object without an id is named "scenario" in its problems, not "undefined".
+    await expect(make({} as never)).rejects.toThrow(/^scenario: version: expected 1/);
   });
 
   it('starts the ego and places the goal exactly where a checked scenario says', async () => {

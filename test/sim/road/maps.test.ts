@@ -119,13 +119,44 @@ describe('intersection', () => {
       const w = 3.5;
       const net = build({ type: 'intersection', lanes, laneWidth: w }).network;
       const B = lanes * w + 4;
+      // A right turn leaves from the kerb lane, (lanes − ½)·w right of the axis; a left turn from
+      // the median lane, ½·w right of it.
       const turns = [
-        { path: net.laneByName('S>E/0').path, cx: B, cy: -B, r: B - w / 2 },
-        { path: net.laneByName(`S>W/${lanes - 1}`).path, cx: -B, cy: -B, r: B + (lanes - 0.5) * w },
+        { path: net.laneByName('S>E/0').path, cx: B, cy: -B, r: B - (lanes - 0.5) * w },
+        { path: net.laneByName(`S>W/${lanes - 1}`).path, cx: -B, cy: -B, r: B + w / 2 },
       ];
       for (const { path, cx, cy, r } of turns) {
         for (let i = 0; i < path.xs.length; i++) {
           expect(Math.abs(Math.hypot(path.xs[i] - cx, path.ys[i] - cy) - r) / r).toBeLessThan(0.01);
+        }
+      }
+    }
+  });
+
+  it('counts lanes from the kerb, so no two connectors from different lanes of an arm cross', () => {
+    /** Whether segments pq and rs properly cross. */
+    const cross = (p: Point2, q: Point2, r: Point2, s: Point2) => {
+      const side = (a: Point2, b: Point2, c: Point2) => Math.sign((b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x));
+      return side(p, q, r) * side(p, q, s) < 0 && side(r, s, p) * side(r, s, q) < 0;
+    };
+    const points = (lane: { path: { xs: ArrayLike<number>; ys: ArrayLike<number> } }) => Array.from(lane.path.xs, (x, i) => ({ x, y: lane.path.ys[i] }));
+    for (const lanes of [2, 3]) {
+      const net = build({ type: 'intersection', lanes, laneWidth: 3.5 }).network;
+      // North-bound on the south arm, the right is +x: lane 0 is the eastmost, its right neighbour none.
+      const south = Array.from({ length: lanes }, (_, j) => net.laneByName(`S-in/${j}`));
+      for (let j = 1; j < lanes; j++) expect(south[j].path.xs[0]).toBeCloseTo(south[j - 1].path.xs[0] - 3.5, 6);
+      expect(south[0].right).toBe(-1);
+      expect(south[0].left).toBe(south[1].id);
+      for (const arm of ['S', 'E', 'N', 'W']) {
+        const connectors = net.lanes.filter((l) => l.kind === 'connector' && l.name.startsWith(`${arm}>`));
+        for (const a of connectors) {
+          for (const b of connectors) {
+            if (a.id >= b.id || a.prev[0] === b.prev[0]) continue;
+            const [pa, pb] = [points(a), points(b)];
+            for (let i = 1; i < pa.length; i++) {
+              for (let k = 1; k < pb.length; k++) expect(cross(pa[i - 1], pa[i], pb[k - 1], pb[k]), `${a.name} crosses ${b.name}`).toBe(false);
+            }
+          }
         }
       }
     }

@@ -30,6 +30,21 @@ describe('footprints', () => {
   });
 });
 
+describe('footprints turned together', () => {
+  it('overlap as they do unturned: turning both cars about one point changes nothing', () => {
+    // Two cars side by side, flanks `gap` apart, both turned by θ about the first one's centre.
+    for (const theta of [30, 60, 135].map((d) => (d * Math.PI) / 180)) {
+      const a = car(0, 0, 0, theta);
+      for (const gap of [-0.01, 0.01]) {
+        const lateral = 1.9 + gap;
+        const b = car(1, -Math.sin(theta) * lateral, Math.cos(theta) * lateral, theta);
+        expect(footprintsOverlap(a, b), `θ ${theta.toFixed(2)}, gap ${gap}`).toBe(gap < 0);
+        expect(footprintsOverlap(b, a), `θ ${theta.toFixed(2)}, gap ${gap}, swapped`).toBe(gap < 0);
+      }
+    }
+  });
+});
+
 describe('NPC contacts', () => {
   it('are counted once when they start, again after the bodies part, and never for the ego or two pedestrians', () => {
     const ego = car(0, 0, 0, 0, 'ego');
@@ -64,6 +79,7 @@ describe('NPC contacts', () => {
     ['merge', { traffic: { vehicles: 40 } }],
     ['intersection', { traffic: { vehicles: 30 } }],
     ['intersection', { map: { type: 'intersection', signals: false } }],
+    ['intersection', { map: { type: 'intersection', lanes: 3 }, ego: { lane: 2, turn: 'left' } }],
     ['roundabout', { traffic: { vehicles: 30 } }],
     ['obstacle-avoidance', { traffic: { vehicles: 30 } }],
     ['pedestrian-crossing', { traffic: { vehicles: 16, pedestrians: 12 } }],

@@ -72,4 +72,22 @@ describe('placing NPC vehicles', () => {
       world.free();
     }
   });
+
+  it('keeps a vehicle out while another changing onto the source lane is within the 30 m it needs to re-enter', () => {
+    const scenario = resolveScenario('highway', { map: { type: 'highway', lanes: 2 }, ego: { lane: 0 }, traffic: { vehicles: 2 } });
+    const world = new World(scenario, 0, { trafficOnly: true });
+    const [out, changer] = world.traffic.npcs;
+    const [right, left] = [0, 1].map((i) => world.network.lanes.find((l) => l.name === `main/${i}`)!);
+    // Retired, waiting to re-enter at 3 m on a source lane.
+    Object.assign(out.actor, { active: false, lane: -1, lane2: -1, speed: 0, x: -1000, y: -1000 });
+    // The other car 15 m along the left lane, half over the line into the right one: on the right
+    // lane its centre is 12 m from the entry point, so only the lane's list of who is on it shows it.
+    const q = left.path.toWorld(15, -1.8, { x: 0, y: 0 });
+    Object.assign(changer.actor, { x: q.x, y: q.y, heading: 0, lane: left.id, s: 15, lane2: right.id, s2: 15, speed: 0 });
+    world.occupancy.rebuild(world.actors);
+    for (let k = 0; k < 20; k++) world.traffic.decide(k * 0.1, 0.1);
+    expect(out.actor.active).toBe(false);
+    world.free();
+  });
 });
+

@@ -59,3 +59,18 @@ describe('ego vehicle kinematics', () => {
     expect(radius / kinematic).toBeLessThan(1.15);
   });
 });
+
+describe('ego contacts at the start', () => {
+  it('a body within contact distance of the ego when the episode starts is its first step\'s collision', async () => {
+    await initPhysics();
+    // The ego's bumper is at 20 + 2.3 m and the barrier's back at 22.61 − 0.3 m: 1 cm apart,
+    // inside Rapier's contact distance, so the contact exists before the first step and never starts again.
+    const scenario = resolveScenario({ version: 1, id: 'touch', map: { type: 'highway' }, ego: { lane: 0, position: 20, speed: 0 }, traffic: { vehicles: 0 }, obstacles: [{ lane: 0, position: 22.61 }] } as never);
+    const world = new World(scenario, 0);
+    const first = world.step({ steer: 0, throttle: 0.3, brake: 0 });
+    expect(first.collision?.kind).toBe('obstacle');
+    expect(world.step({ steer: 0, throttle: 0.3, brake: 0 }).collision).toBeNull();
+    world.free();
+  });
+});
+

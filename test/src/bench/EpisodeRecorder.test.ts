@@ -80,3 +80,76 @@ describe('TTC as the recorder samples it', () => {
     expect(Math.abs(trace.ttc[0] - (100 - 4.6) / (egoSpeed + 30))).toBeLessThan(1e-9);
   });
 });
+
+/** What a step's info holds when nothing happened. */
+const quiet = { rewards: {}, offRoad: false, collision: null };
+
+/** The intersection's world without traffic, before its first step, and the ego's route lanes. */
+async function junction() {
+  const env = await make('intersection', { traffic: { vehicles: 0 } });
+  env.reset({ seed: 0 });
+  const world = env.unwrapped.world;
+  const lanes = world.routeLanes.map((id) => world.network.lanes[id]);
+  return { env, world, lanes };
+}
+
+describe('what the recorder samples along the route', () => {
+  it('runs a red light when the front bumper crosses the stop line, before the centre does', async () => {
+    const { env, world, lanes } = await junction();
+    const stop = lanes[0].stops.find((p) => p.kind === 'signal');
+    if (stop?.kind !== 'signal') throw new Error('the approach has no signal');
+    const plan = world.network.signalPlan!;
+    let red = 0;
+    while (plan.state(stop.group, red) !== 'red') red += 0.1;
+    let green = 0;
+    while (plan.state(stop.group, green) !== 'green') green += 0.1;
+    const half = world.egoActor.length / 2;
+    for (const [time, expected] of [[red, 1], [green, 0]] as const) {
+      world.time = time;
+      world.egoState.s = stop.s - half - 0.5;
+      const recorder = new EpisodeRecorder(world);
+      // The front moves 1 m, from 0.5 m short of the line to 0.5 m past it; the centre stays 1.8 m short.
+      world.egoState.s = stop.s - half + 0.5;
+      recorder.onStep(0, quiet);
+      expect(recorder.trace.redLights, `at ${time.toFixed(1)} s`).toBe(expected);
+    }
+    env.close();
+  });
+
+  it('counts a lane invasion for a lane that does not follow the last one, none for the next lane of the route', async () => {
+    const { env, world, lanes } = await junction();
+    const recorder = new EpisodeRecorder(world);
+    world.egoState.lane = lanes[1].id; // the connector after the approach lane
+    recorder.onStep(0, quiet);
+    world.egoState.lane = lanes[2].id;
+    recorder.onStep(0, quiet);
+    expect(recorder.trace.laneInvasions).toBe(0);
+    const beside = world.network.lanes.find((l) => l.kind === 'lane' && !lanes[2].next.includes(l.id) && l.id !== lanes[2].id)!;
+    world.egoState.lane = beside.id;
+    recorder.onStep(0, quiet);
+    expect(recorder.trace.laneInvasions).toBe(1);
+    env.close();
+  });
+
+  it('takes the speed limit of the lane the ego is on: slower on the turn than on the approach', async () => {
+    const { env, world, lanes } = await junction();
+    const recorder = new EpisodeRecorder(world);
+    expect(lanes[1].speedLimit).toBeLessThan(lanes[0].speedLimit);
+    for (const lane of lanes) {
+      world.egoState.lane = lane.id;
+      recorder.onStep(0, quiet);
+    }
+    expect(recorder.trace.speedLimit).toEqual(lanes.map((l) => l.speedLimit));
+    env.close();
+  });
+
+  it('takes lateral acceleration as speed × yaw rate: 10 m/s at 0.2 rad/s is v²/R on R = 50 m, 2 m/s²', async () => {
+    const { env, world } = await junction();
+    const recorder = new EpisodeRecorder(world);
+    world.egoActor.speed = 10;
+    world.egoActor.yawRate = 0.2;
+    recorder.onStep(0, quiet);
+    expect(recorder.trace.latAccel[0]).toBeCloseTo(10 ** 2 / 50, 12);
+    env.close();
+  });
+});

@@ -81,6 +81,19 @@ describe('drivelab bench', () => {
     expect(comparable(resumed.report.episodes)).toEqual(comparable(full.report.episodes));
   });
 
+  it('resumes past lines of episodes.jsonl that are valid JSON but no episode record, running those episodes again', async () => {
+    const dir = tmp();
+    const suite = suiteFile(dir);
+    const out = join(dir, 'damaged');
+    const full = await runBench(base(suite, out));
+    const lines = readFileSync(join(out, 'episodes.jsonl'), 'utf8').trim().split('\n');
+    writeFileSync(join(out, 'episodes.jsonl'), [lines[0], 'null', '5', '[1,2]', '{"seed":3}', lines[1]].join('\n') + '\n');
+    let resumedFrom = -1;
+    const resumed = await runBench({ ...base(suite, out), resume: true }, { start: (_t, done) => (resumedFrom = done), episode: () => {}, stop: () => {} });
+    expect(resumedFrom).toBe(2);
+    expect(comparable(resumed.report.episodes)).toEqual(comparable(full.report.episodes));
+  });
+
   it('Ctrl-C keeps finished episodes, exits 130, and --resume finishes the run', async () => {
     const dir = tmp();
     const suite = suiteFile(dir);
@@ -154,6 +167,7 @@ describe('drivelab bench', () => {
     ['an unknown agent', ['--agent', 'wizard'], /--agent wizard: unknown agent/],
     ['an unknown suite', ['--suite', 'nightly'], /--suite nightly: unknown suite/],
     ['an unreadable suite file', ['--suite', 'missing/suite.yaml'], /missing\/suite\.yaml: cannot read the suite file/],
+    ['a directory for a suite file', ['--suite', tmpdir()], /: cannot read the suite file \(it is a directory\)/],
     ['an unknown detector', ['--detector', 'yolo'], /--detector yolo: unknown detector/],
     ['too many episodes', ['--episodes', '50'], /--episodes 50: expected 1 to 2/],
   ];

@@ -54,6 +54,20 @@ describe('episode metrics', () => {
     expect(m.jerkRms).toBeCloseTo(10, 9);
   });
 
+  it('jerk from the very first pair of steps: one jump of 1 m/s² in 0.1 s', () => {
+    const m = computeMetrics(trace(4, { accel: [0, 1, 1, 1] }));
+    // Three differences: 10, 0, 0 m/s³.
+    expect(m.jerkPeak).toBeCloseTo(10, 9);
+    expect(m.jerkRms).toBeCloseTo(Math.sqrt(100 / 3), 9);
+  });
+
+  it('mean speed is distance over simulated time: 10 m/s for 2 s is 20 m at 10 m/s', () => {
+    const m = computeMetrics(trace(20));
+    expect(m.distance).toBeCloseTo(20, 9);
+    expect(m.duration).toBeCloseTo(2, 12);
+    expect(m.meanSpeed).toBeCloseTo(10, 9);
+  });
+
   it('lateral acceleration peak and RMS', () => {
     const m = computeMetrics(trace(4, { latAccel: [3, -4, 0, 0] }));
     expect(m.latAccelPeak).toBe(4);

@@ -92,6 +92,22 @@ describe('time to collision between rotated boxes', () => {
     });
   }
 
+  it('a small box grazing the ego\'s corner, its path never nearer the ego\'s centre than 2.7 m', () => {
+    // u points from the ego's centre to its front-left corner (2.3, 0.95), 2.488 m away; w is u
+    // turned 90°. A 0.5 m square aligned with u moves along w at 2 m/s, 2.7 m out along u: its
+    // near face (u = 2.45) passes inside the corner. The ego's part beyond u = 2.45 is a sliver at
+    // the corner whose lowest w lies on the front face x = 2.3, at y where 2.3·u_x + y·u_y = 2.45.
+    // The square's leading face (w = c + 0.25, starting from c = −5) reaches that w first.
+    const d = Math.hypot(2.3, 0.95);
+    const [ux, uy] = [2.3 / d, 0.95 / d];
+    const [wx, wy] = [-uy, ux];
+    const y = (2.45 - 2.3 * ux) / uy;
+    const wLowest = 2.3 * wx + y * wy;
+    const heading = Math.atan2(uy, ux);
+    const b: MovingBox = { x: 2.7 * ux - 5 * wx, y: 2.7 * uy - 5 * wy, heading, vx: 2 * wx, vy: 2 * wy, length: 0.5, width: 0.5 };
+    expect(Math.abs(timeToCollision(box(0, 0, 0, 0), b) - (wLowest + 5 - 0.25) / 2)).toBeLessThan(1e-9);
+  });
+
   it('just out of reach: the 45° car passing 0.1 m clear of the ego corner, or meeting after the horizon', () => {
     // b's lowest corner is 3.25·cos 45° = 2.298 below its centre; with the centre 3.35 m up it
     // passes 0.1 m above the ego's left face (y = 0.95), which the corner runs along.
