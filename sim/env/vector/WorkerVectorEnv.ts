@@ -5,7 +5,8 @@
  *
  * Data paths: the workers write observations, rewards, terminated and truncated straight into
  * SharedArrayBuffers, which the returned arrays view without copying; actions go out and infos
- * come back by postMessage, one request and one reply per worker per call.
+ * come back by postMessage, one request and one reply per worker per call, the infos as JSON text
+ * (see `infoWire.ts`).
  *
  * Node modules are loaded with dynamic imports inside `create()`, so importing this file in a
  * browser is harmless; only creating one needs Node.
@@ -29,6 +30,7 @@ import {
   type VectorStepResult,
 } from './types.ts';
 import type { AttachMessage, FromWorker, ToWorker, WorkerInit } from './vectorWorker.ts';
+import { decodeInfos } from './infoWire.ts';
 
 export interface WorkerVectorEnvOptions {
   /** Number of threads stepping envs in parallel; default min(numEnvs, os.availableParallelism()) */
@@ -247,7 +249,7 @@ export class WorkerVectorEnv implements VectorEnv {
         if (r.value.type !== 'done') throw new Error(`unexpected reply from vector env worker ${w}: ${r.value.type}`);
         // Pairs with the worker's Atomics.add after its writes, so they are visible here.
         Atomics.load(this.sync, w);
-        infos.push(...r.value.infos);
+        infos.push(...decodeInfos(r.value.infos));
       }
       if (localError) throw localError;
       infos.push(...localInfos);

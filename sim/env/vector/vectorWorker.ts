@@ -8,16 +8,17 @@
  *   worker → parent  { type: 'ready', id: 0, observationSpace, actionSpace } | { type: 'error', id: 0, message }
  *   parent → worker  { type: 'attach', ... }   (no reply; shared buffers, sent once after 'ready')
  *   parent → worker  { type: 'reset', id, seeds?, options? } | { type: 'step', id, actions }
- *   worker → parent  { type: 'done', id, infos } | { type: 'error', id, message }
+ *   worker → parent  { type: 'done', id, infos (JSON text, see infoWire.ts) } | { type: 'error', id, message }
  * Before each 'done' the worker has written its rows of the shared buffers and bumped `sync[index]`
  * with an atomic add, which the parent reads back atomically before reading the rows.
  */
 import type { Scenario } from '../../../scenarios/schema.ts';
 import type { Action, Observation } from '../DrivingEnv.ts';
-import type { Env, Info } from '../Env.ts';
+import type { Env } from '../Env.ts';
 import { make } from '../registry.ts';
 import type { SpaceJson } from '../spaces.ts';
 import { SyncVectorEnv } from './SyncVectorEnv.ts';
+import { encodeInfos } from './infoWire.ts';
 
 export interface WorkerInit {
   /** Resolved scenario, overrides applied, as plain data */
@@ -53,7 +54,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready'; id: 0; observationSpace: SpaceJson; actionSpace: SpaceJson }
-  | { type: 'done'; id: number; infos: Info[] }
+  /** `infos`: the block's infos, encoded by `encodeInfos` */
+  | { type: 'done'; id: number; infos: string }
   | { type: 'error'; id: number; message: string };
 
 const { parentPort, workerData } = await import('node:worker_threads');
@@ -97,7 +99,7 @@ function handle(msg: ToWorker): void {
     if (!vector || !sync) throw new Error('the worker was not given its buffers');
     const infos = msg.type === 'reset' ? vector.resetNow({ seed: msg.seeds, options: msg.options }).infos : vector.stepNow(msg.actions).infos;
     Atomics.add(sync, init.index, 1);
-    reply({ type: 'done', id: msg.id, infos });
+    reply({ type: 'done', id: msg.id, infos: encodeInfos(infos) });
   } catch (err) {
     reply({ type: 'error', id: msg.id, message: errorMessage(err) });
   }
