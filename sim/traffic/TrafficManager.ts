@@ -10,7 +10,7 @@ import { NO_LANE, type Lane } from '../road/RoadNetwork.ts';
 import type { Rng } from '../rng.ts';
 import { createActor, type Actor } from '../world/actors.ts';
 import { createKinematicBody, driveKinematic, parkBody } from '../world/physics.ts';
-import { bendLimit, bendLookahead, chooseLane, firstStopAhead, OBSTACLE_STANDOFF, drivingAccel, laneChangeAccel, laneChangeUnsafe, obstacleAhead, lookaheadDistance, LOOKAHEAD, pointAhead, purePursuit, type DrivingContext } from './driving.ts';
+import { bendLookahead, chooseLane, drivingAccel, startingSpeed, laneChangeAccel, laneChangeUnsafe, obstacleAhead, lookaheadDistance, LOOKAHEAD, pointAhead, purePursuit, type DrivingContext } from './driving.ts';
 import { DEFAULT_IDM, type IdmParams } from './idm.ts';
 import type { Neighbour } from './LaneOccupancy.ts';
 import { DEFAULT_MOBIL, type MobilParams } from './mobil.ts';
@@ -156,27 +156,9 @@ export class TrafficManager {
     }
   }
 
-  /**
-   * Caps a freshly placed vehicle's speed so that it can settle behind its leader and stop or
-   * slow where it may have to: no faster than the IDM equilibrium speed for the gap to its leader
-   * (nor than it could brake down to the leader's speed from), than lets it stop at the first stop
-   * line ahead at the comfortable rate, or than the bends ahead allow.
-   */
+  /** Caps a freshly placed vehicle's speed to what it can start at (see `startingSpeed`). */
   private settleSpeed(npc: Npc): void {
-    const a = npc.actor;
-    const idm = npc.idm;
-    const leader = this.ctx.occupancy.leader(a, npc.plan, a.s, LOOKAHEAD, this.nb);
-    if (leader.actor) {
-      const gap = leader.actor.kind === 'obstacle' ? leader.gap - OBSTACLE_STANDOFF : leader.gap;
-      const room = Math.max(0, gap - idm.minGap);
-      a.speed = Math.min(a.speed, room / idm.timeHeadway, leader.actor.speed + Math.sqrt(2 * idm.decel * room));
-    }
-    const stop = firstStopAhead(this.ctx.network, npc.plan, a.s, LOOKAHEAD);
-    if (stop < Infinity) a.speed = Math.min(a.speed, Math.sqrt(2 * idm.decel * Math.max(0, stop - a.length / 2 - idm.minGap)));
-    a.speed = Math.min(a.speed, bendLimit(this.ctx.network, npc.plan, a.s, a.speed).speedHere);
-    // A bend close ahead must not ask for more than gentle braking (the estimate is softened).
-    for (let k = 0; k < 30 && bendLimit(this.ctx.network, npc.plan, a.s, a.speed).accel < -1; k++) a.speed *= 0.9;
-    npc.nv = a.speed;
+    npc.nv = npc.actor.speed = startingSpeed(this.ctx, npc.actor, npc.plan, npc.idm);
   }
 
   /** Chooses the next lanes at branches until the plan covers the look-ahead. */

@@ -3,7 +3,7 @@
  * zebra crossings, give-way lines and all-way stops all become a distance to a virtual stopped
  * car that the car-following model then brakes for.
  */
-import { NO_LANE, type Lane, type RoadNetwork, type StopPoint } from '../road/RoadNetwork.ts';
+import { NO_LANE, type RoadNetwork, type StopPoint } from '../road/RoadNetwork.ts';
 import type { Actor } from '../world/actors.ts';
 import type { LaneOccupancy, Neighbour } from './LaneOccupancy.ts';
 
@@ -91,7 +91,7 @@ export class TrafficRules {
         const dist = stop.s + offset - s;
         if (dist < -0.5) continue;
         if (dist > maxDist) return Infinity;
-        if (this.mustStop(stop, lane, self, Math.max(dist, 0), plan, s)) return Math.max(dist, 0);
+        if (this.mustStop(stop, self, Math.max(dist, 0), plan, s)) return Math.max(dist, 0);
       }
       offset += lane.path.length;
       if (offset - s > maxDist) return Infinity;
@@ -99,7 +99,7 @@ export class TrafficRules {
     return Infinity;
   }
 
-  private mustStop(stop: StopPoint, lane: Lane, self: Actor, dist: number, plan: readonly number[], s: number): boolean {
+  private mustStop(stop: StopPoint, self: Actor, dist: number, plan: readonly number[], s: number): boolean {
     const v = Math.max(self.speed, 0);
     const neededDecel = (v * v) / (2 * Math.max(dist, 0.1));
     switch (stop.kind) {

@@ -17,7 +17,7 @@ export const COMFORT_LATERAL_ACCEL = 2.5;
 /** How far ahead leaders and stop points are looked for [m] */
 export const LOOKAHEAD = 150;
 /** Extra standstill distance kept to a static obstacle [m] */
-export const OBSTACLE_STANDOFF = 5;
+const OBSTACLE_STANDOFF = 5;
 /** Speed and acceleration of a driver edging out of a blocked lane [m/s], [m/s²] */
 const CREEP_SPEED = 1.5;
 const CREEP_ACCEL = 0.5;
@@ -141,11 +141,36 @@ export function pointAhead(network: RoadNetwork, plan: readonly number[], s: num
   return out;
 }
 
+const _start: Neighbour = { actor: null, gap: Infinity };
+
+/**
+ * The speed a freshly placed vehicle may start at [m/s]: its current one, capped so that it can
+ * settle behind its leader and stop or slow where it may have to. No faster than the IDM
+ * equilibrium speed for the gap to its leader (nor than it could brake down to the leader's speed
+ * from), than lets it stop at the first stop line ahead at the comfortable rate, or than the bends
+ * ahead allow.
+ */
+export function startingSpeed(ctx: DrivingContext, self: Actor, plan: readonly number[], idm: IdmParams): number {
+  let v = self.speed;
+  const leader = ctx.occupancy.leader(self, plan, self.s, LOOKAHEAD, _start);
+  if (leader.actor) {
+    const gap = leader.actor.kind === 'obstacle' ? leader.gap - OBSTACLE_STANDOFF : leader.gap;
+    const room = Math.max(0, gap - idm.minGap);
+    v = Math.min(v, room / idm.timeHeadway, leader.actor.speed + Math.sqrt(2 * idm.decel * room));
+  }
+  const stop = firstStopAhead(ctx.network, plan, self.s, LOOKAHEAD);
+  if (stop < Infinity) v = Math.min(v, Math.sqrt(2 * idm.decel * Math.max(0, stop - self.length / 2 - idm.minGap)));
+  v = Math.min(v, bendLimit(ctx.network, plan, self.s, v).speedHere);
+  // A bend close ahead must not ask for more than gentle braking (the estimate is softened).
+  for (let k = 0; k < 30 && bendLimit(ctx.network, plan, self.s, v).accel < -1; k++) v *= 0.9;
+  return v;
+}
+
 /**
  * Distance from `s` on plan[0] to the first stop point of any kind along the plan, whatever its
  * state (a light may turn red, a crossing fill), within `maxDist` [m], or Infinity.
  */
-export function firstStopAhead(network: RoadNetwork, plan: readonly number[], s: number, maxDist: number): number {
+function firstStopAhead(network: RoadNetwork, plan: readonly number[], s: number, maxDist: number): number {
   let offset = 0;
   for (let p = 0; p < plan.length; p++) {
     const lane = network.lanes[plan[p]];

@@ -2,7 +2,7 @@
  * Where an NPC vehicle may be put on a lane, at reset or when it re-enters the road: never where
  * another body is, and never closer than a spacing to the vehicles of its own lane.
  */
-import type { Lane } from '../road/RoadNetwork.ts';
+import { NO_LANE, type Lane } from '../road/RoadNetwork.ts';
 import type { Rng } from '../rng.ts';
 import type { Actor } from '../world/actors.ts';
 import { footprintsOverlap, type Footprint } from '../world/footprint.ts';
@@ -56,7 +56,7 @@ export function placeOnLane(self: Actor, lane: Lane, s: number): void {
   self.lane = lane.id;
   self.s = s;
   self.d = 0;
-  self.lane2 = -1;
+  self.lane2 = NO_LANE;
 }
 
 /**

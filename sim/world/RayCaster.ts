@@ -8,9 +8,7 @@
  * release that changes this layer fails loudly rather than quietly.
  */
 import type RAPIER_TYPES from '@dimforge/rapier3d-compat';
-import { RAPIER } from './physics.ts';
-
-type RawVector = ReturnType<typeof RAPIER_TYPES.VectorOps.intoRaw>;
+import { RAPIER, type RawVector } from './physics.ts';
 
 export class RayCaster {
   /** Collider handle of the last hit, or −1 */

@@ -65,7 +65,8 @@ function cuboid(actor: Actor): RAPIER.ColliderDesc {
   return RAPIER.ColliderDesc.cuboid(e.x, e.y, e.z);
 }
 
-type RawVector = ReturnType<typeof RAPIER.VectorOps.intoRaw>;
+/** A vector in the engine's wasm memory, which the JS wrapper otherwise allocates per call */
+export type RawVector = ReturnType<typeof RAPIER.VectorOps.intoRaw>;
 /**
  * One wasm vector for velocities, made on first use (the engine must be loaded): the wrapper's
  * `setLinvel` and `setAngvel` allocate and free one per call, which shows in every step.
