@@ -7,8 +7,18 @@ import type { Policy } from '../agents/common/Policy.ts';
 import type { Env } from '../sim/env/Env.ts';
 import type { Action, Observation } from '../sim/env/DrivingEnv.ts';
 import { UsageError } from './errors.ts';
+import type { Scenario } from '../scenarios/schema.ts';
 
 export const BUILTIN_AGENTS = ['expert', 'random'] as const;
+
+/** Agents that are only ever loaded from a saved policy directory, by the module that trained them */
+const LEARNED: Record<string, () => Promise<{ load(dir: string, env: Env<Observation, Action>): Promise<Policy<Observation, Action>> }>> = {
+  dqn: () => import('../agents/dqn.ts'),
+  ppo: () => import('../agents/ppo.ts'),
+  reinforce: () => import('../agents/reinforce.ts'),
+};
+/** Learned agents that run networks, and so need tfjs started first */
+const NEEDS_TF = new Set(['dqn', 'ppo', 'reinforce']);
 
 type Builder = (env: Env<Observation, Action>, args: Record<string, unknown>) => Policy<Observation, Action>;
 
@@ -45,8 +55,16 @@ export async function loadAgent(arg: string, env: Env<Observation, Action>): Pro
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
+    if (Object.hasOwn(LEARNED, manifest.agent)) {
+      try {
+        if (NEEDS_TF.has(manifest.agent)) await (await import('../perception/runtime/tfjs.ts')).initTf();
+        return await (await LEARNED[manifest.agent]()).load(arg, env);
+      } catch (err) {
+        throw new UsageError(`--agent ${arg}: ${(err as Error).message}`);
+      }
+    }
     if (!isBuiltin(manifest.agent)) {
-      throw new UsageError(`${arg}: agent: expected one of ${Object.keys(builders).join(', ')}, got "${manifest.agent}"`);
+      throw new UsageError(`${arg}: agent: expected one of ${[...Object.keys(builders), ...Object.keys(LEARNED)].join(', ')}, got "${manifest.agent}"`);
     }
     for (const [field, space] of [['observationSpace', env.observationSpace], ['actionSpace', env.actionSpace]] as const) {
       const saved = manifest[field];
@@ -65,4 +83,22 @@ function describeSpace(json: unknown): string {
   if (s?.type === 'discrete') return `Discrete(${s.n})`;
   if (s?.type === 'dict') return `Dict{${Object.entries(s.spaces ?? {}).map(([k, v]) => `${k}: ${describeSpace(v)}`).join(', ')}}`;
   return JSON.stringify(json);
+}
+
+/**
+ * `scenario` as the agent `arg` drives it. A saved policy records the action space it was trained
+ * with; a policy of discrete meta-actions (DQN, Q-learning) gets `action.type: discrete` and one of
+ * continuous controls gets `continuous`, so it runs on any scenario without a `--set`.
+ */
+export async function scenarioForAgent(arg: string, scenario: Scenario): Promise<Scenario> {
+  if (isBuiltin(arg) || !existsSync(arg) || !statSync(arg).isDirectory()) return scenario;
+  let saved: unknown;
+  try {
+    saved = (await readPolicyManifest(arg)).actionSpace;
+  } catch {
+    return scenario; // loadAgent reports the problem with the directory
+  }
+  const type = (saved as { type?: string } | undefined)?.type;
+  const wanted = type === 'discrete' ? 'discrete' : type === 'box' ? 'continuous' : null;
+  return wanted && scenario.action.type !== wanted ? { ...scenario, action: { ...scenario.action, type: wanted } } : scenario;
 }

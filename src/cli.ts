@@ -9,8 +9,10 @@ import { runCommand } from './commands/run.ts';
 import { listCommand, schemaCommand, validateCommand } from './commands/scenarios.ts';
 import { benchCommand, compareCommand } from './commands/bench.ts';
 import { captureCommand } from './commands/capture.ts';
+import { evalCommand, trainCommand } from './commands/train.ts';
 import { processIo, type CliIo } from './io.ts';
 import { VERSION } from './version.ts';
+import { BACKENDS } from '../perception/runtime/backends.ts';
 
 export type { CliIo } from './io.ts';
 
@@ -67,6 +69,36 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .argument('<b>', 'result directory to compare with it')
     .option('--json', 'as JSON')
     .action(act(compareCommand));
+
+  program
+    .command('train')
+    .description('train an agent (qlearning, dqn, reinforce, ppo) on a scenario; writes the policy, checkpoints and a learning curve')
+    .requiredOption('-a, --agent <name>', 'qlearning, dqn, reinforce or ppo')
+    .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file', 'highway')
+    .option('--steps <n>', 'env steps in all (default: the agent\'s)')
+    .option('--envs <k>', 'envs stepped together (default: 1 for qlearning and dqn, 8 for reinforce and ppo)')
+    .option('--seed <n>', 'seed of the networks, exploration and training episodes', '0')
+    .option('--out <dir>', 'run directory, new or empty (default: runs/<agent>-<scenario>-<time>)')
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--arg <name=value>', 'an algorithm argument, e.g. --arg learningRate=0.001 (repeatable)', collect, [])
+    .option('--checkpoint-every <n>', 'env steps between checkpoints (default: a tenth of the run)')
+    .option('--eval-every <n>', 'env steps between evaluations on validation seeds; 0 for none (default: a tenth of the run)')
+    .option('--eval-episodes <n>', 'validation episodes per evaluation', '10')
+    .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
+    .option('--json', 'print the result as JSON')
+    .action(act(trainCommand));
+
+  program
+    .command('eval')
+    .description('score a policy on test seeds: success rate, route completion, mean return')
+    .requiredOption('-a, --agent <name|dir>', 'expert, random, or a saved policy directory such as runs/name')
+    .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file', 'highway')
+    .option('--episodes <n>', 'episodes, one per seed', '50')
+    .option('--first-seed <n>', 'seed of the first episode (test seeds start at 1000000)', '1000000')
+    .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--json', 'print the result as JSON')
+    .action(act(evalCommand));
 
   program
     .command('capture')

@@ -32,6 +32,8 @@ export interface EpisodeSummary {
   success: boolean;
   /** Ended by the time limit rather than by a terminal state */
   truncated: boolean;
+  /** How it ended: 'goal', 'collision', 'off-road', 'time-limit' (driving envs), or undefined */
+  outcome?: string;
 }
 
 export interface Callback {

@@ -39,6 +39,11 @@ export interface DrivingEnvOptions {
   renderMode?: RenderMode;
   /** Size of rendered images [px] (default 640 × 360) */
   renderSize?: [number, number];
+  /**
+   * Seeds of episodes reset without one are drawn from this inclusive range (default: any 31-bit
+   * seed). Training passes its seed range, so it never plays a benchmark's test seeds.
+   */
+  seedRange?: [number, number];
 }
 
 /** Seed of the first episode when `reset()` is never given one. */
@@ -69,6 +74,7 @@ export class DrivingEnv implements Env<Observation, Action> {
   /** Gymnasium's env metadata: the render modes and the rate of rendered frames [1/s] */
   readonly metadata: { readonly renderModes: readonly RenderMode[]; readonly renderFps: number };
   private readonly renderSize: [number, number];
+  private readonly seedRange: [number, number] | null;
   private chase: Camera | null = null;
 
   /** Use `make()`; this expects the physics engine to be loaded already. */
@@ -83,6 +89,11 @@ export class DrivingEnv implements Env<Observation, Action> {
     }
     this.renderMode = mode ?? null;
     this.renderSize = size;
+    const range = options.seedRange;
+    if (range !== undefined && !(Array.isArray(range) && range.length === 2 && range.every((v) => Number.isSafeInteger(v) && v >= 0) && range[0] <= range[1])) {
+      throw new Error(`seedRange must be [first, last], whole numbers with 0 ≤ first ≤ last, got ${JSON.stringify(range)}`);
+    }
+    this.seedRange = range ?? null;
     this.metadata = { renderModes: RENDER_MODES, renderFps: 1 / scenario.sim.stepDt };
     const rate = 1 / scenario.sim.stepDt;
     this.sensors = scenario.sensors.map((spec) => createSensor(spec, rate));
@@ -131,7 +142,7 @@ export class DrivingEnv implements Env<Observation, Action> {
     } else if (!this.seeded) {
       this.episodeSeed = DEFAULT_SEED;
     } else {
-      this.episodeSeed = this.seeds.seed();
+      this.episodeSeed = this.seedRange ? this.seeds.int(this.seedRange[0], this.seedRange[1]) : this.seeds.seed();
     }
     this.seeded = true;
     this.world_?.free();

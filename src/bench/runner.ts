@@ -14,7 +14,7 @@ import { ScenarioError, type ScenarioOverrides } from '../../scenarios/parse.ts'
 import type { Scenario } from '../../scenarios/schema.ts';
 import { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
 import { initPhysics } from '../../sim/world/physics.ts';
-import { loadAgent } from '../agents.ts';
+import { loadAgent, scenarioForAgent } from '../agents.ts';
 import { UsageError } from '../errors.ts';
 import { createOutputDir, entriesText, inspectOutputDir } from '../outputDir.ts';
 import { scenarioFromArg } from '../scenarioFiles.ts';
@@ -161,7 +161,7 @@ export async function runBench(opts: BenchOptions, progress?: BenchProgress): Pr
   }
   if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 256) throw new UsageError(`--workers ${opts.workers}: expected a whole number from 1 to 256`);
   const { suite, source, baseDir } = await loadSuite(opts.suite);
-  const entries = await resolveEntries(suite, baseDir, opts.suite);
+  const entries = await Promise.all((await resolveEntries(suite, baseDir, opts.suite)).map(async (e) => ({ ...e, scenario: await scenarioForAgent(opts.agent, e.scenario) })));
   const testSeeds = suite.seeds.test[1] - suite.seeds.test[0] + 1;
   if (opts.episodes !== undefined && (!Number.isInteger(opts.episodes) || opts.episodes < 1 || opts.episodes > testSeeds)) {
     throw new UsageError(`--episodes ${opts.episodes}: expected 1 to ${testSeeds}, the number of test seeds in suite ${suite.id}`);

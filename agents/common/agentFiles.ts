@@ -1,0 +1,96 @@
+/**
+ * What every learning agent shares around its maths: checking its arguments, the seeds of
+ * training episodes, and the saved-policy directory (`policy.json` plus `weights.bin`).
+ */
+import { join } from 'node:path';
+import type { Env } from '../../sim/env/Env.ts';
+import type { Space } from '../../sim/env/spaces.ts';
+import { expectArray, readArrays, writeArrays, type NamedArray } from './arrayFile.ts';
+import { readPolicyManifest, writePolicyManifest } from './manifest.ts';
+
+/** How an argument is checked */
+export type ArgKind = 'count' | 'nonNegativeInt' | 'seed' | 'positive' | 'nonNegative' | 'unit' | 'boolean' | 'widths' | 'string';
+export type ArgSpec<T> = { [K in keyof T]: ArgKind };
+
+const EXPECTED: Record<ArgKind, string> = {
+  count: 'a whole number ≥ 1',
+  nonNegativeInt: 'a whole number ≥ 0',
+  seed: 'a whole number ≥ 0',
+  positive: 'a number above 0',
+  nonNegative: 'a number ≥ 0',
+  unit: 'a number from 0 to 1',
+  boolean: 'true or false',
+  widths: 'a list of layer widths, whole numbers from 1 to 4096',
+  string: 'a string',
+};
+
+function valid(kind: ArgKind, v: unknown): boolean {
+  switch (kind) {
+    case 'count': return Number.isSafeInteger(v) && (v as number) >= 1;
+    case 'nonNegativeInt':
+    case 'seed': return Number.isSafeInteger(v) && (v as number) >= 0;
+    case 'positive': return typeof v === 'number' && Number.isFinite(v) && v > 0;
+    case 'nonNegative': return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+    case 'unit': return typeof v === 'number' && v >= 0 && v <= 1;
+    case 'boolean': return typeof v === 'boolean';
+    case 'widths': return Array.isArray(v) && v.length >= 1 && v.every((w) => Number.isInteger(w) && w >= 1 && w <= 4096);
+    case 'string': return typeof v === 'string';
+  }
+}
+
+/** `defaults` with `input` merged in; an unknown or bad field is an error naming it: `dqn args.gamma: expected ...` */
+export function parseArgs<T extends object>(agent: string, spec: ArgSpec<T>, defaults: T, input: unknown, where = `${agent} args`): T {
+  if (input === undefined || input === null) return { ...defaults };
+  if (typeof input !== 'object' || Array.isArray(input)) throw new Error(`${where}: expected an object of arguments`);
+  const out = { ...defaults } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    if (!Object.hasOwn(spec, key)) throw new Error(`${where}.${key}: unknown argument; ${agent} takes ${Object.keys(spec).join(', ')}`);
+    const kind = (spec as Record<string, ArgKind>)[key];
+    if (!valid(kind, value)) throw new Error(`${where}.${key}: expected ${EXPECTED[kind]}, got ${JSON.stringify(value)}`);
+    out[key] = Array.isArray(value) ? [...value] : value;
+  }
+  return out as T;
+}
+
+/**
+ * Seed ranges, as the built-in suites declare them: training plays [0, 899,999]; evaluation during
+ * training (model selection) uses [900,000, 999,999]; benchmarks test on 1,000,000 and above.
+ */
+export const TRAIN_SEEDS: [number, number] = [0, 899_999];
+export const VALIDATION_SEED = 900_000;
+
+/**
+ * Seeds of the `numEnvs` training episodes that start at `step`, in TRAIN_SEEDS. They depend on
+ * the run's seed and the step alone, so a resumed run restarts the same episodes.
+ */
+export function trainSeeds(seed: number, step: number, numEnvs: number): number[] {
+  const span = TRAIN_SEEDS[1] + 1 - numEnvs;
+  const base = (seed * 7_919 + step) % span;
+  return Array.from({ length: numEnvs }, (_, i) => base + i);
+}
+
+export const WEIGHTS_FILE = 'weights.bin';
+
+/** Writes `policy.json` and the network weights */
+export async function saveWeights(dir: string, agent: string, args: object, observationSpace: Space, actionSpace: Space, arrays: Record<string, NamedArray>): Promise<void> {
+  await writePolicyManifest(dir, { agent, args, observationSpace: observationSpace.toJSON(), actionSpace: actionSpace.toJSON() });
+  writeArrays(join(dir, WEIGHTS_FILE), arrays);
+}
+
+/** Reads a saved policy's arguments and weights, checking it was made by `agent` for `env`'s spaces */
+export async function loadWeights<T extends object>(dir: string, agent: string, spec: ArgSpec<T>, defaults: T, env: Env<unknown, unknown>) {
+  const manifest = await readPolicyManifest(dir);
+  const file = join(dir, 'policy.json');
+  if (manifest.agent !== agent) throw new Error(`${file}: agent: expected "${agent}", got "${manifest.agent}"`);
+  const args = parseArgs(agent, spec, defaults, manifest.args, `${file}: args`);
+  for (const [field, space] of [['observationSpace', env.observationSpace], ['actionSpace', env.actionSpace]] as const) {
+    const saved = manifest[field];
+    if (saved !== undefined && JSON.stringify(saved) !== JSON.stringify(space.toJSON())) {
+      throw new Error(`${file}: ${field}: the policy was made for other ${field === 'actionSpace' ? 'actions' : 'observations'} than this env's`);
+    }
+  }
+  const weightsFile = join(dir, WEIGHTS_FILE);
+  const arrays = readArrays(weightsFile);
+  return { args, read: (name: string, shape: readonly number[]) => expectArray(arrays, name, shape, weightsFile) };
+}

@@ -1,0 +1,82 @@
+/**
+ * Named float32 arrays in one binary file: a little-endian u32 header length, a JSON header
+ * `{ name: { shape, offset } }`, then the data. Weights, optimiser moments and replay buffers are
+ * stored this way. Files are written to a temporary name and renamed, so an interrupt leaves
+ * either the old file or the new one, never half of one.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+export interface NamedArray {
+  shape: number[];
+  data: Float32Array;
+}
+
+const MAGIC = 'DLA1';
+
+export function writeArrays(file: string, arrays: Record<string, NamedArray>): void {
+  const header: Record<string, { shape: number[]; offset: number }> = {};
+  let offset = 0;
+  for (const [name, a] of Object.entries(arrays)) {
+    const size = a.shape.reduce((p, d) => p * d, 1);
+    if (size !== a.data.length) throw new Error(`${name}: shape ${JSON.stringify(a.shape)} needs ${size} numbers, got ${a.data.length}`);
+    header[name] = { shape: a.shape, offset };
+    offset += a.data.length;
+  }
+  // Padded with spaces so the data starts on a 4-byte boundary.
+  const text = JSON.stringify(header);
+  const json = Buffer.from(text + ' '.repeat((4 - (Buffer.byteLength(text) % 4)) % 4));
+  const buf = Buffer.alloc(8 + json.length + offset * 4);
+  buf.write(MAGIC, 0, 'latin1');
+  buf.writeUInt32LE(json.length, 4);
+  json.copy(buf, 8);
+  const body = new Float32Array(buf.buffer, buf.byteOffset + 8 + json.length, offset);
+  for (const [name, a] of Object.entries(arrays)) body.set(a.data, header[name].offset);
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, buf);
+  renameSync(tmp, file);
+}
+
+/** Reads a file of `writeArrays`; a damaged file is an error naming it and what is wrong */
+export function readArrays(file: string): Record<string, NamedArray> {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch {
+    throw new Error(`${file}: cannot read it`);
+  }
+  if (buf.length < 8 || buf.toString('latin1', 0, 4) !== MAGIC) throw new Error(`${file}: not a drivelab array file (expected it to start with "${MAGIC}")`);
+  const headerLength = buf.readUInt32LE(4);
+  if (8 + headerLength > buf.length) throw new Error(`${file}: truncated: the header needs ${headerLength} bytes, the file has ${buf.length - 8}`);
+  let header: Record<string, { shape: number[]; offset: number }>;
+  try {
+    header = JSON.parse(buf.toString('utf8', 8, 8 + headerLength));
+  } catch {
+    throw new Error(`${file}: the header is not valid JSON`);
+  }
+  const bodyBytes = buf.length - 8 - headerLength;
+  if (bodyBytes % 4 !== 0) throw new Error(`${file}: truncated: ${bodyBytes} data bytes is not a whole number of float32 values`);
+  // Copy out so the arrays are aligned whatever the header length.
+  const body = new Float32Array(buf.buffer.slice(buf.byteOffset + 8 + headerLength, buf.byteOffset + buf.length));
+  const out: Record<string, NamedArray> = {};
+  for (const [name, h] of Object.entries(header)) {
+    const ok = Array.isArray(h?.shape) && h.shape.every((d) => Number.isInteger(d) && d >= 0) && Number.isInteger(h.offset) && h.offset >= 0;
+    if (!ok) throw new Error(`${file}: ${name}: expected a shape of whole numbers and an offset`);
+    const size = h.shape.reduce((p, d) => p * d, 1);
+    if (h.offset + size > body.length) throw new Error(`${file}: ${name}: truncated: needs numbers up to ${h.offset + size}, the file holds ${body.length}`);
+    out[name] = { shape: h.shape, data: body.subarray(h.offset, h.offset + size) };
+  }
+  return out;
+}
+
+/** The array `name` of `arrays` with `shape`; otherwise an error naming the file and the array */
+export function expectArray(arrays: Record<string, NamedArray>, name: string, shape: readonly number[], file: string): Float32Array {
+  const a = arrays[name];
+  if (!a) throw new Error(`${file}: ${name}: missing`);
+  if (a.shape.length !== shape.length || a.shape.some((d, i) => d !== shape[i])) {
+    throw new Error(`${file}: ${name}: expected shape ${JSON.stringify(shape)}, got ${JSON.stringify(a.shape)}`);
+  }
+  for (let i = 0; i < a.data.length; i++) {
+    if (!Number.isFinite(a.data[i])) throw new Error(`${file}: ${name}: element ${i} is ${a.data[i]}, expected a finite number`);
+  }
+  return a.data;
+}

@@ -1,0 +1,304 @@
+/**
+ * Proximal Policy Optimisation (Schulman et al. 2017): the clipped surrogate objective, advantages
+ * by GAE(λ) (Schulman et al. 2016), several envs stepped together, a Gaussian policy over
+ * continuous steer and acceleration (or a categorical over meta-actions). Read top to bottom:
+ * arguments, the rollout, the advantages, the update, the training loop.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../sim/rng.ts';
+import type { VectorEnv } from '../sim/env/vector/types.ts';
+import type { Env } from '../sim/env/Env.ts';
+import type { Action, Observation } from '../sim/env/DrivingEnv.ts';
+import { AdamW } from './common/AdamW.ts';
+import type { Callback } from './common/callbacks.ts';
+import { readCheckpoint, writeCheckpoint } from './common/checkpoint.ts';
+import { ActorCritic, ActorCriticPolicy, actorCriticFor } from './common/ActorCritic.ts';
+import { linearSchedule } from './common/schedules.ts';
+import { RewardScaler } from './common/RewardScaler.ts';
+import { TrainRun, type RunOptions } from './common/TrainRun.ts';
+import { loadWeights, parseArgs, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
+import { clipByGlobalNorm } from './dqn.ts';
+
+export interface PpoArgs {
+  /** Env steps to train for, summed over envs */
+  totalSteps: number;
+  /** Seeds the networks, action sampling and minibatch shuffles */
+  seed: number;
+  /** AdamW learning rate at the start; it falls linearly to 0 when `annealLr` */
+  learningRate: number;
+  annealLr: boolean;
+  weightDecay: number;
+  /** Steps per env in one rollout */
+  rolloutSteps: number;
+  /** Minibatches per epoch */
+  minibatches: number;
+  /** Passes over each rollout */
+  epochs: number;
+  /** Discount factor γ */
+  gamma: number;
+  /** GAE λ */
+  gaeLambda: number;
+  /** Surrogate clip range ε */
+  clipRange: number;
+  /** Entropy bonus weight */
+  entropyCoef: number;
+  /** Value loss weight */
+  valueCoef: number;
+  /** Clip the global gradient norm to this; 0 disables */
+  maxGradNorm: number;
+  /** Normalise advantages within each minibatch */
+  normalizeAdvantages: boolean;
+  /** Divide rewards by the running std of the discounted return (SB3's VecNormalize) */
+  normalizeRewards: boolean;
+  /** Widths of the hidden layers of the actor and of the critic */
+  hidden: number[];
+  /** Initial σ of the Gaussian policy */
+  initialStd: number;
+}
+
+export const DEFAULT_PPO: PpoArgs = {
+  totalSteps: 200_000,
+  seed: 0,
+  learningRate: 3e-4,
+  annealLr: true,
+  weightDecay: 0,
+  rolloutSteps: 256,
+  minibatches: 8,
+  epochs: 10,
+  gamma: 0.99,
+  gaeLambda: 0.95,
+  clipRange: 0.2,
+  entropyCoef: 0,
+  valueCoef: 0.5,
+  maxGradNorm: 0.5,
+  normalizeAdvantages: true,
+  normalizeRewards: true,
+  hidden: [64, 64],
+  initialStd: 0.6,
+};
+
+export const PPO_ARG_SPEC: ArgSpec<PpoArgs> = {
+  totalSteps: 'count', seed: 'seed', learningRate: 'positive', annealLr: 'boolean', weightDecay: 'nonNegative',
+  rolloutSteps: 'count', minibatches: 'count', epochs: 'count', gamma: 'unit', gaeLambda: 'unit', clipRange: 'positive',
+  entropyCoef: 'nonNegative', valueCoef: 'nonNegative', maxGradNorm: 'nonNegative', normalizeAdvantages: 'boolean', normalizeRewards: 'boolean',
+  hidden: 'widths', initialStd: 'positive',
+};
+
+/** One rollout of T steps × K envs, flattened row-major as [T, K, ...] */
+interface Rollout {
+  obs: Float32Array;
+  actions: Float32Array;
+  logProbs: Float32Array;
+  rewards: Float32Array;
+  /** 1 where the step ended its episode in a terminal state */
+  terminated: Float32Array;
+  /** 1 where the step ended its episode by a time limit; its next value is bootstrapped */
+  truncated: Float32Array;
+  values: Float32Array;
+  /** V(final observation) of truncated steps, else 0 */
+  truncatedValues: Float32Array;
+  advantages: Float32Array;
+  returns: Float32Array;
+}
+
+/**
+ * GAE(λ): δₜ = rₜ + γ·V(sₜ₊₁)·(1 − terminalₜ) − V(sₜ), Aₜ = δₜ + γλ·(1 − doneₜ)·Aₜ₊₁, with the
+ * value of a time-limited step's final observation as its V(sₜ₊₁). Returns = A + V.
+ */
+export function computeGae(r: Rollout, T: number, K: number, lastValues: Float32Array, gamma: number, lambda: number): void {
+  for (let i = 0; i < K; i++) {
+    let next = 0;
+    for (let t = T - 1; t >= 0; t--) {
+      const k = t * K + i;
+      const nextValue = r.truncated[k] ? r.truncatedValues[k] : r.terminated[k] ? 0 : t === T - 1 ? lastValues[i] : r.values[k + K];
+      const delta = r.rewards[k] + gamma * nextValue - r.values[k];
+      const continues = r.terminated[k] || r.truncated[k] ? 0 : 1;
+      next = delta + gamma * lambda * continues * next;
+      r.advantages[k] = next;
+      r.returns[k] = next + r.values[k];
+    }
+  }
+}
+
+/** One minibatch step of the clipped objective; returns [loss, policy loss, value loss, entropy, approx KL, clip fraction] */
+function update(net: ActorCritic, optimizer: AdamW, mb: { obs: Float32Array; actions: Float32Array; logProbs: Float32Array; advantages: Float32Array; returns: Float32Array }, args: PpoArgs): Float32Array {
+  const n = mb.returns.length, d = net.config.inputs;
+  return tf.tidy(() => {
+    const obs = tf.tensor2d(mb.obs, [n, d]);
+    const actions = net.config.continuous ? tf.tensor2d(mb.actions, [n, net.config.actions]) : tf.tensor1d(Int32Array.from(mb.actions), 'int32');
+    const oldLogProb = tf.tensor1d(mb.logProbs);
+    let advantages: tf.Tensor1D = tf.tensor1d(mb.advantages);
+    if (args.normalizeAdvantages && n > 1) {
+      const { mean, variance } = tf.moments(advantages);
+      advantages = tf.div(tf.sub(advantages, mean), tf.add(tf.sqrt(variance), 1e-8));
+    }
+    const returns = tf.tensor1d(mb.returns);
+    let stats: tf.Tensor[] = [];
+    const { value: loss, grads } = tf.variableGrads(() => {
+      const { logProb, entropy } = net.logProbAndEntropy(net.actor.apply(obs), actions);
+      const logRatio = tf.sub(logProb, oldLogProb);
+      const ratio = tf.exp(logRatio);
+      const policyLoss = tf.mean(tf.maximum(tf.mul(tf.neg(advantages), ratio), tf.mul(tf.neg(advantages), tf.clipByValue(ratio, 1 - args.clipRange, 1 + args.clipRange))));
+      const valueLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(tf.reshape(net.critic.apply(obs), [-1]), returns))));
+      const meanEntropy = tf.mean(entropy);
+      // k3 estimator of KL(old ‖ new) (Schulman 2020): (r − 1) − log r.
+      const approxKl = tf.mean(tf.sub(tf.sub(ratio, 1), logRatio));
+      const clipFraction = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), args.clipRange), 'float32'));
+      const total = tf.add(tf.sub(policyLoss, tf.mul(args.entropyCoef, meanEntropy)), tf.mul(args.valueCoef, valueLoss)) as tf.Scalar;
+      // Kept past variableGrads' own tidy; the outer tidy disposes them.
+      stats = [policyLoss, valueLoss, meanEntropy, approxKl, clipFraction].map((x) => tf.keep(x));
+      return total;
+    }, net.variables);
+    optimizer.applyGradients(args.maxGradNorm > 0 ? clipByGlobalNorm(grads, args.maxGradNorm) : grads);
+    return tf.stack([loss, ...stats]).dataSync() as Float32Array;
+  });
+}
+
+export interface TrainOptions extends RunOptions {
+  resumeFrom?: string;
+}
+
+export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks: Callback[] = [], options: TrainOptions = {}): Promise<ActorCriticPolicy> {
+  const ckpt = options.resumeFrom ? readCheckpoint(options.resumeFrom, 'ppo') : null;
+  const args = parseArgs('ppo', PPO_ARG_SPEC, DEFAULT_PPO, { ...ckpt?.meta.args, ...argsIn });
+  const K = env.numEnvs, D = env.observationSize, T = args.rolloutSteps;
+  const net = new ActorCritic(actorCriticFor(env.singleObservationSpace, env.singleActionSpace, args.hidden, 'tanh', args.initialStd), args.seed);
+  const A = net.config.continuous ? net.config.actions : 1;
+  const optimizer = new AdamW({ learningRate: args.learningRate, weightDecay: args.weightDecay, epsilon: 1e-5 });
+  optimizer.bind(net.variables);
+  const lr = args.annealLr ? linearSchedule(args.learningRate, 0) : () => args.learningRate;
+  let rng = Rng.seeded(args.seed);
+  const scaler = args.normalizeRewards ? new RewardScaler(K, args.gamma) : null;
+  const run = new TrainRun('ppo', args.totalSteps, K, callbacks, options);
+  const policy = new ActorCriticPolicy('ppo', net, args, env.singleObservationSpace, env.singleActionSpace);
+  run.policy = policy;
+
+  const N = T * K;
+  const r: Rollout = {
+    obs: new Float32Array(N * D), actions: new Float32Array(N * A), logProbs: new Float32Array(N), rewards: new Float32Array(N),
+    terminated: new Float32Array(N), truncated: new Float32Array(N), values: new Float32Array(N), truncatedValues: new Float32Array(N),
+    advantages: new Float32Array(N), returns: new Float32Array(N),
+  };
+  const mbSize = Math.max(1, Math.floor(N / args.minibatches));
+  const mb = { obs: new Float32Array(mbSize * D), actions: new Float32Array(mbSize * A), logProbs: new Float32Array(mbSize), advantages: new Float32Array(mbSize), returns: new Float32Array(mbSize) };
+  const order = new Int32Array(N);
+  const obs = new Float32Array(K * D);
+  const restart = async () => obs.set((await env.reset({ seed: trainSeeds(args.seed, run.step, K) })).observations);
+
+  if (ckpt) {
+    net.restore(ckpt.read);
+    optimizer.restoreState(ckpt.read);
+    const s = ckpt.meta.state as { rng: number[]; run: unknown; rewardScale?: ReturnType<RewardScaler['state']> };
+    rng = Rng.fromState(s.rng);
+    scaler?.restore(s.rewardScale);
+    run.resumeAt(ckpt.meta.step, ckpt.meta.episodes, s.run);
+  }
+  // Checkpoints are written between rollouts, where no data is pending; episodes restart fresh.
+  let checkpointDir: string | null = null;
+  run.saveCheckpoint = async (dir) => void (checkpointDir = dir);
+  const writeNow = async (dir: string) => {
+    writeCheckpoint(dir, { algorithm: 'ppo', args: { ...args }, step: run.step, episodes: run.episodes, state: { rng: [...rng.state()], run: run.snapshot(), rewardScale: scaler?.state() } },
+      { ...net.arrays(), ...optimizer.stateArrays() });
+    await restart();
+    run.cutEpisodes();
+    scaler?.cut();
+  };
+
+  await restart();
+  await run.start();
+  const actionRow = new Float32Array(K * A);
+  let go = true;
+  while (!run.done && go) {
+    // Rollout: batched action selection across the envs, one network call per vector step.
+    let std = net.std();
+    for (let t = 0; t < T && go; t++) {
+      const evaluated = net.evaluate(obs, K);
+      const base = t * K;
+      r.obs.set(obs, base * D);
+      for (let i = 0; i < K; i++) {
+        r.logProbs[base + i] = net.sample(evaluated, i, std, rng, false, actionRow, i * A);
+        r.values[base + i] = evaluated[i * (net.config.actions + 1) + net.config.actions];
+      }
+      r.actions.set(actionRow, base * A);
+      const result = await env.step(net.config.continuous ? actionRow : Int32Array.from(actionRow));
+      run.countStep(result.rewards, result.terminated, result.truncated, result.infos);
+      const rewards = Float32Array.from(result.rewards);
+      scaler?.scale(rewards, result.terminated, result.truncated);
+      for (let i = 0; i < K; i++) {
+        r.rewards[base + i] = rewards[i];
+        r.terminated[base + i] = result.terminated[i];
+        r.truncated[base + i] = result.truncated[i];
+        r.truncatedValues[base + i] = result.truncated[i] ? valueOf(net, result.infos[i].finalObservation as Float32Array) : 0;
+      }
+      obs.set(result.observations);
+      if (t < T - 1) go = await run.endStep();
+      if (!go) break;
+    }
+    if (!go) break;
+    const last = net.evaluate(obs, K);
+    const lastValues = new Float32Array(K);
+    for (let i = 0; i < K; i++) lastValues[i] = last[i * (net.config.actions + 1) + net.config.actions];
+    computeGae(r, T, K, lastValues, args.gamma, args.gaeLambda);
+
+    // Update: epochs of shuffled minibatches over the rollout.
+    optimizer.learningRate = lr(run.step / args.totalSteps);
+    for (let i = 0; i < N; i++) order[i] = i;
+    for (let epoch = 0; epoch < args.epochs; epoch++) {
+      for (let i = N - 1; i > 0; i--) {
+        const j = rng.int(0, i);
+        const tmp = order[i]; order[i] = order[j]; order[j] = tmp;
+      }
+      for (let start = 0; start + mbSize <= N; start += mbSize) {
+        for (let k = 0; k < mbSize; k++) {
+          const row = order[start + k];
+          mb.obs.set(r.obs.subarray(row * D, (row + 1) * D), k * D);
+          mb.actions.set(r.actions.subarray(row * A, (row + 1) * A), k * A);
+          mb.logProbs[k] = r.logProbs[row];
+          mb.advantages[k] = r.advantages[row];
+          mb.returns[k] = r.returns[row];
+        }
+        const s = update(net, optimizer, mb, args);
+        run.afterUpdate({ 'train/loss': s[0], 'train/policy_gradient_loss': s[1], 'train/value_loss': s[2], 'train/entropy_loss': -s[3], 'train/approx_kl': s[4], 'train/clip_fraction': s[5] });
+      }
+    }
+    std = net.std();
+    run.logger.record('train/std', std.length > 0 ? std.reduce((a, b) => a + b, 0) / std.length : 0);
+    run.logger.record('train/learning_rate', optimizer.learningRate);
+    run.logger.record('train/explained_variance', explainedVariance(r.values, r.returns));
+    policy.refresh();
+    go = await run.endStep();
+    if (checkpointDir) {
+      await writeNow(checkpointDir);
+      checkpointDir = null;
+    }
+  }
+  // From here on a checkpoint (say, at the end of training) is written at once.
+  run.saveCheckpoint = writeNow;
+  if (checkpointDir) await writeNow(checkpointDir);
+  await run.end();
+  optimizer.dispose();
+  return policy;
+}
+
+function valueOf(net: ActorCritic, observation: Float32Array): number {
+  const out = net.evaluate(observation, 1);
+  return out[net.config.actions];
+}
+
+/** 1 − Var(returns − values)/Var(returns): how much of the returns the critic explains */
+function explainedVariance(values: Float32Array, returns: Float32Array): number {
+  let mr = 0, md = 0;
+  const n = returns.length;
+  for (let i = 0; i < n; i++) { mr += returns[i]; md += returns[i] - values[i]; }
+  mr /= n; md /= n;
+  let vr = 0, vd = 0;
+  for (let i = 0; i < n; i++) { vr += (returns[i] - mr) ** 2; vd += (returns[i] - values[i] - md) ** 2; }
+  return vr === 0 ? 0 : 1 - vd / vr;
+}
+
+export async function load(dir: string, env: Env<Observation, Action>): Promise<ActorCriticPolicy> {
+  const { args, read } = await loadWeights(dir, 'ppo', PPO_ARG_SPEC, DEFAULT_PPO, env);
+  const net = new ActorCritic(actorCriticFor(env.observationSpace, env.actionSpace, args.hidden, 'tanh', args.initialStd), args.seed);
+  net.restore(read);
+  return new ActorCriticPolicy('ppo', net, args, env.observationSpace, env.actionSpace);
+}

@@ -1,0 +1,205 @@
+/**
+ * REINFORCE (Williams 1992) with a learned state-value baseline (Sutton & Barto, §13.4): play whole
+ * episodes, weight each log π(aₜ|sₜ) by the return Gₜ minus V(sₜ), take one gradient step per batch
+ * of episodes. Episodes cut by a time limit bootstrap their tail from V. Read top to bottom:
+ * arguments, the returns, the update, the training loop.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../sim/rng.ts';
+import type { VectorEnv } from '../sim/env/vector/types.ts';
+import type { Env } from '../sim/env/Env.ts';
+import type { Action, Observation } from '../sim/env/DrivingEnv.ts';
+import { AdamW } from './common/AdamW.ts';
+import type { Callback } from './common/callbacks.ts';
+import { readCheckpoint, writeCheckpoint } from './common/checkpoint.ts';
+import { ActorCritic, ActorCriticPolicy, actorCriticFor } from './common/ActorCritic.ts';
+import { TrainRun, type RunOptions } from './common/TrainRun.ts';
+import { loadWeights, parseArgs, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
+import { clipByGlobalNorm } from './dqn.ts';
+
+export interface ReinforceArgs {
+  /** Env steps to train for, summed over envs */
+  totalSteps: number;
+  /** Seeds the networks and action sampling */
+  seed: number;
+  /** AdamW learning rate */
+  learningRate: number;
+  weightDecay: number;
+  /** Finished episodes per gradient step */
+  episodesPerBatch: number;
+  /** Discount factor γ */
+  gamma: number;
+  /** Baseline (value) loss weight */
+  valueCoef: number;
+  /** Entropy bonus weight */
+  entropyCoef: number;
+  /** Normalise Gₜ − V(sₜ) within each batch */
+  normalizeAdvantages: boolean;
+  /** Clip the global gradient norm to this; 0 disables */
+  maxGradNorm: number;
+  hidden: number[];
+  /** Initial σ of the Gaussian policy */
+  initialStd: number;
+}
+
+export const DEFAULT_REINFORCE: ReinforceArgs = {
+  totalSteps: 200_000,
+  seed: 0,
+  learningRate: 1e-3,
+  weightDecay: 0,
+  episodesPerBatch: 16,
+  gamma: 0.99,
+  valueCoef: 0.5,
+  entropyCoef: 0,
+  normalizeAdvantages: true,
+  maxGradNorm: 0.5,
+  hidden: [64, 64],
+  initialStd: 0.6,
+};
+
+const ARG_SPEC: ArgSpec<ReinforceArgs> = {
+  totalSteps: 'count', seed: 'seed', learningRate: 'positive', weightDecay: 'nonNegative', episodesPerBatch: 'count',
+  gamma: 'unit', valueCoef: 'nonNegative', entropyCoef: 'nonNegative', normalizeAdvantages: 'boolean', maxGradNorm: 'nonNegative',
+  hidden: 'widths', initialStd: 'positive',
+};
+
+/** One env's episode so far: rows of observation and action, and the rewards */
+interface Trajectory {
+  obs: number[];
+  actions: number[];
+  rewards: number[];
+}
+
+/** Gₜ = rₜ + γ·Gₜ₊₁ backwards from `tail` (0 after a terminal state, V(s_T) after a time limit) */
+export function discountedReturns(rewards: readonly number[], gamma: number, tail: number): Float32Array {
+  const out = new Float32Array(rewards.length);
+  let g = tail;
+  for (let t = rewards.length - 1; t >= 0; t--) out[t] = g = rewards[t] + gamma * g;
+  return out;
+}
+
+/** One gradient step on a batch of episodes; returns [loss, policy loss, value loss, entropy] */
+function update(net: ActorCritic, optimizer: AdamW, obs: Float32Array, actions: Float32Array, returns: Float32Array, args: ReinforceArgs): Float32Array {
+  const n = returns.length, d = net.config.inputs;
+  return tf.tidy(() => {
+    const x = tf.tensor2d(obs, [n, d]);
+    const a = net.config.continuous ? tf.tensor2d(actions, [n, net.config.actions]) : tf.tensor1d(Int32Array.from(actions), 'int32');
+    const g = tf.tensor1d(returns);
+    let stats: tf.Tensor[] = [];
+    const { value: loss, grads } = tf.variableGrads(() => {
+      const values = tf.reshape(net.critic.apply(x), [-1]);
+      // The baseline enters as a constant: its gradient comes from the value loss alone.
+      let advantages: tf.Tensor = tf.sub(g, tf.tensor1d(values.dataSync() as Float32Array));
+      if (args.normalizeAdvantages && n > 1) {
+        const { mean, variance } = tf.moments(advantages);
+        advantages = tf.div(tf.sub(advantages, mean), tf.add(tf.sqrt(variance), 1e-8));
+      }
+      const { logProb, entropy } = net.logProbAndEntropy(net.actor.apply(x), a);
+      const policyLoss = tf.neg(tf.mean(tf.mul(logProb, advantages)));
+      const valueLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(values, g))));
+      const meanEntropy = tf.mean(entropy);
+      stats = [policyLoss, valueLoss, meanEntropy].map((t) => tf.keep(t));
+      return tf.add(tf.sub(policyLoss, tf.mul(args.entropyCoef, meanEntropy)), tf.mul(args.valueCoef, valueLoss)) as tf.Scalar;
+    }, net.variables);
+    optimizer.applyGradients(args.maxGradNorm > 0 ? clipByGlobalNorm(grads, args.maxGradNorm) : grads);
+    return tf.stack([loss, ...stats]).dataSync() as Float32Array;
+  });
+}
+
+export interface TrainOptions extends RunOptions {
+  resumeFrom?: string;
+}
+
+export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, callbacks: Callback[] = [], options: TrainOptions = {}): Promise<ActorCriticPolicy> {
+  const ckpt = options.resumeFrom ? readCheckpoint(options.resumeFrom, 'reinforce') : null;
+  const args = parseArgs('reinforce', ARG_SPEC, DEFAULT_REINFORCE, { ...ckpt?.meta.args, ...argsIn });
+  const K = env.numEnvs, D = env.observationSize;
+  const net = new ActorCritic(actorCriticFor(env.singleObservationSpace, env.singleActionSpace, args.hidden, 'tanh', args.initialStd), args.seed);
+  const A = net.config.continuous ? net.config.actions : 1;
+  const optimizer = new AdamW({ learningRate: args.learningRate, weightDecay: args.weightDecay });
+  optimizer.bind(net.variables);
+  let rng = Rng.seeded(args.seed);
+  const run = new TrainRun('reinforce', args.totalSteps, K, callbacks, options);
+  const policy = new ActorCriticPolicy('reinforce', net, args, env.singleObservationSpace, env.singleActionSpace);
+  run.policy = policy;
+
+  const obs = new Float32Array(K * D);
+  const restart = async () => obs.set((await env.reset({ seed: trainSeeds(args.seed, run.step, K) })).observations);
+  const running: Trajectory[] = Array.from({ length: K }, () => ({ obs: [], actions: [], rewards: [] }));
+  /** Finished episodes waiting for the next gradient step, with their returns */
+  let batch: { traj: Trajectory; returns: Float32Array }[] = [];
+
+  if (ckpt) {
+    net.restore(ckpt.read);
+    optimizer.restoreState(ckpt.read);
+    const s = ckpt.meta.state as { rng: number[]; run: unknown };
+    rng = Rng.fromState(s.rng);
+    run.resumeAt(ckpt.meta.step, ckpt.meta.episodes, s.run);
+  }
+  // Checkpoints are written right after a gradient step, when no finished episode is waiting.
+  let checkpointDir: string | null = null;
+  run.saveCheckpoint = async (dir) => void (checkpointDir = dir);
+
+  await restart();
+  await run.start();
+  const actionRow = new Float32Array(K * A);
+  let std = net.std();
+  while (!run.done) {
+    const evaluated = net.evaluate(obs, K);
+    for (let i = 0; i < K; i++) net.sample(evaluated, i, std, rng, false, actionRow, i * A);
+    const result = await env.step(net.config.continuous ? actionRow : Int32Array.from(actionRow));
+    for (let i = 0; i < K; i++) {
+      const traj = running[i];
+      for (let j = 0; j < D; j++) traj.obs.push(obs[i * D + j]);
+      for (let j = 0; j < A; j++) traj.actions.push(actionRow[i * A + j]);
+      traj.rewards.push(result.rewards[i]);
+      if (!result.terminated[i] && !result.truncated[i]) continue;
+      const final = result.infos[i].finalObservation as Float32Array;
+      const tail = result.truncated[i] ? net.evaluate(final, 1)[net.config.actions] : 0;
+      batch.push({ traj, returns: discountedReturns(traj.rewards, args.gamma, tail) });
+      running[i] = { obs: [], actions: [], rewards: [] };
+    }
+    obs.set(result.observations);
+    run.countStep(result.rewards, result.terminated, result.truncated, result.infos);
+    if (batch.length >= args.episodesPerBatch) {
+      const rows = batch.reduce((s, e) => s + e.returns.length, 0);
+      const bObs = new Float32Array(rows * D), bAct = new Float32Array(rows * A), bRet = new Float32Array(rows);
+      let at = 0;
+      for (const e of batch) {
+        bObs.set(e.traj.obs, at * D);
+        bAct.set(e.traj.actions, at * A);
+        bRet.set(e.returns, at);
+        at += e.returns.length;
+      }
+      const s = update(net, optimizer, bObs, bAct, bRet, args);
+      run.afterUpdate({ 'train/loss': s[0], 'train/policy_gradient_loss': s[1], 'train/value_loss': s[2], 'train/entropy_loss': -s[3] });
+      batch = [];
+      std = net.std();
+      policy.refresh();
+      if (checkpointDir) {
+        // Running episodes are cut (they are not in the checkpoint) and every env restarts.
+        writeCheckpoint(checkpointDir, { algorithm: 'reinforce', args: { ...args }, step: run.step, episodes: run.episodes, state: { rng: [...rng.state()], run: run.snapshot() } },
+          { ...net.arrays(), ...optimizer.stateArrays() });
+        checkpointDir = null;
+        await restart();
+        run.cutEpisodes();
+        for (let i = 0; i < K; i++) running[i] = { obs: [], actions: [], rewards: [] };
+      }
+    }
+    if (!(await run.endStep())) break;
+  }
+  // From here on a checkpoint (say, at the end of training) is written at once.
+  run.saveCheckpoint = async (dir) => writeCheckpoint(dir, { algorithm: 'reinforce', args: { ...args }, step: run.step, episodes: run.episodes, state: { rng: [...rng.state()], run: run.snapshot() } },
+    { ...net.arrays(), ...optimizer.stateArrays() });
+  if (checkpointDir) await run.saveCheckpoint(checkpointDir);
+  await run.end();
+  optimizer.dispose();
+  return policy;
+}
+
+export async function load(dir: string, env: Env<Observation, Action>): Promise<ActorCriticPolicy> {
+  const { args, read } = await loadWeights(dir, 'reinforce', ARG_SPEC, DEFAULT_REINFORCE, env);
+  const net = new ActorCritic(actorCriticFor(env.observationSpace, env.actionSpace, args.hidden, 'tanh', args.initialStd), args.seed);
+  net.restore(read);
+  return new ActorCriticPolicy('reinforce', net, args, env.observationSpace, env.actionSpace);
+}

@@ -1,0 +1,192 @@
+/**
+ * A training run as the CLI drives it: a run directory, the envs, the callbacks (checkpoints,
+ * evaluation on validation seeds, the progress bar, Ctrl-C), then the final policy, the learning
+ * curve and a summary. A run directory holds:
+ *
+ *   policy.json, weights.bin   the final policy (what `--agent runs/name` loads)
+ *   best/                      the policy that scored best on the validation seeds
+ *   checkpoint/                the latest resumable checkpoint
+ *   progress.csv/.jsonl        every logged row, written as training goes
+ *   learning-curve.csv/.svg    return and success rate against env steps
+ *   train.json                 what was trained, on what, and how it went
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Scenario } from '../../scenarios/schema.ts';
+import { make } from '../../sim/env/registry.ts';
+import { SyncVectorEnv } from '../../sim/env/vector/index.ts';
+import type { VectorEnv } from '../../sim/env/vector/types.ts';
+import type { Env } from '../../sim/env/Env.ts';
+import type { Action, Observation } from '../../sim/env/DrivingEnv.ts';
+import type { Callback } from '../../agents/common/callbacks.ts';
+import type { Policy } from '../../agents/common/Policy.ts';
+import { TRAIN_SEEDS, VALIDATION_SEED } from '../../agents/common/agentFiles.ts';
+import { checkpointCallback, evalCallback, evaluate, type EvalResult } from '../../agents/common/standardCallbacks.ts';
+import { initTf, type BackendChoice } from '../../perception/runtime/tfjs.ts';
+import { initPhysics } from '../../sim/world/physics.ts';
+import { UsageError } from '../errors.ts';
+import { learningCurveCsv, learningCurveSvg } from './learningCurve.ts';
+import { Logger } from '../../agents/common/logger.ts';
+import { VERSION } from '../version.ts';
+
+import type { Algorithm } from './algorithms.ts';
+
+export { ALGORITHMS, type Algorithm } from './algorithms.ts';
+
+interface AlgorithmInfo {
+  /** Envs stepped together by default */
+  envs: number;
+  /** Trains on discrete meta-actions whatever the scenario says */
+  discrete: boolean;
+  /** Runs networks (needs tfjs) */
+  tf: boolean;
+}
+
+const INFO: Record<Algorithm, AlgorithmInfo> = {
+  qlearning: { envs: 1, discrete: true, tf: false },
+  dqn: { envs: 1, discrete: true, tf: true },
+  reinforce: { envs: 8, discrete: false, tf: true },
+  ppo: { envs: 8, discrete: false, tf: true },
+};
+
+type VectorTrain = (env: VectorEnv, args: Record<string, unknown>, callbacks: Callback[], options: { logDir?: string; logInterval?: number; resumeFrom?: string }) => Promise<Policy<Observation, Action>>;
+type SingleTrain = (env: Env<Observation, Action>, args: Record<string, unknown>, callbacks: Callback[], options: { logDir?: string; logInterval?: number; resumeFrom?: string }) => Promise<Policy<Observation, Action>>;
+
+async function trainer(agent: Algorithm): Promise<{ vector?: VectorTrain; single?: SingleTrain }> {
+  switch (agent) {
+    case 'qlearning':
+      return { single: (await import('../../agents/qlearning.ts')).train as unknown as SingleTrain };
+    case 'dqn':
+      return { vector: (await import('../../agents/dqn.ts')).train as unknown as VectorTrain };
+    case 'reinforce':
+      return { vector: (await import('../../agents/reinforce.ts')).train as unknown as VectorTrain };
+    case 'ppo':
+      return { vector: (await import('../../agents/ppo.ts')).train as unknown as VectorTrain };
+  }
+}
+
+export interface TrainingOptions {
+  agent: Algorithm;
+  /** The scenario as given (overrides applied); DQN and Q-learning switch it to discrete actions */
+  scenario: Scenario;
+  /** Env steps in all; undefined keeps the algorithm's default (or, resuming, the run's) */
+  steps?: number;
+  envs?: number;
+  seed: number;
+  out: string;
+  resume: boolean;
+  /** Algorithm arguments, e.g. { learningRate: 1e-3 } */
+  args: Record<string, unknown>;
+  /** Env steps between checkpoints (default: a tenth of the run, at least 5,000) */
+  checkpointEvery?: number;
+  /** Env steps between evaluations on validation seeds; 0 turns them off */
+  evalEvery?: number;
+  evalEpisodes: number;
+  backend?: BackendChoice;
+  /** Extra callbacks, e.g. a progress bar */
+  callbacks?: Callback[];
+  /** Aborting stops training after the current step, with a checkpoint */
+  signal?: AbortSignal;
+}
+
+export interface TrainingResult {
+  outDir: string;
+  steps: number;
+  episodes: number;
+  seconds: number;
+  interrupted: boolean;
+  backend: string;
+  /** The final policy on the validation seeds */
+  validation: Omit<EvalResult, 'step'>;
+}
+
+interface RunRecord {
+  drivelab: string;
+  agent: Algorithm;
+  scenario: Scenario;
+  envs: number;
+  seed: number;
+  args: Record<string, unknown>;
+  createdAt: string;
+  result?: Omit<TrainingResult, 'outDir'>;
+}
+
+/** Trains as `opts` says; returns where everything went and how the final policy did. */
+export async function runTraining(opts: TrainingOptions): Promise<TrainingResult> {
+  const recordFile = join(opts.out, 'train.json');
+  let record: RunRecord;
+  if (opts.resume) {
+    if (!existsSync(join(opts.out, 'checkpoint', 'checkpoint.json'))) throw new UsageError(`--resume: ${opts.out} has no checkpoint/checkpoint.json to continue from`);
+    try {
+      record = JSON.parse(readFileSync(recordFile, 'utf8')) as RunRecord;
+    } catch {
+      throw new UsageError(`--resume: ${recordFile}: missing or not valid JSON`);
+    }
+    if (record.agent !== opts.agent) throw new UsageError(`--resume: ${opts.out} was trained with --agent ${record.agent}, not ${opts.agent}`);
+  } else {
+    const scenario = INFO[opts.agent].discrete && opts.scenario.action.type !== 'discrete' ? { ...opts.scenario, action: { ...opts.scenario.action, type: 'discrete' as const } } : opts.scenario;
+    record = { drivelab: VERSION, agent: opts.agent, scenario, envs: opts.envs ?? INFO[opts.agent].envs, seed: opts.seed, args: { ...opts.args, seed: opts.seed }, createdAt: new Date().toISOString() };
+  }
+  const args = { ...record.args, ...(opts.resume ? opts.args : {}), ...(opts.steps !== undefined ? { totalSteps: opts.steps } : {}) };
+  writeFileSync(recordFile, JSON.stringify(record, null, 2) + '\n');
+
+  const backend = INFO[opts.agent].tf ? await initTf(opts.backend) : 'none';
+  await initPhysics();
+  const scenario = record.scenario;
+  const makeEnv = () => make(scenario, undefined, { seedRange: TRAIN_SEEDS });
+  const evalEnv = await make(scenario);
+  const validationSeeds = Array.from({ length: opts.evalEpisodes }, (_, i) => VALIDATION_SEED + i);
+
+  const totalSteps = typeof args.totalSteps === 'number' ? args.totalSteps : undefined;
+  const checkpointEvery = opts.checkpointEvery ?? Math.max(5_000, Math.round((totalSteps ?? 100_000) / 10));
+  const callbacks: Callback[] = [checkpointCallback(join(opts.out, 'checkpoint'), checkpointEvery)];
+  const evalEvery = opts.evalEvery ?? Math.max(5_000, Math.round((totalSteps ?? 100_000) / 10));
+  if (evalEvery > 0 && opts.evalEpisodes > 0) callbacks.push(evalCallback({ env: evalEnv, every: evalEvery, seeds: validationSeeds, bestDir: join(opts.out, 'best') }));
+  let interrupted = false;
+  callbacks.push({ onStep: () => !(interrupted = opts.signal?.aborted ?? false) });
+  callbacks.push(...(opts.callbacks ?? []));
+
+  const runOptions = { logDir: opts.out, logInterval: 1_000, resumeFrom: opts.resume ? join(opts.out, 'checkpoint') : undefined };
+  const t0 = performance.now();
+  const { vector, single } = await trainer(opts.agent);
+  let policy: Policy<Observation, Action>;
+  if (vector) {
+    const envs: Env<Observation, Action>[] = [];
+    for (let i = 0; i < record.envs; i++) envs.push(await makeEnv());
+    const vec = new SyncVectorEnv(envs);
+    try {
+      policy = await vector(vec, args, callbacks, runOptions);
+    } finally {
+      await vec.close();
+    }
+  } else {
+    const env = await makeEnv();
+    try {
+      policy = await single!(env, args, callbacks, runOptions);
+    } finally {
+      env.close();
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await policy.save(opts.out);
+
+  const rows = new Logger(opts.out).rows;
+  writeFileSync(join(opts.out, 'learning-curve.csv'), learningCurveCsv(rows));
+  writeFileSync(join(opts.out, 'learning-curve.svg'), await learningCurveSvg(rows, `${opts.agent} on ${scenario.id}`));
+  const validation = opts.evalEpisodes > 0 ? evaluate(evalEnv, policy, validationSeeds) : { meanReturn: NaN, successRate: NaN, routeCompletion: NaN, episodes: 0 };
+  evalEnv.close();
+  const last = rows[rows.length - 1] ?? {};
+  const result: TrainingResult = {
+    outDir: opts.out,
+    steps: last['time/total_timesteps'] ?? 0,
+    episodes: last['time/episodes'] ?? 0,
+    seconds,
+    interrupted,
+    backend,
+    validation,
+  };
+  const { outDir: _, ...kept } = result;
+  writeFileSync(recordFile, JSON.stringify({ ...record, result: kept }, null, 2) + '\n');
+  (policy as { dispose?: () => void }).dispose?.();
+  return result;
+}
