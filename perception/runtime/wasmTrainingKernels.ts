@@ -131,8 +131,11 @@ function unsortedSegmentSum({ inputs, backend, attrs }: {
       ids = run(backend, 'Cast', { x: ids }, { dtype: 'int32' });
       temps.push(ids);
     }
-    const oneHot = run(backend, 'OneHot', { indices: ids },
-      { depth: numSegments, onValue: 1, offValue: 0, dtype: 'float32' }); // [N, S]
+    // wasm's OneHot writes int32 whatever dtype it is asked for: ask for int32, then cast.
+    const oneHotInt = run(backend, 'OneHot', { indices: ids },
+      { depth: numSegments, onValue: 1, offValue: 0, dtype: 'int32' }); // [N, S]
+    temps.push(oneHotInt);
+    const oneHot = run(backend, 'Cast', { x: oneHotInt }, { dtype: 'float32' });
     temps.push(oneHot);
     const a = run(backend, 'Reshape', { x: oneHot }, { shape: [1, n, numSegments] });
     temps.push(a);
