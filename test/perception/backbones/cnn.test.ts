@@ -116,7 +116,7 @@ describe('cnn backbone', () => {
     expect(weights(onCpu.variables)).toEqual(weights(a.variables));
     // std √(2 / fanIn): fanIn 5·5·3 for the first kernel, 8·10·6 for the dense one.
     for (const [i, fanIn] of [[0, 75], [12, 480]]) {
-      const w = a.variables[i].dataSync();
+      const w = a.variables[i].dataSync() as Float32Array;
       const std = Math.sqrt(w.reduce((s, x) => s + x * x, 0) / w.length);
       expect(std / Math.sqrt(2 / fanIn)).toBeCloseTo(1, 1);
     }
