@@ -5,6 +5,8 @@ import { registerWasmTrainingKernels } from '../../../perception/runtime/wasmTra
 
 // Before anything registers it: the reason the module exists.
 const shippedWithFilterGrad = tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined;
+const REPLACED = ['Conv2DBackpropInput', 'BatchMatMul'];
+const shippedFuncs = REPLACED.map((k) => tf.getKernel(k, 'wasm')!.kernelFunc);
 
 /** Uniform values in [-1, 1) from a fixed LCG, the same on every backend. */
 function values(n: number, seed: number): Float32Array {
@@ -80,6 +82,11 @@ describe('wasm training kernels', () => {
   it('wasm ships without a filter gradient, and registration adds one', () => {
     expect(shippedWithFilterGrad).toBe(false);
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+    // The slow shipped kernels are replaced, and registering again keeps the replacements.
+    const funcs = REPLACED.map((k) => tf.getKernel(k, 'wasm')!.kernelFunc);
+    funcs.forEach((f, i) => expect(f).not.toBe(shippedFuncs[i]));
+    registerWasmTrainingKernels();
+    expect(REPLACED.map((k) => tf.getKernel(k, 'wasm')!.kernelFunc)).toEqual(funcs);
   });
 
   for (const c of CASES) {
@@ -104,17 +111,52 @@ describe('wasm training kernels', () => {
   }
 
   it('honours ceil rounding, whose last window hangs past the padded input and reads zeros there', async () => {
-    // tfjs's conv2d gradient drops dimRoundingMode, so the kernel is run on its own here.
-    const attrs = { strides: 3, pad: 1, dataFormat: 'NHWC', dimRoundingMode: 'ceil', filterShape: [3, 3, 2, 2] };
-    const filterGrad = () => tf.tidy(() => {
+    // tfjs's conv2d gradient drops dimRoundingMode, so the kernels are run on their own here.
+    const attrs = { strides: 3, pad: 1, dataFormat: 'NHWC', dimRoundingMode: 'ceil' };
+    const grads = () => tf.tidy(() => {
       const x = tf.tensor4d(values(2 * 9 * 9 * 2, 6), [2, 9, 9, 2]);
+      const w = tf.tensor4d(values(3 * 3 * 2 * 2, 8), [3, 3, 2, 2]);
       const dy = tf.tensor4d(values(2 * 4 * 4 * 2, 7), [2, 4, 4, 2]); // ceil((9 − 3 + 2)/3 + 1) = 4
-      return (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor).dataSync() as Float32Array;
+      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: [3, 3, 2, 2] });
+      const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: [2, 9, 9, 2] });
+      return [dw, dx].map((t) => (t as tf.Tensor).dataSync() as Float32Array);
     });
     await tf.setBackend('cpu');
-    const cpu = filterGrad();
+    const cpu = grads();
     await tf.setBackend('wasm');
-    expect(relativeError(filterGrad(), cpu)).toBeLessThanOrEqual(1e-5);
+    const wasm = grads();
+    expect(relativeError(wasm[0], cpu[0])).toBeLessThanOrEqual(1e-5);
+    expect(relativeError(wasm[1], cpu[1])).toBeLessThanOrEqual(1e-5);
+  });
+
+  /** matMul with every transpose flag, rank 2 and batched with broadcasting, on the current backend. */
+  function products(): Float32Array[] {
+    return tf.tidy(() => {
+      const out: tf.Tensor[] = [];
+      // [m, k, n]: a big right operand (the dense-layer input gradient) and a big result (its filter gradient).
+      for (const [m, k, n] of [[5, 7, 300], [300, 6, 4], [3, 4, 2]]) {
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const a = tf.tensor2d(values(m * k, m + k), ta ? [k, m] : [m, k]);
+          const b = tf.tensor2d(values(k * n, k + n), tb ? [n, k] : [k, n]);
+          out.push(tf.matMul(a, b, ta, tb));
+        }
+      }
+      const a3 = tf.tensor3d(values(2 * 4 * 3, 9), [2, 4, 3]);
+      const b3 = tf.tensor3d(values(1 * 5 * 4, 10), [1, 5, 4]);
+      out.push(tf.matMul(a3, b3, true, true)); // [2, 3, 5], b broadcast over the batch
+      return out.map((t) => t.dataSync() as Float32Array);
+    });
+  }
+
+  it('matMul with transposed operands matches the cpu backend', async () => {
+    await tf.setBackend('cpu');
+    const cpu = products();
+    await tf.setBackend('wasm');
+    const buffers = tf.engine().backend.numDataIds();
+    const wasm = products();
+    expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    expect(wasm.map((p) => p.length)).toEqual(cpu.map((p) => p.length));
+    for (let i = 0; i < cpu.length; i++) expect(relativeError(wasm[i], cpu[i]), `product ${i}`).toBeLessThanOrEqual(1e-5);
   });
 
   it('says what it does not support', () => {
