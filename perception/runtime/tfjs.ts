@@ -7,7 +7,8 @@
  * matrix products that stay on its fast path when an operand is transposed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmMatMul } from './wasmMatMul.ts';
+import { registerWasmFusedMatMul } from './wasmMatMul.ts';
+import { registerWasmTrainingKernels } from './wasmTrainingKernels.ts';
 
 import { BACKENDS, type BackendChoice } from './backends.ts';
 
@@ -78,7 +79,8 @@ async function start(choice: BackendChoice): Promise<string> {
 }
 
 async function registerTrainingKernels(): Promise<void> {
-  registerWasmMatMul();
+  registerWasmTrainingKernels();
+  registerWasmFusedMatMul();
 }
 
 export { tf };
