@@ -129,12 +129,14 @@ export class AdamW extends tf.Optimizer {
       s.m.dispose();
       s.v.dispose();
     }
-    this.slots = variables.map((variable) => ({
-      name: variable.name,
-      variable,
-      m: tf.variable(tf.zerosLike(variable), false),
-      v: tf.variable(tf.zerosLike(variable), false),
-    }));
+    this.slots = tf.tidy(() =>
+      variables.map((variable) => ({
+        name: variable.name,
+        variable,
+        m: tf.variable(tf.zerosLike(variable), false),
+        v: tf.variable(tf.zerosLike(variable), false),
+      })),
+    );
   }
 
   /** The step count and moments as plain arrays, for a checkpoint file */
