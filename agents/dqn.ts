@@ -19,6 +19,7 @@ import { ReplayBuffer } from './common/ReplayBuffer.ts';
 import { linearSchedule } from './common/schedules.ts';
 import { TrainRun, type RunOptions } from './common/TrainRun.ts';
 import { loadWeights, parseArgs, saveWeights, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
+import { FeatureExtractor } from './common/FeatureExtractor.ts';
 
 export interface DqnArgs {
   /** Env steps to train for, summed over envs */
@@ -59,6 +60,8 @@ export interface DqnArgs {
   double: boolean;
   /** Clip the global gradient norm to this; 0 disables */
   maxGradNorm: number;
+  /** With a camera observation: CNN settings changed from the Nature-DQN default (see perception/backbones/cnn.ts) */
+  cnn: Record<string, unknown> | null;
 }
 
 export const DEFAULT_DQN: DqnArgs = {
@@ -82,22 +85,26 @@ export const DEFAULT_DQN: DqnArgs = {
   nStep: 1,
   double: true,
   maxGradNorm: 10,
+  cnn: null,
 };
 
 const ARG_SPEC: ArgSpec<DqnArgs> = {
   totalSteps: 'count', seed: 'seed', learningRate: 'positive', weightDecay: 'nonNegative', bufferSize: 'count',
   learningStarts: 'nonNegativeInt', batchSize: 'count', gamma: 'unit', actionRepeat: 'count', trainFrequency: 'count', gradientSteps: 'count',
   targetUpdateInterval: 'count', explorationFraction: 'unit', explorationInitial: 'unit', explorationFinal: 'unit',
-  hidden: 'widths', dueling: 'boolean', nStep: 'count', double: 'boolean', maxGradNorm: 'nonNegative',
+  hidden: 'widths', dueling: 'boolean', nStep: 'count', double: 'boolean', maxGradNorm: 'nonNegative', cnn: 'objectOrNull',
 };
 
-/** Q(s, ·): an MLP, or an MLP trunk with a state-value head and an advantage head. */
+/** Q(s, ·): a feature extractor (a CNN for camera images), then an MLP or an MLP trunk with a state-value head and an advantage head. */
 class QNetwork {
+  private readonly extractor: FeatureExtractor;
   private readonly trunk: Mlp;
   private readonly value: Mlp | null = null;
   private readonly advantage: Mlp | null = null;
 
-  constructor(inputs: number, readonly actions: number, hidden: number[], readonly dueling: boolean, seed: number) {
+  constructor(space: Space, readonly actions: number, hidden: number[], readonly dueling: boolean, seed: number, cnn: Record<string, unknown> | null) {
+    this.extractor = new FeatureExtractor(space, cnn, seed + 11);
+    const inputs = this.extractor.outputSize;
     if (!dueling) {
       this.trunk = new Mlp({ inputs, hidden, outputs: actions, activation: 'relu', outputGain: 1 }, seed);
       return;
@@ -110,7 +117,7 @@ class QNetwork {
 
   /** [batch, actions] */
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    const h = this.trunk.apply(x);
+    const h = this.trunk.apply(this.extractor.apply(x), this.extractor.variables.length > 0);
     if (!this.value || !this.advantage) return h;
     // Q = V + A − mean(A): the mean keeps V and A identifiable.
     const a = this.advantage.apply(h, true);
@@ -122,7 +129,7 @@ class QNetwork {
   }
 
   get variables(): tf.Variable[] {
-    return this.parts.flatMap(([, m]) => m.variables);
+    return [...this.extractor.variables, ...this.parts.flatMap(([, m]) => m.variables)];
   }
 
   copyFrom(other: QNetwork): void {
@@ -131,10 +138,11 @@ class QNetwork {
   }
 
   arrays(prefix: string) {
-    return Object.assign({}, ...this.parts.map(([name, m]) => mlpArrays(`${prefix}/${name}`, m)));
+    return Object.assign(this.extractor.arrays(prefix), ...this.parts.map(([name, m]) => mlpArrays(`${prefix}/${name}`, m)));
   }
 
   restore(prefix: string, read: (name: string, shape: readonly number[]) => Float32Array): void {
+    this.extractor.restore(prefix, read);
     for (const [name, m] of this.parts) restoreMlp(`${prefix}/${name}`, m, read);
   }
 
@@ -227,8 +235,8 @@ export async function train(env: VectorEnv, argsIn: Partial<DqnArgs>, callbacks:
   const space = env.singleActionSpace;
   if (space.type !== 'discrete') throw new Error('dqn needs a Discrete action space; set action.type to "discrete" in the scenario (--set action.type=discrete)');
   const K = env.numEnvs, D = env.observationSize, A = space.n;
-  const online = new QNetwork(D, A, args.hidden, args.dueling, args.seed);
-  const target = new QNetwork(D, A, args.hidden, args.dueling, args.seed);
+  const online = new QNetwork(env.singleObservationSpace, A, args.hidden, args.dueling, args.seed, args.cnn);
+  const target = new QNetwork(env.singleObservationSpace, A, args.hidden, args.dueling, args.seed, args.cnn);
   target.copyFrom(online);
   const optimizer = new AdamW({ learningRate: args.learningRate, weightDecay: args.weightDecay });
   optimizer.bind(online.variables);
@@ -365,7 +373,7 @@ export async function load(dir: string, env: Env<Observation, Action>): Promise<
   const { args, read } = await loadWeights(dir, 'dqn', ARG_SPEC, DEFAULT_DQN, env);
   const space = env.actionSpace;
   if (space.type !== 'discrete') throw new Error(`${dir}: a dqn policy needs a Discrete action space`);
-  const q = new QNetwork(flatSize(env.observationSpace), space.n, args.hidden, args.dueling, args.seed);
+  const q = new QNetwork(env.observationSpace, space.n, args.hidden, args.dueling, args.seed, args.cnn);
   q.restore('q', read);
   return new DqnPolicy(q, args, env.observationSpace, env.actionSpace);
 }

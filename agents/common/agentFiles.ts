@@ -9,7 +9,7 @@ import { expectArray, readArrays, writeArrays, type NamedArray } from './arrayFi
 import { readPolicyManifest, writePolicyManifest } from './manifest.ts';
 
 /** How an argument is checked */
-export type ArgKind = 'count' | 'nonNegativeInt' | 'seed' | 'positive' | 'nonNegative' | 'unit' | 'boolean' | 'widths' | 'string';
+export type ArgKind = 'count' | 'nonNegativeInt' | 'seed' | 'positive' | 'nonNegative' | 'unit' | 'boolean' | 'widths' | 'string' | 'objectOrNull';
 export type ArgSpec<T> = { [K in keyof T]: ArgKind };
 
 const EXPECTED: Record<ArgKind, string> = {
@@ -22,6 +22,7 @@ const EXPECTED: Record<ArgKind, string> = {
   boolean: 'true or false',
   widths: 'a list of layer widths, whole numbers from 1 to 4096',
   string: 'a string',
+  objectOrNull: 'an object of settings, or null',
 };
 
 function valid(kind: ArgKind, v: unknown): boolean {
@@ -35,6 +36,7 @@ function valid(kind: ArgKind, v: unknown): boolean {
     case 'boolean': return typeof v === 'boolean';
     case 'widths': return Array.isArray(v) && v.length >= 1 && v.every((w) => Number.isInteger(w) && w >= 1 && w <= 4096);
     case 'string': return typeof v === 'string';
+    case 'objectOrNull': return v === null || (typeof v === 'object' && !Array.isArray(v));
   }
 }
 
