@@ -96,7 +96,7 @@ const ARG_SPEC: ArgSpec<DqnArgs> = {
 };
 
 /** Q(s, ·): a feature extractor (a CNN for camera images), then an MLP or an MLP trunk with a state-value head and an advantage head. */
-class QNetwork {
+export class QNetwork {
   private readonly extractor: FeatureExtractor;
   private readonly trunk: Mlp;
   private readonly value: Mlp | null = null;
@@ -160,7 +160,7 @@ function greedy(q: QNetwork, obs: Float32Array, rows: number): Int32Array {
  * One gradient step on a minibatch: the TD target r + γᵏ·Q_target(s', argmax_a Q(s', a)) (plain
  * DQN takes the max of Q_target), the Huber loss against Q(s, a), AdamW. Returns the loss.
  */
-function update(online: QNetwork, target: QNetwork, optimizer: AdamW, batch: ReturnType<ReplayBuffer['batch']>, args: DqnArgs): number {
+export function update(online: QNetwork, target: QNetwork, optimizer: AdamW, batch: ReturnType<ReplayBuffer['batch']>, args: DqnArgs): number {
   const n = batch.rewards.length, d = batch.observations.length / n, A = online.actions;
   return tf.tidy(() => {
     const nextObs = tf.tensor2d(batch.nextObservations, [n, d]);

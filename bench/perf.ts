@@ -13,6 +13,8 @@ import { createSensor } from '../sim/sensors/registry.ts';
 import { cameraThroughput } from './camera.ts';
 import { vectorThroughput } from './vector.ts';
 import { parallelLoops } from './scaling.ts';
+import { dqnEndToEnd, dqnUpdatesPerSecond, FEATURE_OBSERVATION, ppoStepsPerSecond } from './learning.ts';
+import { Box, Dict } from '../sim/env/spaces.ts';
 
 interface Figure {
   name: string;
@@ -151,6 +153,15 @@ async function main(): Promise<void> {
   const loop1 = await parallelLoops(1);
   const loop2 = await parallelLoops(2);
   figures.push({ name: '  ceiling: 2 independent env loops vs 1, same machine', value: loop2, unit: 'steps/s', note: `${(loop2 / loop1).toFixed(2)}× one loop (${Math.round(loop1).toLocaleString('en-US')} steps/s)` });
+
+  const dqn = await dqnUpdatesPerSecond(FEATURE_OBSERVATION, 64, 5);
+  figures.push({ name: 'DQN update, 2×256 MLP, batch 64, wasm', value: dqn, unit: 'updates/s', budget: 300, note: 'Double DQN, target forward, AdamW' });
+  const pixels = await dqnUpdatesPerSecond(new Dict({ camera: new Box(0, 1, [84, 84, 3]) }), 32, 10);
+  figures.push({ name: 'DQN update, pixels 84×84×3, Nature CNN, batch 32, wasm', value: pixels, unit: 'updates/s', digits: 1, note: `${(1000 / pixels).toFixed(0)} ms per update` });
+  const dqnRun = await dqnEndToEnd(4000);
+  figures.push({ name: 'DQN end to end, highway, 1 env (act every 5 steps)', value: dqnRun.stepsPerSecond, unit: 'env steps/s', note: `${dqnRun.updatesPerSecond.toFixed(0)} updates/s` });
+  const ppo = await ppoStepsPerSecond(8, 8 * 256 * 4);
+  figures.push({ name: 'PPO end to end, highway, 8 envs, 1 thread', value: ppo, unit: 'env steps/s', budget: 1000, note: 'rollout + 10 epochs of updates' });
 
   if (json) {
     process.stdout.write(JSON.stringify({ cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, load: { start: loadAtStart, end: loadavg() }, figures }) + '\n');
