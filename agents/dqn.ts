@@ -18,7 +18,7 @@ import type { ActOptions, Policy } from './common/Policy.ts';
 import { ReplayBuffer } from './common/ReplayBuffer.ts';
 import { linearSchedule } from './common/schedules.ts';
 import { TrainRun, type RunOptions } from './common/TrainRun.ts';
-import { loadWeights, parseArgs, saveWeights, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
+import { AgentInputError, loadWeights, parseArgs, saveWeights, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
 import { FeatureExtractor } from './common/FeatureExtractor.ts';
 
 export interface DqnArgs {
@@ -233,7 +233,7 @@ export async function train(env: VectorEnv, argsIn: Partial<DqnArgs>, callbacks:
   // A resumed run keeps its saved arguments; those given now (e.g. more totalSteps) win.
   const args = parseArgs('dqn', ARG_SPEC, DEFAULT_DQN, { ...ckpt?.meta.args, ...argsIn });
   const space = env.singleActionSpace;
-  if (space.type !== 'discrete') throw new Error('dqn needs a Discrete action space; set action.type to "discrete" in the scenario (--set action.type=discrete)');
+  if (space.type !== 'discrete') throw new AgentInputError('dqn needs a Discrete action space; set action.type to "discrete" in the scenario (--set action.type=discrete)');
   const K = env.numEnvs, D = env.observationSize, A = space.n;
   const online = new QNetwork(env.singleObservationSpace, A, args.hidden, args.dueling, args.seed, args.cnn);
   const target = new QNetwork(env.singleObservationSpace, A, args.hidden, args.dueling, args.seed, args.cnn);

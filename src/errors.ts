@@ -1,5 +1,7 @@
 /** Errors a user caused, reported as one line each and exit code 2, never with a stack trace. */
 import { ScenarioError } from '../scenarios/parse.ts';
+import { AgentInputError } from '../agents/common/agentFiles.ts';
+import { TrainingDivergedError } from '../agents/common/TrainRun.ts';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -11,7 +13,9 @@ export class UsageError extends Error {
 /** Lines to print for an error, and the exit code. Unexpected errors keep their message but lose the stack. */
 export function describeError(err: unknown): { lines: string[]; code: number } {
   if (err instanceof ScenarioError) return { lines: err.problems, code: 2 };
-  if (err instanceof UsageError) return { lines: [err.message], code: 2 };
+  if (err instanceof UsageError || err instanceof AgentInputError) return { lines: [err.message], code: 2 };
+  // Diverged training is a fact about the run's settings, said plainly; the checkpoint is kept.
+  if (err instanceof TrainingDivergedError) return { lines: [err.message], code: 1 };
   const message = err instanceof Error ? err.message : String(err);
   return { lines: [`internal error: ${message} (set DRIVELAB_DEBUG=1 for the stack)`], code: 1 };
 }

@@ -8,6 +8,14 @@ import type { Space } from '../../sim/env/spaces.ts';
 import { expectArray, readArrays, writeArrays, type NamedArray } from './arrayFile.ts';
 import { readPolicyManifest, writePolicyManifest } from './manifest.ts';
 
+/** A bad algorithm argument or saved-policy file: the caller's input, not a fault of drivelab */
+export class AgentInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AgentInputError';
+  }
+}
+
 /** How an argument is checked */
 export type ArgKind = 'count' | 'nonNegativeInt' | 'seed' | 'positive' | 'nonNegative' | 'unit' | 'boolean' | 'widths' | 'string' | 'objectOrNull';
 export type ArgSpec<T> = { [K in keyof T]: ArgKind };
@@ -43,13 +51,13 @@ function valid(kind: ArgKind, v: unknown): boolean {
 /** `defaults` with `input` merged in; an unknown or bad field is an error naming it: `dqn args.gamma: expected ...` */
 export function parseArgs<T extends object>(agent: string, spec: ArgSpec<T>, defaults: T, input: unknown, where = `${agent} args`): T {
   if (input === undefined || input === null) return { ...defaults };
-  if (typeof input !== 'object' || Array.isArray(input)) throw new Error(`${where}: expected an object of arguments`);
+  if (typeof input !== 'object' || Array.isArray(input)) throw new AgentInputError(`${where}: expected an object of arguments`);
   const out = { ...defaults } as Record<string, unknown>;
   for (const [key, value] of Object.entries(input)) {
     if (value === undefined) continue;
-    if (!Object.hasOwn(spec, key)) throw new Error(`${where}.${key}: unknown argument; ${agent} takes ${Object.keys(spec).join(', ')}`);
+    if (!Object.hasOwn(spec, key)) throw new AgentInputError(`${where}.${key}: unknown argument; ${agent} takes ${Object.keys(spec).join(', ')}`);
     const kind = (spec as Record<string, ArgKind>)[key];
-    if (!valid(kind, value)) throw new Error(`${where}.${key}: expected ${EXPECTED[kind]}, got ${JSON.stringify(value)}`);
+    if (!valid(kind, value)) throw new AgentInputError(`${where}.${key}: expected ${EXPECTED[kind]}, got ${JSON.stringify(value)}`);
     out[key] = Array.isArray(value) ? [...value] : value;
   }
   return out as T;

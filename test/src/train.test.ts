@@ -1,0 +1,76 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { drivelab, STACK_FRAME } from './drivelab.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'drivelab-train-'));
+const TINY = ['--arg', 'learningStarts=100', '--arg', 'hidden=[16]', '--arg', 'batchSize=16', '--eval-episodes', '2', '--eval-every', '200', '--set', 'traffic.vehicles=4'];
+
+describe('drivelab train, eval, and saved policies elsewhere', () => {
+  const dir = join(tmp(), 'dqn');
+
+  it('trains DQN on highway and writes the policy, a checkpoint, progress rows and the learning curve', async () => {
+    const r = await drivelab('train', '--agent', 'dqn', '--scenario', 'highway', '--steps', '400', '--out', dir, ...TINY);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/drivelab train · dqn on highway · 400 steps/);
+    expect(r.stdout).toMatch(/validation \(2 seeds\): success \d+%/);
+    for (const f of ['policy.json', 'weights.bin', 'checkpoint/checkpoint.json', 'checkpoint/checkpoint.bin', 'progress.csv', 'progress.jsonl', 'learning-curve.csv', 'learning-curve.svg', 'train.json', 'best/policy.json']) {
+      expect(existsSync(join(dir, f)), f).toBe(true);
+    }
+    expect(readFileSync(join(dir, 'learning-curve.svg'), 'utf8')).toMatch(/^<svg/);
+    const curve = readFileSync(join(dir, 'learning-curve.csv'), 'utf8').trim().split('\n');
+    expect(curve[0]).toBe('steps,ep_rew_mean,success_rate,eval_mean_reward,eval_success_rate,loss');
+    expect(curve.at(-1)).toMatch(/^400,/);
+    // Trained on meta-actions although the scenario's default is continuous control.
+    expect(JSON.parse(readFileSync(join(dir, 'policy.json'), 'utf8')).actionSpace).toEqual({ type: 'discrete', n: 5 });
+  });
+
+  it('resumes from the checkpoint to a larger step count, keeping the earlier rows', async () => {
+    const r = await drivelab('train', '--agent', 'dqn', '--out', dir, '--resume', '--steps', '600', '--eval-episodes', '0');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const steps = readFileSync(join(dir, 'progress.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)['time/total_timesteps']);
+    expect(steps[0]).toBeLessThanOrEqual(400);
+    expect(steps.at(-1)).toBe(600);
+    expect(new Set(steps).size).toBe(steps.length);
+  });
+
+  it('evaluates, runs and benchmarks the saved policy on scenarios with continuous actions', async () => {
+    const e = await drivelab('eval', '--agent', dir, '--scenario', 'highway', '--episodes', '2', '--json');
+    expect(e.code).toBe(0);
+    const result = JSON.parse(e.stdout);
+    expect(result).toMatchObject({ agent: dir, scenario: 'highway', seeds: [1_000_000, 1_000_001], episodes: 2 });
+    expect(result.successRate).toBeGreaterThanOrEqual(0);
+    const run = await drivelab('run', '--agent', dir, '--scenario', 'lane-keep-curvy', '--json');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).agent).toBe('dqn');
+    const bench = await drivelab('bench', '--agent', dir, '--suite', 'smoke', '--episodes', '1', '--workers', '1', '--out', join(tmp(), 'bench'), '--json');
+    expect(bench.code).toBe(0);
+    expect(JSON.parse(bench.stdout).overall.episodes).toBe(3);
+  });
+
+  it('says in one line what is wrong with a bad flag, argument, run directory or weights file', async () => {
+    const cases: [string[], RegExp][] = [
+      [['train', '--agent', 'sarsa'], /--agent sarsa: expected one of qlearning, dqn, reinforce, ppo/],
+      [['train', '--agent', 'dqn', '--out', join(tmp(), 'x'), '--arg', 'gamma=2', '--steps', '10'], /dqn args\.gamma: expected a number from 0 to 1, got 2/],
+      [['train', '--agent', 'dqn', '--out', join(tmp(), 'y'), '--arg', 'gama=0.9', '--steps', '10'], /dqn args\.gama: unknown argument/],
+      [['train', '--agent', 'ppo', '--steps', '-5'], /--steps -5: expected a whole number from 1 up/],
+      [['train', '--agent', 'dqn', '--out', tmp(), '--resume'], /--resume: .* has no checkpoint\/checkpoint\.json/],
+      [['train', '--agent', 'dqn', '--out', dir], /--out .*not empty|--out .*exists/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await drivelab(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(STACK_FRAME);
+    }
+    writeFileSync(join(dir, 'weights.bin'), 'garbage');
+    const r = await drivelab('eval', '--agent', dir, '--episodes', '1');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/weights\.bin: not a drivelab array file/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
