@@ -246,6 +246,9 @@ export async function train(env: VectorEnv, argsIn: Partial<DqnArgs>, callbacks:
   const epsilon = linearSchedule(args.explorationInitial, args.explorationFinal, args.explorationFraction);
   let rng = Rng.seeded(args.seed);
   let lastTargetSync = 0;
+  /** Decisions stored so far, and gradient updates due but not yet run */
+  let transitions = 0;
+  let dueUpdates = 0;
   const run = new TrainRun('dqn', args.totalSteps, K, callbacks, options);
   const policy = new DqnPolicy(online, args, env.singleObservationSpace, env.singleActionSpace);
   run.policy = policy;
@@ -260,7 +263,7 @@ export async function train(env: VectorEnv, argsIn: Partial<DqnArgs>, callbacks:
   const restart = async () => obs.set((await env.reset({ seed: trainSeeds(args.seed, run.step, K) })).observations);
 
   if (ckpt) {
-    const s = ckpt.meta.state as { rng: number[]; lastTargetSync: number; run: unknown };
+    const s = ckpt.meta.state as { rng: number[]; lastTargetSync: number; transitions: number; dueUpdates: number; run: unknown };
     online.restore('online', ckpt.read);
     target.restore('target', ckpt.read);
     optimizer.restoreState(ckpt.read);
@@ -269,22 +272,30 @@ export async function train(env: VectorEnv, argsIn: Partial<DqnArgs>, callbacks:
     replay.restore(saved);
     rng = Rng.fromState(s.rng);
     lastTargetSync = s.lastTargetSync;
+    transitions = s.transitions;
+    dueUpdates = s.dueUpdates;
     run.resumeAt(ckpt.meta.step, ckpt.meta.episodes, s.run);
   }
   run.saveCheckpoint = async (dir) => {
     // Cut every running episode (bootstrapped, as a time limit) so the checkpoint is a clean start.
     nStep.flush(replay, (i) => obs.subarray(i * D, (i + 1) * D).slice());
     const replayArrays = Object.fromEntries(Object.entries(replay.arrays()).map(([k, v]) => [`replay/${k}`, { shape: [v.length], data: v }]));
-    writeCheckpoint(dir, { algorithm: 'dqn', args: { ...args }, step: run.step, episodes: run.episodes, state: { rng: [...rng.state()], lastTargetSync, run: run.snapshot() } },
+    writeCheckpoint(dir, { algorithm: 'dqn', args: { ...args }, step: run.step, episodes: run.episodes, state: { rng: [...rng.state()], lastTargetSync, transitions, dueUpdates, run: run.snapshot() } },
       { ...online.arrays('online'), ...target.arrays('target'), ...optimizer.stateArrays(), ...replayArrays });
     await restart();
     run.cutEpisodes();
     held.fill(0);
   };
 
+  const runUpdates = () => {
+    for (; dueUpdates > 0; dueUpdates--) {
+      replay.sample(rng, batch);
+      run.afterUpdate({ 'train/loss': update(online, target, optimizer, batch, args) });
+    }
+  };
+
   await restart();
   await run.start();
-  let transitions = 0;
   while (!run.done) {
     const eps = epsilon(run.step / args.totalSteps);
     const explore = run.step < args.learningStarts;
@@ -297,7 +308,16 @@ export async function train(env: VectorEnv, argsIn: Partial<DqnArgs>, callbacks:
       decisionReward[i] = 0;
       held[i] = args.actionRepeat;
     }
-    const result = await env.step(actions);
+    const pending = env.step(actions);
+    // The updates due from the last step run while the envs step: in parallel when the vector env
+    // steps in worker threads, in the same order either way, so results do not depend on it.
+    try {
+      runUpdates();
+    } catch (err) {
+      await pending.catch(() => undefined);
+      throw err;
+    }
+    const result = await pending;
     for (let i = 0; i < K; i++) {
       decisionReward[i] += result.rewards[i];
       const ended = result.terminated[i] === 1 || result.truncated[i] === 1;
@@ -306,12 +326,7 @@ export async function train(env: VectorEnv, argsIn: Partial<DqnArgs>, callbacks:
       const next = ended ? (result.infos[i].finalObservation as Float32Array) : result.observations.subarray(i * D, (i + 1) * D);
       nStep.push(replay, i, decisionObs.slice(i * D, (i + 1) * D), actions[i], decisionReward[i], next.slice(), result.terminated[i] === 1, ended);
       transitions++;
-      if (run.step + K >= args.learningStarts && transitions % args.trainFrequency === 0) {
-        for (let g = 0; g < args.gradientSteps; g++) {
-          replay.sample(rng, batch);
-          run.afterUpdate({ 'train/loss': update(online, target, optimizer, batch, args) });
-        }
-      }
+      if (run.step + K >= args.learningStarts && transitions % args.trainFrequency === 0) dueUpdates += args.gradientSteps;
     }
     obs.set(result.observations);
     run.logger.record('rollout/exploration_rate', eps);
@@ -323,6 +338,7 @@ export async function train(env: VectorEnv, argsIn: Partial<DqnArgs>, callbacks:
     }
     if (!(await run.endStep())) break;
   }
+  runUpdates();
   await run.end();
   target.dispose();
   optimizer.dispose();

@@ -27,6 +27,8 @@ export interface TrainCliOptions {
   evalEvery?: string;
   evalEpisodes: string;
   backend: string;
+  /** commander's negation of --no-env-thread */
+  envThread: boolean;
   json?: boolean;
 }
 
@@ -104,7 +106,7 @@ export async function trainCommand(opts: TrainCliOptions, io: CliIo): Promise<nu
     result = await runTraining({
       agent: opts.agent as Algorithm, scenario, steps, envs, seed, out, resume: Boolean(opts.resume), args: parseArgFlags(opts.arg),
       checkpointEvery: whole('--checkpoint-every', opts.checkpointEvery, 1), evalEvery: whole('--eval-every', opts.evalEvery, 0), evalEpisodes,
-      backend: opts.backend as BackendChoice, callbacks: progressCallback(io.progress), signal: abort.signal,
+      backend: opts.backend as BackendChoice, envThread: opts.envThread, callbacks: progressCallback(io.progress), signal: abort.signal,
     });
   } finally {
     process.removeListener('SIGINT', onSigint);

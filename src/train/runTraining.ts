@@ -14,7 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../../scenarios/schema.ts';
 import { make } from '../../sim/env/registry.ts';
-import { SyncVectorEnv } from '../../sim/env/vector/index.ts';
+import { SyncVectorEnv, WorkerVectorEnv } from '../../sim/env/vector/index.ts';
 import type { VectorEnv } from '../../sim/env/vector/types.ts';
 import type { Env } from '../../sim/env/Env.ts';
 import type { Action, Observation } from '../../sim/env/DrivingEnv.ts';
@@ -83,6 +83,11 @@ export interface TrainingOptions {
   evalEvery?: number;
   evalEpisodes: number;
   backend?: BackendChoice;
+  /**
+   * Step the envs in a worker thread, so the learner (this thread) and the simulation run on two
+   * cores at once; results are the same either way
+   */
+  envThread?: boolean;
   /** Extra callbacks, e.g. a progress bar */
   callbacks?: Callback[];
   /** Aborting stops training after the current step, with a checkpoint */
@@ -151,9 +156,14 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   const { vector, single } = await trainer(opts.agent);
   let policy: Policy<Observation, Action>;
   if (vector) {
-    const envs: Env<Observation, Action>[] = [];
-    for (let i = 0; i < record.envs; i++) envs.push(await makeEnv());
-    const vec = new SyncVectorEnv(envs);
+    let vec: VectorEnv;
+    if (opts.envThread) {
+      vec = await WorkerVectorEnv.create(record.envs, scenario, undefined, { workers: 1, mainThread: false, seedRange: TRAIN_SEEDS });
+    } else {
+      const envs: Env<Observation, Action>[] = [];
+      for (let i = 0; i < record.envs; i++) envs.push(await makeEnv());
+      vec = new SyncVectorEnv(envs);
+    }
     try {
       policy = await vector(vec, args, callbacks, runOptions);
     } finally {

@@ -51,6 +51,14 @@ describe('drivelab train, eval, and saved policies elsewhere', () => {
     expect(JSON.parse(bench.stdout).overall.episodes).toBe(3);
   });
 
+  it('trains the same policy with the envs in a worker thread as in this thread', async () => {
+    const root = tmp();
+    const args = ['train', '--agent', 'dqn', '--steps', '300', ...TINY, '--eval-episodes', '0'];
+    expect((await drivelab(...args, '--out', join(root, 'worker'))).code).toBe(0);
+    expect((await drivelab(...args, '--out', join(root, 'here'), '--no-env-thread')).code).toBe(0);
+    expect(readFileSync(join(root, 'worker', 'weights.bin')).equals(readFileSync(join(root, 'here', 'weights.bin')))).toBe(true);
+  });
+
   it('says in one line what is wrong with a bad flag, argument, run directory or weights file', async () => {
     const cases: [string[], RegExp][] = [
       [['train', '--agent', 'sarsa'], /--agent sarsa: expected one of qlearning, dqn, reinforce, ppo/],

@@ -41,6 +41,8 @@ export interface WorkerVectorEnvOptions {
    * On a machine with as many cores as workers, that leaves no thread competing for a core.
    */
   mainThread?: boolean;
+  /** Seeds of episodes reset without one come from this range (DrivingEnvOptions.seedRange) */
+  seedRange?: [number, number];
 }
 
 /** One worker thread, its block of envs and the request it owes a reply to. */
@@ -147,7 +149,7 @@ export class WorkerVectorEnv implements VectorEnv {
     let start = 0;
     for (let w = 0; w < threads; w++) {
       const count = sizes[w];
-      const workerData: WorkerInit = { scenario, index: w, firstIndex: start, count };
+      const workerData: WorkerInit = { scenario, index: w, firstIndex: start, count, seedRange: options.seedRange };
       const worker = new Worker(url, { workerData, execArgv: workerExecArgv(execArgv) });
       const slot: Slot = { worker, index: w, start, count, waiting: null, dead: null, exited: false };
       listen(slot);
@@ -155,7 +157,7 @@ export class WorkerVectorEnv implements VectorEnv {
       start += count;
     }
     const localEnvs: Env<Observation, Action>[] = [];
-    for (let i = start; i < numEnvs; i++) localEnvs.push(await make(scenario));
+    for (let i = start; i < numEnvs; i++) localEnvs.push(await make(scenario, undefined, { seedRange: options.seedRange }));
 
     const started = await Promise.allSettled(slots.map((slot) => replyFrom(slot, 0)));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');

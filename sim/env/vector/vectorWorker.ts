@@ -29,6 +29,8 @@ export interface WorkerInit {
   firstIndex: number;
   /** Number of envs in this worker */
   count: number;
+  /** Seeds of episodes reset without one come from this range (DrivingEnvOptions.seedRange) */
+  seedRange?: [number, number];
 }
 
 export interface AttachMessage {
@@ -108,7 +110,7 @@ function handle(msg: ToWorker): void {
 port.on('message', handle);
 
 try {
-  for (let i = 0; i < init.count; i++) envs.push(await make(init.scenario));
+  for (let i = 0; i < init.count; i++) envs.push(await make(init.scenario, undefined, { seedRange: init.seedRange }));
   reply({ type: 'ready', id: 0, observationSpace: envs[0].observationSpace.toJSON(), actionSpace: envs[0].actionSpace.toJSON() });
 } catch (err) {
   reply({ type: 'error', id: 0, message: errorMessage(err) });
