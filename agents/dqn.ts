@@ -38,6 +38,8 @@ export interface DqnArgs {
   batchSize: number;
   /** Discount factor γ per decision */
   gamma: number;
+  /** Rewards are multiplied by this before learning, keeping Q-values near unit scale for the Huber loss */
+  rewardScale: number;
   /** Env steps each chosen action is held for (a decision every actionRepeat × 0.1 s) */
   actionRepeat: number;
   /** Transitions (decisions) added between updates */
@@ -65,24 +67,25 @@ export interface DqnArgs {
 }
 
 export const DEFAULT_DQN: DqnArgs = {
-  totalSteps: 30_000,
+  totalSteps: 150_000,
   seed: 0,
-  learningRate: 5e-4,
+  learningRate: 1e-4,
   weightDecay: 0,
   bufferSize: 15_000,
   learningStarts: 500,
   batchSize: 64,
-  gamma: 0.95,
+  gamma: 0.98,
+  rewardScale: 0.1,
   actionRepeat: 5,
   trainFrequency: 1,
   gradientSteps: 1,
-  targetUpdateInterval: 250,
+  targetUpdateInterval: 1_000,
   explorationFraction: 0.4,
   explorationInitial: 1,
   explorationFinal: 0.05,
   hidden: [256, 256],
-  dueling: false,
-  nStep: 1,
+  dueling: true,
+  nStep: 3,
   double: true,
   maxGradNorm: 10,
   cnn: null,
@@ -90,7 +93,7 @@ export const DEFAULT_DQN: DqnArgs = {
 
 const ARG_SPEC: ArgSpec<DqnArgs> = {
   totalSteps: 'count', seed: 'seed', learningRate: 'positive', weightDecay: 'nonNegative', bufferSize: 'count',
-  learningStarts: 'nonNegativeInt', batchSize: 'count', gamma: 'unit', actionRepeat: 'count', trainFrequency: 'count', gradientSteps: 'count',
+  learningStarts: 'nonNegativeInt', batchSize: 'count', gamma: 'unit', rewardScale: 'positive', actionRepeat: 'count', trainFrequency: 'count', gradientSteps: 'count',
   targetUpdateInterval: 'count', explorationFraction: 'unit', explorationInitial: 'unit', explorationFinal: 'unit',
   hidden: 'widths', dueling: 'boolean', nStep: 'count', double: 'boolean', maxGradNorm: 'nonNegative', cnn: 'objectOrNull',
 };
@@ -324,7 +327,7 @@ export async function train(env: VectorEnv, argsIn: Partial<DqnArgs>, callbacks:
       if (--held[i] > 0 && !ended) continue;
       held[i] = 0;
       const next = ended ? (result.infos[i].finalObservation as Float32Array) : result.observations.subarray(i * D, (i + 1) * D);
-      nStep.push(replay, i, decisionObs.slice(i * D, (i + 1) * D), actions[i], decisionReward[i], next.slice(), result.terminated[i] === 1, ended);
+      nStep.push(replay, i, decisionObs.slice(i * D, (i + 1) * D), actions[i], decisionReward[i] * args.rewardScale, next.slice(), result.terminated[i] === 1, ended);
       transitions++;
       if (run.step + K >= args.learningStarts && transitions % args.trainFrequency === 0) dueUpdates += args.gradientSteps;
     }
