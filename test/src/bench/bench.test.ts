@@ -208,10 +208,11 @@ describe('drivelab bench', () => {
 
   it('rejects a policy directory made for other spaces', async () => {
     const dir = tmp();
-    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ version: 1, agent: 'random', args: {}, actionSpace: { type: 'discrete', n: 5 } }));
+    // The action type follows the policy (a policy of meta-actions gets them); observations cannot.
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ version: 1, agent: 'random', args: {}, observationSpace: { type: 'box', low: [0], high: [1], shape: [1] } }));
     const r = await drivelab('bench', '--agent', dir, '--out', join(dir, 'out'));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/actionSpace: the policy was made for Discrete\(5\), the env has Box\[2\]/);
+    expect(r.stderr).toMatch(/observationSpace: the policy was made for Box\[1\], the env has Dict\{features: Box\[96\], lidar: Box\[1,64\]\}/);
   });
 
   it('compares two result directories with significance marks', async () => {
