@@ -1,0 +1,115 @@
+/**
+ * A small discrete state for tabular agents, read from the feature observation alone (layout at
+ * the top of `sim/sensors/FeatureSensor.ts`): where the ego is across the road, whether it is
+ * moving across, how its own lane ahead looks, whether each neighbouring lane is open for a lane
+ * change, and its speed against the meta-controller's speed levels.
+ *
+ * Each object is put in a lane by its lateral offset from the centre of the ego's lane, in lane
+ * widths: 0 is the ego's lane, +1 the lane to the left, −1 the lane to the right.
+ */
+
+export interface LaneGapsConfig {
+  /** Range of the feature sensor, by which object positions are scaled [m] */
+  range: number;
+  /** Lane width [m] */
+  laneWidth: number;
+}
+
+/** Feature indices of the ego part */
+const SPEED = 0, LANE_OFFSET = 4, HEADING_ERROR = 5, SPEED_LIMIT = 8, LANE_LEFT = 9, LANE_RIGHT = 10;
+const EGO_FEATURES = 16, OBJECT_FEATURES = 10;
+/** Speed scale of the features [m/s] */
+const V = 40;
+/** The meta-controller's target speeds as fractions of the speed limit */
+const SPEED_LEVELS = [0, 0.3, 0.6, 0.8, 1.0];
+
+/** Centre to centre distance at which two cars touch, about one car length [m] */
+const CAR_LENGTH = 4.5;
+/** Heading error (as a fraction of 90°) above which the ego counts as moving across: about 1.8° */
+const MOVING_ACROSS = 0.02;
+
+/** Across the road: 0 the only lane, 1 the right edge lane, 2 a middle lane, 3 the left edge lane */
+const POSITIONS = 4;
+/** 0 straight, 1 drifting left, 2 drifting right */
+const MOTIONS = 3;
+/** Own lane ahead: 0 clear, 1 a vehicle within 30 m, not closing in, 2 one closing in within 6 s,
+ *  3 within 2.5 s or 8 m, 4 a standing object within 8 s, 5 within 3 s or 15 m */
+const OWN = 6;
+/** A side lane: 0 none, 1 unsafe to enter now, 2 a standing object ahead, 3 a vehicle ahead, 4 free */
+const SIDE = 5;
+
+export const LANE_GAP_STATES = POSITIONS * MOTIONS * OWN * SIDE * SIDE * SPEED_LEVELS.length;
+
+/** The discrete state of one feature observation, in [0, LANE_GAP_STATES). */
+export function laneGapsState(f: Float32Array, cfg: LaneGapsConfig): number {
+  const left = f[LANE_LEFT] > 0.5, right = f[LANE_RIGHT] > 0.5;
+  const position = left && right ? 2 : left ? 1 : right ? 3 : 0;
+  const he = f[HEADING_ERROR];
+  const motion = he > MOVING_ACROSS ? 1 : he < -MOVING_ACROSS ? 2 : 0;
+
+  // Lateral offset of the ego from its lane centre [m], left positive.
+  const egoOffset = f[LANE_OFFSET] * (cfg.laneWidth / 2);
+  const egoSpeed = f[SPEED] * V;
+  // Objects are seen in the ego's frame; turned by the heading error, they are in the lane's. At
+  // 100 m, the 5° of a lane change would otherwise put an object ahead 9 m to the side.
+  const angle = he * (Math.PI / 2), c = Math.cos(angle), s = Math.sin(angle);
+  let own = 0, leftLane = left ? 4 : 0, rightLane = right ? 4 : 0;
+  for (let o = EGO_FEATURES; o + OBJECT_FEATURES <= f.length; o += OBJECT_FEATURES) {
+    if (f[o] < 0.5) break;
+    const ex = f[o + 1] * cfg.range, ey = f[o + 2] * cfg.range;
+    const x = c * ex - s * ey;
+    const lane = Math.round((s * ex + c * ey + egoOffset) / cfg.laneWidth);
+    const relSpeed = (c * f[o + 3] - s * f[o + 4]) * V;
+    // Standing: its own speed along the lane is near zero.
+    const standing = Math.abs(egoSpeed * c + relSpeed) < 1;
+    if (lane === 0) own = worseOwn(own, ownLane(x, relSpeed, standing));
+    else if (lane === 1 && left) leftLane = Math.min(leftLane, sideLane(x, relSpeed, standing));
+    else if (lane === -1 && right) rightLane = Math.min(rightLane, sideLane(x, relSpeed, standing));
+  }
+
+  const ratio = f[SPEED_LIMIT] > 0 ? egoSpeed / (f[SPEED_LIMIT] * V) : 0;
+  let speed = 0;
+  for (let i = 1; i < SPEED_LEVELS.length; i++) if (Math.abs(SPEED_LEVELS[i] - ratio) < Math.abs(SPEED_LEVELS[speed] - ratio)) speed = i;
+
+  return ((((position * MOTIONS + motion) * OWN + own) * SIDE + leftLane) * SIDE + rightLane) * SPEED_LEVELS.length + speed;
+}
+
+/** Own-lane values by how pressing they are */
+const OWN_RANK = [0, 1, 2, 4, 3, 5];
+const worseOwn = (a: number, b: number) => (OWN_RANK[b] > OWN_RANK[a] ? b : a);
+
+/** How one object at `x` [m] ahead, with relative speed `relSpeed` [m/s], bears on the own lane. */
+function ownLane(x: number, relSpeed: number, standing: boolean): number {
+  if (x < -1) return 0; // behind: it is the follower's job to keep its distance
+  const gap = x - CAR_LENGTH, closing = -relSpeed;
+  if (standing) return gap < 15 || gap < 3 * closing ? 5 : gap < 8 * closing ? 4 : 0;
+  if (gap < 8 || (closing > 0.5 && gap < 2.5 * closing)) return 3;
+  if (closing > 0.5 && gap < 6 * closing) return 2;
+  return gap < 30 ? 1 : 0;
+}
+
+/** How one object bears on a side lane: 1 unsafe to enter now, 2 standing ahead, 3 a vehicle ahead, 4 free. */
+function sideLane(x: number, relSpeed: number, standing: boolean): number {
+  const gap = Math.abs(x) - CAR_LENGTH;
+  // Alongside, or closing in (from behind or ahead) within 3 s.
+  if (gap < 5 || (x < 0 && relSpeed > 0 && gap < 3 * relSpeed) || (x > 0 && relSpeed < 0 && gap < -3 * relSpeed)) return 1;
+  if (x > 0 && standing) return 2;
+  if (x > 0 && (gap < 25 || (relSpeed < -0.5 && gap < -8 * relSpeed))) return 3;
+  return 4;
+}
+
+/** The state's parts, for reports and debugging. */
+export function describeLaneGapsState(state: number): string {
+  const speed = state % SPEED_LEVELS.length;
+  let rest = Math.floor(state / SPEED_LEVELS.length);
+  const right = rest % SIDE;
+  rest = Math.floor(rest / SIDE);
+  const left = rest % SIDE;
+  rest = Math.floor(rest / SIDE);
+  const own = rest % OWN;
+  rest = Math.floor(rest / OWN);
+  const motion = rest % MOTIONS;
+  const position = Math.floor(rest / MOTIONS);
+  const sides = ['none', 'unsafe', 'standing', 'vehicle', 'free'];
+  return `${['only', 'right-edge', 'middle', 'left-edge'][position]}/${['straight', 'drift-left', 'drift-right'][motion]} own:${['clear', 'near', 'closing', 'urgent', 'standing', 'standing-close'][own]} left:${sides[left]} right:${sides[right]} speed:${SPEED_LEVELS[speed]}`;
+}
