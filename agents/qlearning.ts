@@ -1,14 +1,17 @@
 /**
- * Tabular Q-learning (Watkins 1989) for path planning with the discrete meta-actions: the feature
+ * Tabular Q-learning (Watkins 1989) for path planning with the discrete meta-actions. The feature
  * observation is cut into a small state (`agents/common/laneGaps.ts`), or taken as it is when the
  * env's observation space is already Discrete, and one table of action values is learnt by
  *
- *   Q(s, a) ← Q(s, a) + α (r + γ max_a' Q(s', a') − Q(s, a))
+ *   Q(s, a) ← Q(s, a) + α (r + γ^τ max_a' Q(s', a') − Q(s, a))
  *
- * with ε-greedy exploration. The agent decides every `decisionInterval` env steps and sends IDLE in
- * between, as highway-env's agents decide at 1 Hz over a faster simulation: a meta-action is a
- * one-off change of the controller's targets, so r is the reward summed over the decision's steps
- * and γ is per decision.
+ * with ε-greedy exploration. A meta-action is a one-off change of the controller's targets, so the
+ * agent decides every `decisionInterval` env steps and sends IDLE in between, as highway-env's
+ * agents decide at 1 Hz over a faster simulation. A lane change is waited out until the ego
+ * crosses into the new lane, so that no decision falls halfway across, where the state cannot
+ * say which lane the controller is heading for. r is the reward summed over a decision's steps
+ * and τ its length in decision intervals (a semi-MDP). The step size of a state–action pair is
+ * 1/n over its first n updates, the mean of its samples, until that falls to `alpha`.
  *
  * Training episode i runs on env seed `trainSeedStart + i`, far above the test seeds 0–49.
  */
@@ -19,18 +22,19 @@ import type { Env } from '../sim/env/Env.ts';
 import type { SpaceValue } from '../sim/env/spaces.ts';
 import { mix32, Rng } from '../sim/rng.ts';
 import type { Callback, EpisodeSummary, TrainContext } from './common/callbacks.ts';
-import { laneGapsState } from './common/laneGaps.ts';
+import { laneBeside, laneGapsState, laneOffsetOf } from './common/laneGaps.ts';
 import { Logger } from './common/logger.ts';
-import { readPolicyManifest, writePolicyManifest, MANIFEST } from './common/manifest.ts';
+import { MANIFEST, readPolicyManifest, writePolicyManifest } from './common/manifest.ts';
 import type { ActOptions, Policy } from './common/Policy.ts';
+import { qRow, readJson, readTable, TABLE_FILE, tableText, type QTable, type StateEncoding } from './common/qtable.ts';
 import { linearSchedule } from './common/schedules.ts';
 
 export interface QLearningArgs {
   /** Env steps to train for */
   totalSteps: number;
-  /** Step size α of the update */
+  /** Step size α once a pair has had 1/α updates (before that, 1/n) */
   alpha: number;
-  /** Discount γ per decision */
+  /** Discount γ per decision interval */
   gamma: number;
   /** Exploration rate ε at the start of training */
   epsilonStart: number;
@@ -40,6 +44,8 @@ export interface QLearningArgs {
   explorationFraction: number;
   /** Env steps per decision; the steps between send IDLE, so above 1 it needs the meta-actions */
   decisionInterval: number;
+  /** Env steps a lane change may run before the next decision, which comes sooner when the ego crosses into the new lane; 0 waits for no lane change */
+  laneChangeHold: number;
   /** Seed of the exploration stream: ε draws and tie-breaks */
   seed: number;
   /** Env seed of the first training episode; episode i runs on trainSeedStart + i */
@@ -51,13 +57,14 @@ export interface QLearningArgs {
 }
 
 export const DEFAULT_QLEARNING: QLearningArgs = {
-  totalSteps: 200_000,
+  totalSteps: 300_000,
   alpha: 0.1,
   gamma: 0.95,
   epsilonStart: 1,
   epsilonEnd: 0.02,
   explorationFraction: 0.5,
   decisionInterval: 5,
+  laneChangeHold: 40,
   seed: 0,
   trainSeedStart: 1_000_000,
   statsWindow: 100,
@@ -66,26 +73,22 @@ export const DEFAULT_QLEARNING: QLearningArgs = {
 
 const unit = z.number().min(0).max(1);
 const count = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+const seed = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const ArgsInput = z.strictObject({
-  totalSteps: count, alpha: unit.positive(), gamma: unit, epsilonStart: unit, epsilonEnd: unit,
-  explorationFraction: unit.positive(), decisionInterval: count.max(1000), seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  trainSeedStart: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), statsWindow: count, logInterval: count,
+  totalSteps: count, alpha: unit.positive(), gamma: unit, epsilonStart: unit, epsilonEnd: unit, explorationFraction: unit.positive(),
+  decisionInterval: count.max(1000), laneChangeHold: z.number().int().min(0).max(1000), seed, trainSeedStart: seed, statsWindow: count, logInterval: count,
 }).partial();
 
 /** The defaults with `args` merged in; a bad field is a one-line error naming it. */
 export function qlearningArgs(args: unknown): QLearningArgs {
   const result = ArgsInput.safeParse(args ?? {});
-  if (!result.success) {
-    throw new Error(result.error.issues.map((i) => `args.${formatPath(i.path)}: ${i.message}`).join('; '));
-  }
+  if (!result.success) throw new Error(result.error.issues.map((i) => `args.${formatPath(i.path)}: ${i.message}`).join('; '));
   return { ...DEFAULT_QLEARNING, ...result.data };
 }
 
 /** The meta-action that keeps the controller's targets; also taken in states never visited. */
 const IDLE = META_ACTIONS.indexOf('IDLE');
-
-/** How observations become states; saved with the table, so a policy reads them as it learnt them. */
-export type StateEncoding = { type: 'discrete' } | { type: 'lane-gaps'; key: string; range: number; laneWidth: number };
+const LANE_CHANGES: Record<number, number> = { [META_ACTIONS.indexOf('LANE_LEFT')]: 1, [META_ACTIONS.indexOf('LANE_RIGHT')]: -1 };
 
 /** The encoding for `env`: its own states when its observations are Discrete, else lane gaps. */
 function encodingFor(env: Env<SpaceValue, SpaceValue>): StateEncoding {
@@ -94,34 +97,52 @@ function encodingFor(env: Env<SpaceValue, SpaceValue>): StateEncoding {
   const scenario = env.unwrapped.scenario;
   const sensor = scenario.sensors.find((s) => s.type === 'features');
   if (space.type !== 'dict' || !sensor || !(sensor.id in space.spaces)) throw new Error('qlearning needs a Discrete observation space or a features sensor');
-  const map = scenario.map as { laneWidth?: number };
-  return { type: 'lane-gaps', key: sensor.id, range: sensor.range, laneWidth: map.laneWidth ?? 3.6 };
+  return { type: 'lane-gaps', key: sensor.id, range: sensor.range, laneWidth: (scenario.map as { laneWidth?: number }).laneWidth ?? 3.6 };
 }
 
-function stateOf(encoding: StateEncoding, observation: SpaceValue): number {
-  if (encoding.type === 'discrete') return observation as number;
-  return laneGapsState((observation as Record<string, Float32Array>)[encoding.key], encoding);
-}
-
-/** Action values by state; a state never visited has none. */
-export type QTable = Map<number, Float64Array>;
-
-function row(table: QTable, state: number, actions: number): Float64Array {
-  let q = table.get(state);
-  if (!q) table.set(state, (q = new Float64Array(actions)));
-  return q;
-}
+const features = (encoding: StateEncoding & { type: 'lane-gaps' }, observation: SpaceValue) => (observation as Record<string, Float32Array>)[encoding.key];
 
 /**
- * One Q-learning update of Q(state, action) towards the tdTarget r + γ max Q(next) (r alone when
- * `terminal`); returns the TD error.
+ * Where an episode stands between decisions: env steps since the last, the lane change the agent
+ * asked for and is under way (+1 left, −1 right, 0 none), its steps so far and the ego's lane offset.
  */
-export function qUpdate(table: QTable, actions: number, state: number, action: number, reward: number, next: number, terminal: boolean, alpha: number, gamma: number): number {
-  const q = row(table, state, actions);
-  let best = 0;
+interface Clock { steps: number; change: number; changeSteps: number; offset: number }
+
+function newClock(encoding: StateEncoding, observation: SpaceValue): Clock {
+  return { steps: 0, change: 0, changeSteps: 0, offset: encoding.type === 'lane-gaps' ? laneOffsetOf(features(encoding, observation)) : 0 };
+}
+
+/** After each env step: a lane change ends when the ego crosses into the new lane, or after laneChangeHold steps. */
+function tick(a: QLearningArgs, encoding: StateEncoding, clock: Clock, observation: SpaceValue): void {
+  clock.steps++;
+  if (encoding.type !== 'lane-gaps') return;
+  const offset = laneOffsetOf(features(encoding, observation));
+  // Crossing into the next lane flips the offset from one edge of a lane to the other.
+  if (clock.change !== 0 && (Math.abs(offset - clock.offset) > 1 || ++clock.changeSteps >= a.laneChangeHold)) clock.change = 0;
+  clock.offset = offset;
+}
+
+/** At a decision: a lane change starts, or the one under way turns back. */
+function decided(a: QLearningArgs, encoding: StateEncoding, clock: Clock, action: number, observation: SpaceValue): void {
+  clock.steps = 0;
+  const side = LANE_CHANGES[action] ?? 0;
+  if (encoding.type !== 'lane-gaps' || a.laneChangeHold === 0 || side === 0) return;
+  if (clock.change === -side) clock.change = 0;
+  else if (laneBeside(features(encoding, observation), side)) {
+    clock.change = side;
+    clock.changeSteps = 0;
+  }
+}
+
+function stateOf(encoding: StateEncoding, observation: SpaceValue, clock: Clock): number {
+  return encoding.type === 'discrete' ? (observation as number) : laneGapsState(features(encoding, observation), encoding, clock.change);
+}
+
+/** One update of Q(state, action) towards the tdTarget r + discount · max Q(next) (r alone when `terminal`); returns the TD error. */
+export function qUpdate(table: QTable, actions: number, state: number, action: number, reward: number, next: number, terminal: boolean, alpha: number, discount: number): number {
+  const q = qRow(table, state, actions);
   const qNext = table.get(next);
-  if (!terminal && qNext) best = Math.max(...qNext);
-  const tdTarget = terminal ? reward : reward + gamma * best;
+  const tdTarget = terminal || !qNext ? reward : reward + discount * Math.max(...qNext);
   const tdError = tdTarget - q[action];
   q[action] += alpha * tdError;
   return tdError;
@@ -136,7 +157,7 @@ function greedy(q: Float64Array | undefined, actions: number): number {
   return q[keep] === q[best] ? keep : best;
 }
 
-/** ε-greedy with seeded tie-breaking among the best actions. */
+/** ε-greedy, with seeded tie-breaking among the best actions. */
 function epsilonGreedy(q: Float64Array | undefined, actions: number, epsilon: number, rng: Rng): number {
   if (rng.next() < epsilon || !q) return rng.int(0, actions - 1);
   const max = Math.max(...q);
@@ -147,36 +168,40 @@ function epsilonGreedy(q: Float64Array | undefined, actions: number, epsilon: nu
 
 class QPolicy implements Policy<SpaceValue, number> {
   readonly name = 'qlearning';
-  private since = 0;
+  private clock: Clock | null = null;
   private rng = Rng.seeded(0);
 
   constructor(readonly table: QTable, readonly actions: number, readonly encoding: StateEncoding, readonly args: QLearningArgs) {}
 
   /** Greedy by default; with `deterministic: false`, ε-greedy at epsilonEnd. */
   act(observation: SpaceValue, options: ActOptions = {}): number {
-    const decide = this.since === 0;
-    this.since = (this.since + 1) % this.args.decisionInterval;
-    if (!decide) return IDLE;
-    const q = this.table.get(stateOf(this.encoding, observation));
-    return options.deterministic === false ? epsilonGreedy(q, this.actions, this.args.epsilonEnd, this.rng) : greedy(q, this.actions);
+    if (!this.clock) this.clock = newClock(this.encoding, observation);
+    else tick(this.args, this.encoding, this.clock, observation);
+    if (this.clock.steps > 0 && this.clock.steps < this.args.decisionInterval) return IDLE;
+    const q = this.table.get(stateOf(this.encoding, observation, this.clock));
+    const action = options.deterministic === false ? epsilonGreedy(q, this.actions, this.args.epsilonEnd, this.rng) : greedy(q, this.actions);
+    decided(this.args, this.encoding, this.clock, action, observation);
+    return action;
   }
 
   reset(episodeSeed: number): void {
     if (!Number.isSafeInteger(episodeSeed) || episodeSeed < 0) throw new Error(`reset: expected the episode's seed, a non-negative integer, got ${episodeSeed}`);
-    this.since = 0;
+    this.clock = null;
     // The agent's seed and the episode's, hashed with a constant of this agent's own.
-    this.rng = Rng.seeded(mix32(mix32(0x51a7e ^ this.args.seed) ^ episodeSeed) >>> 0);
+    let h = mix32(0x51a7e ^ (this.args.seed >>> 0) ^ Math.floor(this.args.seed / 2 ** 32));
+    h = mix32(h ^ (episodeSeed >>> 0) ^ Math.floor(episodeSeed / 2 ** 32));
+    this.rng = Rng.seeded(h >>> 0);
   }
 
   save(dir: string): Promise<void> {
-    return this.saveTable(dir, JSON.stringify(tableJson(this.table, this.actions, this.encoding)));
+    return this.write(dir, tableText(this.table, this.actions, this.encoding));
   }
 
-  async saveTable(dir: string, tableText: string): Promise<void> {
+  async write(dir: string, table: string): Promise<void> {
     await writePolicyManifest(dir, { agent: 'qlearning', args: this.args, actionSpace: { type: 'discrete', n: this.actions } });
     const { writeFile } = await import('node:fs/promises');
     const { join } = await import('node:path');
-    await writeFile(join(dir, TABLE), tableText + '\n');
+    await writeFile(join(dir, TABLE_FILE), table + '\n');
   }
 }
 
@@ -185,8 +210,10 @@ interface TrainState {
   step: number;
   episodes: number;
   rng: number[];
+  /** Updates of each state–action pair, for the step size */
+  visits: Record<string, number[]>;
   /** The episode under way: its seed and env actions so far (replayed on resume), and the open decision */
-  episode: { seed: number; actions: number[]; return: number; decision: { state: number; action: number; reward: number } | null } | null;
+  episode: { seed: number; actions: number[]; return: number; clock: Clock; decision: { state: number; action: number; reward: number } | null } | null;
   /** The latest episodes, for the rollout/ means */
   recent: { return: number; length: number; success: boolean }[];
   /** Sum of |TD error| and updates since the last logger row; updates in all */
@@ -213,13 +240,13 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
   const logger = options.logger ?? new Logger();
 
   let table: QTable = new Map();
-  let s: TrainState = { step: 0, episodes: 0, rng: [], episode: null, recent: [], tdSum: 0, tdCount: 0, updates: 0 };
-  let rng = Rng.seeded(a.seed);
+  let s: TrainState = { step: 0, episodes: 0, rng: [], visits: {}, episode: null, recent: [], tdSum: 0, tdCount: 0, updates: 0 };
   if (options.resume) {
     ({ table, state: s } = await readCheckpoint(options.resume, actions));
-    rng = Rng.fromState(s.rng);
     logger.truncateAfter(s.step);
   }
+  const rng = options.resume ? Rng.fromState(s.rng) : Rng.seeded(a.seed);
+  const visits = new Map(Object.entries(s.visits).map(([k, v]) => [Number(k), Uint32Array.from(v)]));
   const policy = new QPolicy(table, actions, encoding, a);
   const ctx: TrainContext = {
     algorithm: 'qlearning',
@@ -228,25 +255,25 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
     get episodes() { return s.episodes; },
     logger,
     policy,
-    // Serialised at once, so that training going on meanwhile cannot change what is written.
-    checkpoint: (dir) => writeCheckpoint(dir, policy, JSON.stringify({ ...s, rng: rng.state() })),
+    checkpoint: (dir) => {
+      // Serialised at once, so that training going on meanwhile cannot change what is written.
+      const state = JSON.stringify({ ...s, rng: rng.state(), visits: Object.fromEntries([...visits].map(([k, v]) => [k, Array.from(v)])) });
+      return writeCheckpoint(dir, policy, tableText(table, actions, encoding), state);
+    },
   };
 
-  // The observation's state; on resume, the episode under way is replayed to where it stood.
-  let state = 0;
+  // On resume, the episode under way is replayed to where it stood.
+  let observation: SpaceValue = 0;
   if (s.episode) {
-    let r = env.reset({ seed: s.episode.seed });
-    let obs = r.observation;
+    observation = env.reset({ seed: s.episode.seed }).observation;
     for (const action of s.episode.actions) {
-      const step = env.step(action);
-      if (step.terminated || step.truncated) throw new Error(`resume: episode ${s.episode.seed} ended while replaying it; the env is not deterministic`);
-      obs = step.observation;
+      const r = env.step(action);
+      if (r.terminated || r.truncated) throw new Error(`resume: episode ${s.episode.seed} ended while it was replayed; the env is not deterministic`);
+      observation = r.observation;
     }
-    state = stateOf(encoding, obs);
   }
 
   const t0 = performance.now(), step0 = s.step;
-  const counts = new Map<number, Uint32Array>();
   const dump = () => {
     const n = s.recent.length;
     if (n > 0) {
@@ -256,7 +283,6 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
     }
     logger.record('rollout/exploration_rate', epsilon(s.step / a.totalSteps));
     if (s.tdCount > 0) logger.record('train/td_error', s.tdSum / s.tdCount);
-    logger.record('train/learning_rate', a.alpha);
     logger.record('train/n_updates', s.updates);
     logger.record('train/n_states', table.size);
     logger.record('time/episodes', s.episodes);
@@ -269,32 +295,39 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
   while (s.step < a.totalSteps) {
     if (!s.episode) {
       const seed = a.trainSeedStart + s.episodes;
-      state = stateOf(encoding, env.reset({ seed }).observation);
-      s.episode = { seed, actions: [], return: 0, decision: null };
+      observation = env.reset({ seed }).observation;
+      s.episode = { seed, actions: [], return: 0, clock: newClock(encoding, observation), decision: null };
     }
     const ep = s.episode;
     let action = IDLE;
     if (!ep.decision) {
+      const state = stateOf(encoding, observation, ep.clock);
       action = epsilonGreedy(table.get(state), actions, epsilon(s.step / a.totalSteps), rng);
+      decided(a, encoding, ep.clock, action, observation);
       ep.decision = { state, action, reward: 0 };
     }
+    const d = ep.decision;
     const r = env.step(action);
     s.step++;
     ep.actions.push(action);
     ep.return += r.reward;
-    ep.decision.reward += r.reward;
-    state = stateOf(encoding, r.observation);
+    d.reward += r.reward;
+    observation = r.observation;
+    tick(a, encoding, ep.clock, observation);
     const done = r.terminated || r.truncated;
 
-    if (done || ep.actions.length % a.decisionInterval === 0) {
-      const d = ep.decision;
-      const cnt = counts.get(d.state) ?? new Uint32Array(actions); counts.set(d.state, cnt); cnt[d.action]++;
-      const tdError = qUpdate(table, actions, d.state, d.action, d.reward, state, r.terminated, Math.max(a.alpha, 1 / cnt[d.action]), a.gamma);
+    if (done || ep.clock.steps >= a.decisionInterval) {
+      let v = visits.get(d.state);
+      if (!v) visits.set(d.state, (v = new Uint32Array(actions)));
+      const n = ++v[d.action];
+      // A decision cut short by the time limit is discounted for the steps it had.
+      const discount = a.gamma ** (ep.clock.steps / a.decisionInterval);
+      const tdError = qUpdate(table, actions, d.state, d.action, d.reward, stateOf(encoding, observation, ep.clock), r.terminated, Math.max(a.alpha, 1 / n), discount);
       ep.decision = null;
       s.tdSum += Math.abs(tdError);
       s.tdCount++;
       s.updates++;
-      for (const cb of callbacks) cb.onUpdate?.(ctx, { 'train/td_error': tdError, 'train/learning_rate': a.alpha });
+      for (const cb of callbacks) cb.onUpdate?.(ctx, { 'train/td_error': tdError, 'train/learning_rate': Math.max(a.alpha, 1 / n) });
     }
     if (done) {
       const summary: EpisodeSummary = { return: ep.return, length: ep.actions.length, success: r.info.outcome === 'goal', truncated: r.truncated && !r.terminated };
@@ -314,86 +347,42 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
   return policy;
 }
 
-const TABLE = 'qtable.json';
 const TRAIN_STATE = 'train-state.json';
-const TABLE_VERSION = 1;
 
-function tableJson(table: QTable, actions: number, encoding: StateEncoding) {
-  const q: Record<string, number[]> = {};
-  for (const [state, values] of [...table].sort((x, y) => x[0] - y[0])) q[state] = Array.from(values);
-  return { version: TABLE_VERSION, encoding, actions, q };
-}
-
-/** A checkpoint is a saved policy (policy.json, the table) plus the run's own state. */
-async function writeCheckpoint(dir: string, policy: QPolicy, stateText: string): Promise<void> {
-  const tableText = JSON.stringify(tableJson(policy.table, policy.actions, policy.encoding));
-  await policy.saveTable(dir, tableText);
+/** A checkpoint is a saved policy (policy.json and the table) plus the run's own state. */
+async function writeCheckpoint(dir: string, policy: QPolicy, table: string, state: string): Promise<void> {
+  await policy.write(dir, table);
   const { writeFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
-  await writeFile(join(dir, TRAIN_STATE), stateText + '\n');
+  await writeFile(join(dir, TRAIN_STATE), state + '\n');
 }
 
 async function readCheckpoint(dir: string, actions: number): Promise<{ table: QTable; state: TrainState }> {
   const { join } = await import('node:path');
-  const { table } = await readTable(join(dir, TABLE), actions);
+  const { table } = await readTable(join(dir, TABLE_FILE), actions);
   const file = join(dir, TRAIN_STATE);
   const state = (await readJson(file)) as TrainState;
   for (const key of ['step', 'episodes', 'tdSum', 'tdCount', 'updates'] as const) {
-    if (typeof state[key] !== 'number' || !Number.isFinite(state[key])) throw new Error(`${file}: ${key}: expected a number, got ${JSON.stringify(state[key])}`);
+    if (typeof state?.[key] !== 'number' || !Number.isFinite(state[key])) throw new Error(`${file}: ${key}: expected a number, got ${JSON.stringify(state?.[key])}`);
   }
-  if (!Array.isArray(state.rng) || !Array.isArray(state.recent)) throw new Error(`${file}: rng and recent: expected arrays`);
+  for (const key of ['rng', 'recent'] as const) if (!Array.isArray(state[key])) throw new Error(`${file}: ${key}: expected an array, got ${JSON.stringify(state[key])}`);
+  if (typeof state.visits !== 'object' || state.visits === null) throw new Error(`${file}: visits: expected an object, got ${JSON.stringify(state.visits)}`);
   return { table, state };
-}
-
-async function readJson(file: string): Promise<unknown> {
-  const { readFile } = await import('node:fs/promises');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new Error(`${file}: cannot read it`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${file}: not valid JSON (${(err as Error).message})`);
-  }
-}
-
-/** A saved table, checked field by field; each problem is one line naming the file and field. */
-async function readTable(file: string, actions: number): Promise<{ table: QTable; encoding: StateEncoding }> {
-  const data = (await readJson(file)) as Record<string, unknown>;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error(`${file}: expected an object`);
-  if (data.version !== TABLE_VERSION) throw new Error(`${file}: version: expected ${TABLE_VERSION}, got ${JSON.stringify(data.version)}`);
-  if (data.actions !== actions) throw new Error(`${file}: actions: expected ${actions} (the env's Discrete(${actions})), got ${JSON.stringify(data.actions)}`);
-  const enc = data.encoding as StateEncoding;
-  const good = enc?.type === 'discrete' || (enc?.type === 'lane-gaps' && typeof enc.key === 'string' && enc.range > 0 && enc.laneWidth > 0);
-  if (!good) throw new Error(`${file}: encoding: expected { type: "discrete" } or { type: "lane-gaps", key, range, laneWidth }, got ${JSON.stringify(enc)}`);
-  const q = data.q;
-  if (typeof q !== 'object' || q === null || Array.isArray(q)) throw new Error(`${file}: q: expected an object of states to action values, got ${JSON.stringify(q)}`);
-  const table: QTable = new Map();
-  for (const [key, values] of Object.entries(q)) {
-    if (!/^(0|[1-9]\d*)$/.test(key)) throw new Error(`${file}: q["${key}"]: expected a state number as the key`);
-    if (!Array.isArray(values) || values.length !== actions || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      throw new Error(`${file}: q["${key}"]: expected ${actions} finite numbers, got ${JSON.stringify(values)}`);
-    }
-    table.set(Number(key), Float64Array.from(values));
-  }
-  return { table, encoding: enc };
 }
 
 /** The greedy policy saved in `dir` (by `save` or a checkpoint), for `env`. */
 export async function load(dir: string, env: Env<SpaceValue, SpaceValue>): Promise<Policy<SpaceValue, number>> {
   const { join } = await import('node:path');
   const manifest = await readPolicyManifest(dir);
-  if (manifest.agent !== 'qlearning') throw new Error(`${join(dir, MANIFEST)}: agent: expected "qlearning", got "${manifest.agent}"`);
+  const file = join(dir, MANIFEST);
+  if (manifest.agent !== 'qlearning') throw new Error(`${file}: agent: expected "qlearning", got "${manifest.agent}"`);
   let args: QLearningArgs;
   try {
     args = qlearningArgs(manifest.args);
   } catch (err) {
-    throw new Error(`${join(dir, MANIFEST)}: ${(err as Error).message}`);
+    throw new Error(`${file}: ${(err as Error).message}`);
   }
   if (env.actionSpace.type !== 'discrete') throw new Error('qlearning needs a Discrete action space; set action.type to "discrete"');
-  const { table, encoding } = await readTable(join(dir, TABLE), env.actionSpace.n);
+  const { table, encoding } = await readTable(join(dir, TABLE_FILE), env.actionSpace.n);
   return new QPolicy(table, env.actionSpace.n, encoding, args);
 }

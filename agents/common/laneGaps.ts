@@ -2,7 +2,8 @@
  * A small discrete state for tabular agents, read from the feature observation alone (layout at
  * the top of `sim/sensors/FeatureSensor.ts`): where the ego is across the road, whether it is
  * moving across, how its own lane ahead looks, whether each neighbouring lane is open for a lane
- * change, and its speed against the meta-controller's speed levels.
+ * change (or that there is none: the ego is at the road's edge), and its speed against the
+ * meta-controller's speed levels.
  *
  * Each object is put in a lane by its lateral offset from the centre of the ego's lane, in lane
  * widths: 0 is the ego's lane, +1 the lane to the left, −1 the lane to the right.
@@ -28,24 +29,24 @@ const CAR_LENGTH = 4.5;
 /** Heading error (as a fraction of 90°) above which the ego counts as moving across: about 1.8° */
 const MOVING_ACROSS = 0.02;
 
-/** Across the road: 0 the only lane, 1 the right edge lane, 2 a middle lane, 3 the left edge lane */
-const POSITIONS = 4;
-/** 0 straight, 1 drifting left, 2 drifting right */
-const MOTIONS = 3;
+/** 0 straight, 1 drifting left, 2 drifting right, 3 changing lane to the left, 4 to the right */
+const MOTIONS = 5;
 /** Own lane ahead: 0 clear, 1 a vehicle within 30 m, not closing in, 2 one closing in within 6 s,
  *  3 within 2.5 s or 8 m, 4 a standing object within 8 s, 5 within 3 s or 15 m */
 const OWN = 6;
 /** A side lane: 0 none, 1 unsafe to enter now, 2 a standing object ahead, 3 a vehicle ahead, 4 free */
 const SIDE = 5;
 
-export const LANE_GAP_STATES = POSITIONS * MOTIONS * OWN * SIDE * SIDE * SPEED_LEVELS.length;
+export const LANE_GAP_STATES = MOTIONS * OWN * SIDE * SIDE * SPEED_LEVELS.length;
 
-/** The discrete state of one feature observation, in [0, LANE_GAP_STATES). */
-export function laneGapsState(f: Float32Array, cfg: LaneGapsConfig): number {
+/**
+ * The discrete state of one feature observation, in [0, LANE_GAP_STATES). `changing` is the lane
+ * change under way that the agent knows of, having asked for it: +1 to the left, −1 to the right.
+ */
+export function laneGapsState(f: Float32Array, cfg: LaneGapsConfig, changing = 0): number {
   const left = f[LANE_LEFT] > 0.5, right = f[LANE_RIGHT] > 0.5;
-  const position = left && right ? 2 : left ? 1 : right ? 3 : 0;
   const he = f[HEADING_ERROR];
-  const motion = he > MOVING_ACROSS ? 1 : he < -MOVING_ACROSS ? 2 : 0;
+  const motion = changing > 0 ? 3 : changing < 0 ? 4 : he > MOVING_ACROSS ? 1 : he < -MOVING_ACROSS ? 2 : 0;
 
   // Lateral offset of the ego from its lane centre [m], left positive.
   const egoOffset = f[LANE_OFFSET] * (cfg.laneWidth / 2);
@@ -71,7 +72,7 @@ export function laneGapsState(f: Float32Array, cfg: LaneGapsConfig): number {
   let speed = 0;
   for (let i = 1; i < SPEED_LEVELS.length; i++) if (Math.abs(SPEED_LEVELS[i] - ratio) < Math.abs(SPEED_LEVELS[speed] - ratio)) speed = i;
 
-  return ((((position * MOTIONS + motion) * OWN + own) * SIDE + leftLane) * SIDE + rightLane) * SPEED_LEVELS.length + speed;
+  return (((motion * OWN + own) * SIDE + leftLane) * SIDE + rightLane) * SPEED_LEVELS.length + speed;
 }
 
 /** Own-lane values by how pressing they are */
@@ -98,8 +99,26 @@ function sideLane(x: number, relSpeed: number, standing: boolean): number {
   return 4;
 }
 
-/** The state's parts, for reports and debugging. */
-export function describeLaneGapsState(state: number): string {
+/** The ego's offset from its lane centre as a fraction of half the lane width, left positive */
+export const laneOffsetOf = (f: Float32Array): number => f[LANE_OFFSET];
+
+/** Whether there is a lane to the left (`side` +1) or to the right (−1) of the ego's */
+export const laneBeside = (f: Float32Array, side: number): boolean => f[side > 0 ? LANE_LEFT : LANE_RIGHT] > 0.5;
+
+export interface LaneGapsParts {
+  /** 0 straight, 1 drifting left, 2 drifting right, 3 changing lane to the left, 4 to the right */
+  motion: number;
+  /** 0 clear, 1 vehicle near, 2 closing in, 3 urgent, 4 standing object, 5 standing object close */
+  own: number;
+  /** 0 none, 1 unsafe, 2 standing object ahead, 3 vehicle ahead, 4 free */
+  left: number;
+  right: number;
+  /** Index into the speed levels 0, 0.3, 0.6, 0.8, 1 of the speed limit */
+  speed: number;
+}
+
+/** The state's parts. */
+export function laneGapsParts(state: number): LaneGapsParts {
   const speed = state % SPEED_LEVELS.length;
   let rest = Math.floor(state / SPEED_LEVELS.length);
   const right = rest % SIDE;
@@ -107,9 +126,12 @@ export function describeLaneGapsState(state: number): string {
   const left = rest % SIDE;
   rest = Math.floor(rest / SIDE);
   const own = rest % OWN;
-  rest = Math.floor(rest / OWN);
-  const motion = rest % MOTIONS;
-  const position = Math.floor(rest / MOTIONS);
+  return { motion: Math.floor(rest / OWN), own, left, right, speed };
+}
+
+/** The state in words, for reports and debugging. */
+export function describeLaneGapsState(state: number): string {
+  const p = laneGapsParts(state);
   const sides = ['none', 'unsafe', 'standing', 'vehicle', 'free'];
-  return `${['only', 'right-edge', 'middle', 'left-edge'][position]}/${['straight', 'drift-left', 'drift-right'][motion]} own:${['clear', 'near', 'closing', 'urgent', 'standing', 'standing-close'][own]} left:${sides[left]} right:${sides[right]} speed:${SPEED_LEVELS[speed]}`;
+  return `${['straight', 'drift-left', 'drift-right', 'changing-left', 'changing-right'][p.motion]} own:${['clear', 'near', 'closing', 'urgent', 'standing', 'standing-close'][p.own]} left:${sides[p.left]} right:${sides[p.right]} speed:${SPEED_LEVELS[p.speed]}`;
 }
