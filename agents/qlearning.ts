@@ -22,7 +22,7 @@ import type { Env } from '../sim/env/Env.ts';
 import type { SpaceValue } from '../sim/env/spaces.ts';
 import { mix32, Rng } from '../sim/rng.ts';
 import type { Callback, EpisodeSummary, TrainContext } from './common/callbacks.ts';
-import { laneBeside, laneGapsState, laneOffsetOf } from './common/laneGaps.ts';
+import { laneBeside, laneGapsAllowed, laneGapsState, laneOffsetOf } from './common/laneGaps.ts';
 import { Logger } from './common/logger.ts';
 import { MANIFEST, readPolicyManifest, writePolicyManifest } from './common/manifest.ts';
 import type { ActOptions, Policy } from './common/Policy.ts';
@@ -46,6 +46,8 @@ export interface QLearningArgs {
   decisionInterval: number;
   /** Env steps a lane change may run before the next decision, which comes sooner when the ego crosses into the new lane; 0 waits for no lane change */
   laneChangeHold: number;
+  /** At each episode's end, update again along its decisions from the last to the first */
+  replayBackward: boolean;
   /** Seed of the exploration stream: ε draws and tie-breaks */
   seed: number;
   /** Env seed of the first training episode; episode i runs on trainSeedStart + i */
@@ -65,6 +67,7 @@ export const DEFAULT_QLEARNING: QLearningArgs = {
   explorationFraction: 0.5,
   decisionInterval: 5,
   laneChangeHold: 40,
+  replayBackward: true,
   seed: 0,
   trainSeedStart: 1_000_000,
   statsWindow: 100,
@@ -76,7 +79,7 @@ const count = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const seed = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const ArgsInput = z.strictObject({
   totalSteps: count, alpha: unit.positive(), gamma: unit, epsilonStart: unit, epsilonEnd: unit, explorationFraction: unit.positive(),
-  decisionInterval: count.max(1000), laneChangeHold: z.number().int().min(0).max(1000), seed, trainSeedStart: seed, statsWindow: count, logInterval: count,
+  decisionInterval: count.max(1000), laneChangeHold: z.number().int().min(0).max(1000), replayBackward: z.boolean(), seed, trainSeedStart: seed, statsWindow: count, logInterval: count,
 }).partial();
 
 /** The defaults with `args` merged in; a bad field is a one-line error naming it. */
@@ -138,32 +141,45 @@ function stateOf(encoding: StateEncoding, observation: SpaceValue, clock: Clock)
   return encoding.type === 'discrete' ? (observation as number) : laneGapsState(features(encoding, observation), encoding, clock.change);
 }
 
-/** One update of Q(state, action) towards the tdTarget r + discount · max Q(next) (r alone when `terminal`); returns the TD error. */
-export function qUpdate(table: QTable, actions: number, state: number, action: number, reward: number, next: number, terminal: boolean, alpha: number, discount: number): number {
+/** The actions with an effect in `state`, as bits: a lane change is not one toward no lane, nor a second while one is under way. */
+function allowedIn(encoding: StateEncoding, state: number, actions: number): number {
+  return encoding.type === 'lane-gaps' ? laneGapsAllowed(state) : 2 ** actions - 1;
+}
+
+const isAllowed = (allowed: number, action: number) => ((allowed >>> action) & 1) === 1;
+
+/**
+ * One update of Q(state, action) towards the tdTarget r + discount · max Q(next, a') over the
+ * actions `nextAllowed` (bits) — r alone when `terminal`; returns the TD error.
+ */
+export function qUpdate(table: QTable, actions: number, state: number, action: number, reward: number, next: number, terminal: boolean, alpha: number, discount: number, nextAllowed = -1): number {
   const q = qRow(table, state, actions);
   const qNext = table.get(next);
-  const tdTarget = terminal || !qNext ? reward : reward + discount * Math.max(...qNext);
+  let best = -Infinity;
+  if (!terminal && qNext) for (let b = 0; b < actions; b++) if (isAllowed(nextAllowed, b) && qNext[b] > best) best = qNext[b];
+  const tdTarget = best === -Infinity ? reward : reward + discount * best;
   const tdError = tdTarget - q[action];
   q[action] += alpha * tdError;
   return tdError;
 }
 
-/** The greedy action: ties go to IDLE if it is among them, else to the first; unseen states to IDLE. */
-function greedy(q: Float64Array | undefined, actions: number): number {
+/** The greedy action among `allowed`: ties go to IDLE if it is among them, else to the first; unseen states to IDLE. */
+function greedy(q: Float64Array | undefined, actions: number, allowed: number): number {
   const keep = Math.min(IDLE, actions - 1);
   if (!q) return keep;
-  let best = 0;
-  for (let a = 1; a < actions; a++) if (q[a] > q[best]) best = a;
-  return q[keep] === q[best] ? keep : best;
+  let best = -1;
+  for (let a = 0; a < actions; a++) if (isAllowed(allowed, a) && (best < 0 || q[a] > q[best])) best = a;
+  return isAllowed(allowed, keep) && q[keep] === q[best] ? keep : best;
 }
 
-/** ε-greedy, with seeded tie-breaking among the best actions. */
-function epsilonGreedy(q: Float64Array | undefined, actions: number, epsilon: number, rng: Rng): number {
-  if (rng.next() < epsilon || !q) return rng.int(0, actions - 1);
-  const max = Math.max(...q);
-  const ties: number[] = [];
-  for (let a = 0; a < actions; a++) if (q[a] === max) ties.push(a);
-  return ties.length === 1 ? ties[0] : ties[rng.int(0, ties.length - 1)];
+/** ε-greedy among `allowed`, with seeded tie-breaking among the best. */
+function epsilonGreedy(q: Float64Array | undefined, actions: number, allowed: number, epsilon: number, rng: Rng): number {
+  const explore = rng.next() < epsilon || !q;
+  let max = -Infinity;
+  if (!explore) for (let a = 0; a < actions; a++) if (isAllowed(allowed, a) && q[a] > max) max = q[a];
+  const candidates: number[] = [];
+  for (let a = 0; a < actions; a++) if (isAllowed(allowed, a) && (explore || q[a] === max)) candidates.push(a);
+  return candidates.length === 1 ? candidates[0] : candidates[rng.int(0, candidates.length - 1)];
 }
 
 class QPolicy implements Policy<SpaceValue, number> {
@@ -178,8 +194,9 @@ class QPolicy implements Policy<SpaceValue, number> {
     if (!this.clock) this.clock = newClock(this.encoding, observation);
     else tick(this.args, this.encoding, this.clock, observation);
     if (this.clock.steps > 0 && this.clock.steps < this.args.decisionInterval) return IDLE;
-    const q = this.table.get(stateOf(this.encoding, observation, this.clock));
-    const action = options.deterministic === false ? epsilonGreedy(q, this.actions, this.args.epsilonEnd, this.rng) : greedy(q, this.actions);
+    const state = stateOf(this.encoding, observation, this.clock);
+    const q = this.table.get(state), allowed = allowedIn(this.encoding, state, this.actions);
+    const action = options.deterministic === false ? epsilonGreedy(q, this.actions, allowed, this.args.epsilonEnd, this.rng) : greedy(q, this.actions, allowed);
     decided(this.args, this.encoding, this.clock, action, observation);
     return action;
   }
@@ -205,6 +222,9 @@ class QPolicy implements Policy<SpaceValue, number> {
   }
 }
 
+/** One decision's experience: state, action, reward, next state, terminal (1) or not (0), discount */
+type Transition = [number, number, number, number, number, number];
+
 /** Everything a run needs to go on exactly where it stopped, besides the table and the args. */
 interface TrainState {
   step: number;
@@ -213,7 +233,7 @@ interface TrainState {
   /** Updates of each state–action pair, for the step size */
   visits: Record<string, number[]>;
   /** The episode under way: its seed and env actions so far (replayed on resume), and the open decision */
-  episode: { seed: number; actions: number[]; return: number; clock: Clock; decision: { state: number; action: number; reward: number } | null } | null;
+  episode: { seed: number; actions: number[]; return: number; clock: Clock; decision: { state: number; action: number; reward: number } | null; transitions: Transition[] } | null;
   /** The latest episodes, for the rollout/ means */
   recent: { return: number; length: number; success: boolean }[];
   /** Sum of |TD error| and updates since the last logger row; updates in all */
@@ -296,13 +316,13 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
     if (!s.episode) {
       const seed = a.trainSeedStart + s.episodes;
       observation = env.reset({ seed }).observation;
-      s.episode = { seed, actions: [], return: 0, clock: newClock(encoding, observation), decision: null };
+      s.episode = { seed, actions: [], return: 0, clock: newClock(encoding, observation), decision: null, transitions: [] };
     }
     const ep = s.episode;
     let action = IDLE;
     if (!ep.decision) {
       const state = stateOf(encoding, observation, ep.clock);
-      action = epsilonGreedy(table.get(state), actions, epsilon(s.step / a.totalSteps), rng);
+      action = epsilonGreedy(table.get(state), actions, allowedIn(encoding, state, actions), epsilon(s.step / a.totalSteps), rng);
       decided(a, encoding, ep.clock, action, observation);
       ep.decision = { state, action, reward: 0 };
     }
@@ -322,7 +342,9 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
       const n = ++v[d.action];
       // A decision cut short by the time limit is discounted for the steps it had.
       const discount = a.gamma ** (ep.clock.steps / a.decisionInterval);
-      const tdError = qUpdate(table, actions, d.state, d.action, d.reward, stateOf(encoding, observation, ep.clock), r.terminated, Math.max(a.alpha, 1 / n), discount);
+      const next = stateOf(encoding, observation, ep.clock);
+      const tdError = qUpdate(table, actions, d.state, d.action, d.reward, next, r.terminated, Math.max(a.alpha, 1 / n), discount, allowedIn(encoding, next, actions));
+      if (a.replayBackward) ep.transitions.push([d.state, d.action, d.reward, next, r.terminated ? 1 : 0, discount]);
       ep.decision = null;
       s.tdSum += Math.abs(tdError);
       s.tdCount++;
@@ -333,6 +355,12 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
       const summary: EpisodeSummary = { return: ep.return, length: ep.actions.length, success: r.info.outcome === 'goal', truncated: r.truncated && !r.terminated };
       s.recent.push({ return: summary.return, length: summary.length, success: summary.success });
       if (s.recent.length > a.statsWindow) s.recent.shift();
+      // Lin's (1992) backward replay: the episode's lessons again, last first, so that what its end
+      // taught reaches the decisions that led there in one sweep.
+      for (let i = ep.transitions.length - 1; i >= 0; i--) {
+        const [state, action, reward, next, terminal, discount] = ep.transitions[i];
+        qUpdate(table, actions, state, action, reward, next, terminal === 1, a.alpha, discount, allowedIn(encoding, next, actions));
+      }
       s.episodes++;
       s.episode = null;
       for (const cb of callbacks) cb.onEpisodeEnd?.(ctx, summary);

@@ -16,6 +16,8 @@ export interface LaneGapsConfig {
   laneWidth: number;
 }
 
+import { META_ACTIONS } from '../../sim/control/MetaController.ts';
+
 /** Feature indices of the ego part */
 const SPEED = 0, LANE_OFFSET = 4, HEADING_ERROR = 5, SPEED_LIMIT = 8, LANE_LEFT = 9, LANE_RIGHT = 10;
 const EGO_FEATURES = 16, OBJECT_FEATURES = 10;
@@ -26,11 +28,9 @@ const SPEED_LEVELS = [0, 0.3, 0.6, 0.8, 1.0];
 
 /** Centre to centre distance at which two cars touch, about one car length [m] */
 const CAR_LENGTH = 4.5;
-/** Heading error (as a fraction of 90°) above which the ego counts as moving across: about 1.8° */
-const MOVING_ACROSS = 0.02;
 
-/** 0 straight, 1 drifting left, 2 drifting right, 3 changing lane to the left, 4 to the right */
-const MOTIONS = 5;
+/** 0 keeping its lane, 1 changing lane to the left, 2 to the right */
+const MOTIONS = 3;
 /** Own lane ahead: 0 clear, 1 a vehicle within 30 m, not closing in, 2 one closing in within 6 s,
  *  3 within 2.5 s or 8 m, 4 a standing object within 8 s, 5 within 3 s or 15 m */
 const OWN = 6;
@@ -46,7 +46,7 @@ export const LANE_GAP_STATES = MOTIONS * OWN * SIDE * SIDE * SPEED_LEVELS.length
 export function laneGapsState(f: Float32Array, cfg: LaneGapsConfig, changing = 0): number {
   const left = f[LANE_LEFT] > 0.5, right = f[LANE_RIGHT] > 0.5;
   const he = f[HEADING_ERROR];
-  const motion = changing > 0 ? 3 : changing < 0 ? 4 : he > MOVING_ACROSS ? 1 : he < -MOVING_ACROSS ? 2 : 0;
+  const motion = changing > 0 ? 1 : changing < 0 ? 2 : 0;
 
   // Lateral offset of the ego from its lane centre [m], left positive.
   const egoOffset = f[LANE_OFFSET] * (cfg.laneWidth / 2);
@@ -106,7 +106,7 @@ export const laneOffsetOf = (f: Float32Array): number => f[LANE_OFFSET];
 export const laneBeside = (f: Float32Array, side: number): boolean => f[side > 0 ? LANE_LEFT : LANE_RIGHT] > 0.5;
 
 export interface LaneGapsParts {
-  /** 0 straight, 1 drifting left, 2 drifting right, 3 changing lane to the left, 4 to the right */
+  /** 0 keeping its lane, 1 changing lane to the left, 2 to the right */
   motion: number;
   /** 0 clear, 1 vehicle near, 2 closing in, 3 urgent, 4 standing object, 5 standing object close */
   own: number;
@@ -129,9 +129,25 @@ export function laneGapsParts(state: number): LaneGapsParts {
   return { motion: Math.floor(rest / OWN), own, left, right, speed };
 }
 
+const LEFT = 1 << META_ACTIONS.indexOf('LANE_LEFT'), RIGHT = 1 << META_ACTIONS.indexOf('LANE_RIGHT');
+const ALL = (1 << META_ACTIONS.length) - 1;
+
+/**
+ * The meta-actions that do something in `state`, as bits: not a lane change toward no lane, nor a
+ * second one the same way while one is under way (it would reach for a lane the features cannot
+ * show, two over).
+ */
+export function laneGapsAllowed(state: number): number {
+  const p = laneGapsParts(state);
+  let allowed = ALL;
+  if (p.left === 0 || p.motion === 1) allowed &= ~LEFT;
+  if (p.right === 0 || p.motion === 2) allowed &= ~RIGHT;
+  return allowed;
+}
+
 /** The state in words, for reports and debugging. */
 export function describeLaneGapsState(state: number): string {
   const p = laneGapsParts(state);
   const sides = ['none', 'unsafe', 'standing', 'vehicle', 'free'];
-  return `${['straight', 'drift-left', 'drift-right', 'changing-left', 'changing-right'][p.motion]} own:${['clear', 'near', 'closing', 'urgent', 'standing', 'standing-close'][p.own]} left:${sides[p.left]} right:${sides[p.right]} speed:${SPEED_LEVELS[p.speed]}`;
+  return `${['keep', 'changing-left', 'changing-right'][p.motion]} own:${['clear', 'near', 'closing', 'urgent', 'standing', 'standing-close'][p.own]} left:${sides[p.left]} right:${sides[p.right]} speed:${SPEED_LEVELS[p.speed]}`;
 }
