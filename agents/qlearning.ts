@@ -22,7 +22,7 @@ import type { Env } from '../sim/env/Env.ts';
 import type { SpaceValue } from '../sim/env/spaces.ts';
 import { mix32, Rng } from '../sim/rng.ts';
 import type { Callback, EpisodeSummary, TrainContext } from './common/callbacks.ts';
-import { laneBeside, laneGapsAllowed, laneGapsState, laneOffsetOf } from './common/laneGaps.ts';
+import { laneBeside, laneGapsAllowed, laneGapsState, laneOffsetOf, speedLevelOf, TOP_SPEED_LEVEL } from './common/laneGaps.ts';
 import { Logger } from './common/logger.ts';
 import { MANIFEST, readPolicyManifest, writePolicyManifest } from './common/manifest.ts';
 import type { ActOptions, Policy } from './common/Policy.ts';
@@ -32,8 +32,10 @@ import { linearSchedule } from './common/schedules.ts';
 export interface QLearningArgs {
   /** Env steps to train for */
   totalSteps: number;
-  /** Step size α once a pair has had 1/α updates (before that, 1/n) */
+  /** Step size α at the start of training, once a pair has had 1/α updates (before that, 1/n) */
   alpha: number;
+  /** α at the end of training, reached linearly, so that the values settle */
+  alphaEnd: number;
   /** Discount γ per decision interval */
   gamma: number;
   /** Exploration rate ε at the start of training */
@@ -42,12 +44,14 @@ export interface QLearningArgs {
   epsilonEnd: number;
   /** Fraction of totalSteps over which ε falls linearly from epsilonStart to epsilonEnd */
   explorationFraction: number;
+  /** Optimism β in training's greedy choices: Q + β / √(updates of the pair); 0 for none */
+  explorationBonus: number;
   /** Env steps per decision; the steps between send IDLE, so above 1 it needs the meta-actions */
   decisionInterval: number;
   /** Env steps a lane change may run before the next decision, which comes sooner when the ego crosses into the new lane; 0 waits for no lane change */
   laneChangeHold: number;
-  /** At each episode's end, update again along its decisions from the last to the first */
-  replayBackward: boolean;
+  /** At each episode's end, the latest this many episodes are updated again, each from its last decision to its first */
+  replayEpisodes: number;
   /** Seed of the exploration stream: ε draws and tie-breaks */
   seed: number;
   /** Env seed of the first training episode; episode i runs on trainSeedStart + i */
@@ -61,13 +65,15 @@ export interface QLearningArgs {
 export const DEFAULT_QLEARNING: QLearningArgs = {
   totalSteps: 300_000,
   alpha: 0.1,
+  alphaEnd: 0.1,
   gamma: 0.95,
   epsilonStart: 1,
   epsilonEnd: 0.02,
   explorationFraction: 0.5,
+  explorationBonus: 0,
   decisionInterval: 5,
-  laneChangeHold: 40,
-  replayBackward: true,
+  laneChangeHold: 100,
+  replayEpisodes: 1,
   seed: 0,
   trainSeedStart: 1_000_000,
   statsWindow: 100,
@@ -78,8 +84,8 @@ const unit = z.number().min(0).max(1);
 const count = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const seed = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const ArgsInput = z.strictObject({
-  totalSteps: count, alpha: unit.positive(), gamma: unit, epsilonStart: unit, epsilonEnd: unit, explorationFraction: unit.positive(),
-  decisionInterval: count.max(1000), laneChangeHold: z.number().int().min(0).max(1000), replayBackward: z.boolean(), seed, trainSeedStart: seed, statsWindow: count, logInterval: count,
+  totalSteps: count, alpha: unit.positive(), alphaEnd: unit.positive(), gamma: unit, epsilonStart: unit, epsilonEnd: unit, explorationFraction: unit.positive(), explorationBonus: z.number().min(0).max(1e6),
+  decisionInterval: count.max(1000), laneChangeHold: z.number().int().min(0).max(1000), replayEpisodes: z.number().int().min(0).max(10_000), seed, trainSeedStart: seed, statsWindow: count, logInterval: count,
 }).partial();
 
 /** The defaults with `args` merged in; a bad field is a one-line error naming it. */
@@ -91,6 +97,7 @@ export function qlearningArgs(args: unknown): QLearningArgs {
 
 /** The meta-action that keeps the controller's targets; also taken in states never visited. */
 const IDLE = META_ACTIONS.indexOf('IDLE');
+const FASTER = META_ACTIONS.indexOf('FASTER'), SLOWER = META_ACTIONS.indexOf('SLOWER');
 const LANE_CHANGES: Record<number, number> = { [META_ACTIONS.indexOf('LANE_LEFT')]: 1, [META_ACTIONS.indexOf('LANE_RIGHT')]: -1 };
 
 /** The encoding for `env`: its own states when its observations are Discrete, else lane gaps. */
@@ -106,39 +113,50 @@ function encodingFor(env: Env<SpaceValue, SpaceValue>): StateEncoding {
 const features = (encoding: StateEncoding & { type: 'lane-gaps' }, observation: SpaceValue) => (observation as Record<string, Float32Array>)[encoding.key];
 
 /**
- * Where an episode stands between decisions: env steps since the last, the lane change the agent
- * asked for and is under way (+1 left, −1 right, 0 none), its steps so far and the ego's lane offset.
+ * Where an episode stands between decisions: env steps since the last; the controller's target
+ * lane, in lanes left of the ego's (+1 left, −1 right, 0 the ego's own), as the agent tracks it from
+ * its own lane changes and the ego's crossings; steps since that last changed; the ego's lane offset.
  */
-interface Clock { steps: number; change: number; changeSteps: number; offset: number }
+interface Clock { steps: number; change: number; changeSteps: number; offset: number; level: number }
 
 function newClock(encoding: StateEncoding, observation: SpaceValue): Clock {
-  return { steps: 0, change: 0, changeSteps: 0, offset: encoding.type === 'lane-gaps' ? laneOffsetOf(features(encoding, observation)) : 0 };
+  if (encoding.type !== 'lane-gaps') return { steps: 0, change: 0, changeSteps: 0, offset: 0, level: 0 };
+  const f = features(encoding, observation);
+  return { steps: 0, change: 0, changeSteps: 0, offset: laneOffsetOf(f), level: speedLevelOf(f) };
 }
 
-/** After each env step: a lane change ends when the ego crosses into the new lane, or after laneChangeHold steps. */
+/**
+ * After each env step. Crossing into the next lane flips the ego's lane offset from one edge to
+ * the other; to the left (+1 to −1) it leaves the target lane one lane less to the left. A change
+ * still under way after laneChangeHold steps is taken as lost (a safety net; it should not happen).
+ */
 function tick(a: QLearningArgs, encoding: StateEncoding, clock: Clock, observation: SpaceValue): void {
   clock.steps++;
-  if (encoding.type !== 'lane-gaps') return;
+  if (encoding.type !== 'lane-gaps' || a.laneChangeHold === 0) return;
   const offset = laneOffsetOf(features(encoding, observation));
-  // Crossing into the next lane flips the offset from one edge of a lane to the other.
-  if (clock.change !== 0 && (Math.abs(offset - clock.offset) > 1 || ++clock.changeSteps >= a.laneChangeHold)) clock.change = 0;
+  if (Math.abs(offset - clock.offset) > 1) {
+    clock.change += Math.sign(offset - clock.offset);
+    clock.changeSteps = 0;
+  } else if (clock.change !== 0 && ++clock.changeSteps >= a.laneChangeHold) clock.change = 0;
   clock.offset = offset;
 }
 
-/** At a decision: a lane change starts, or the one under way turns back. */
+/** At a decision: LANE_LEFT moves the controller's target lane one to the left (where there is one), LANE_RIGHT one to the right. */
 function decided(a: QLearningArgs, encoding: StateEncoding, clock: Clock, action: number, observation: SpaceValue): void {
   clock.steps = 0;
+  if (action === FASTER) clock.level = Math.min(clock.level + 1, TOP_SPEED_LEVEL);
+  if (action === SLOWER) clock.level = Math.max(clock.level - 1, 0);
   const side = LANE_CHANGES[action] ?? 0;
   if (encoding.type !== 'lane-gaps' || a.laneChangeHold === 0 || side === 0) return;
-  if (clock.change === -side) clock.change = 0;
-  else if (laneBeside(features(encoding, observation), side)) {
-    clock.change = side;
+  // The features show the lanes beside the ego's, so a change is tracked from the ego's lane, or back to it.
+  if (clock.change === -side || (clock.change === 0 && laneBeside(features(encoding, observation), side))) {
+    clock.change += side;
     clock.changeSteps = 0;
   }
 }
 
 function stateOf(encoding: StateEncoding, observation: SpaceValue, clock: Clock): number {
-  return encoding.type === 'discrete' ? (observation as number) : laneGapsState(features(encoding, observation), encoding, clock.change);
+  return encoding.type === 'discrete' ? (observation as number) : laneGapsState(features(encoding, observation), encoding, clock.change, clock.level);
 }
 
 /** The actions with an effect in `state`, as bits: a lane change is not one toward no lane, nor a second while one is under way. */
@@ -172,13 +190,18 @@ function greedy(q: Float64Array | undefined, actions: number, allowed: number): 
   return isAllowed(allowed, keep) && q[keep] === q[best] ? keep : best;
 }
 
-/** ε-greedy among `allowed`, with seeded tie-breaking among the best. */
-function epsilonGreedy(q: Float64Array | undefined, actions: number, allowed: number, epsilon: number, rng: Rng): number {
+/**
+ * ε-greedy among `allowed`, with seeded tie-breaking among the best. With visit counts `n`, the
+ * greedy choice is optimistic about what was seldom tried: it maximises Q + bonus / √n, and an
+ * action never tried comes first (MBIE-EB, Strehl & Littman 2008).
+ */
+function epsilonGreedy(q: Float64Array | undefined, actions: number, allowed: number, epsilon: number, rng: Rng, n?: Uint32Array, bonus = 0): number {
   const explore = rng.next() < epsilon || !q;
+  const value = (a: number) => (n && bonus > 0 ? (n[a] === 0 ? Infinity : q![a] + bonus / Math.sqrt(n[a])) : q![a]);
   let max = -Infinity;
-  if (!explore) for (let a = 0; a < actions; a++) if (isAllowed(allowed, a) && q[a] > max) max = q[a];
+  if (!explore) for (let a = 0; a < actions; a++) if (isAllowed(allowed, a) && value(a) > max) max = value(a);
   const candidates: number[] = [];
-  for (let a = 0; a < actions; a++) if (isAllowed(allowed, a) && (explore || q[a] === max)) candidates.push(a);
+  for (let a = 0; a < actions; a++) if (isAllowed(allowed, a) && (explore || value(a) === max)) candidates.push(a);
   return candidates.length === 1 ? candidates[0] : candidates[rng.int(0, candidates.length - 1)];
 }
 
@@ -234,6 +257,8 @@ interface TrainState {
   visits: Record<string, number[]>;
   /** The episode under way: its seed and env actions so far (replayed on resume), and the open decision */
   episode: { seed: number; actions: number[]; return: number; clock: Clock; decision: { state: number; action: number; reward: number } | null; transitions: Transition[] } | null;
+  /** The latest episodes' decisions, replayed at each episode's end */
+  replay: Transition[][];
   /** The latest episodes, for the rollout/ means */
   recent: { return: number; length: number; success: boolean }[];
   /** Sum of |TD error| and updates since the last logger row; updates in all */
@@ -257,10 +282,11 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
   if (a.decisionInterval > 1 && actions !== META_ACTIONS.length) throw new Error('args.decisionInterval: the steps between decisions send IDLE, which only the meta-actions have; use 1');
   const encoding = encodingFor(env);
   const epsilon = linearSchedule(a.epsilonStart, a.epsilonEnd, a.explorationFraction);
+  const alpha = linearSchedule(a.alpha, a.alphaEnd);
   const logger = options.logger ?? new Logger();
 
   let table: QTable = new Map();
-  let s: TrainState = { step: 0, episodes: 0, rng: [], visits: {}, episode: null, recent: [], tdSum: 0, tdCount: 0, updates: 0 };
+  let s: TrainState = { step: 0, episodes: 0, rng: [], visits: {}, episode: null, replay: [], recent: [], tdSum: 0, tdCount: 0, updates: 0 };
   if (options.resume) {
     ({ table, state: s } = await readCheckpoint(options.resume, actions));
     logger.truncateAfter(s.step);
@@ -322,7 +348,7 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
     let action = IDLE;
     if (!ep.decision) {
       const state = stateOf(encoding, observation, ep.clock);
-      action = epsilonGreedy(table.get(state), actions, allowedIn(encoding, state, actions), epsilon(s.step / a.totalSteps), rng);
+      action = epsilonGreedy(table.get(state), actions, allowedIn(encoding, state, actions), epsilon(s.step / a.totalSteps), rng, visits.get(state), a.explorationBonus);
       decided(a, encoding, ep.clock, action, observation);
       ep.decision = { state, action, reward: 0 };
     }
@@ -343,23 +369,28 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
       // A decision cut short by the time limit is discounted for the steps it had.
       const discount = a.gamma ** (ep.clock.steps / a.decisionInterval);
       const next = stateOf(encoding, observation, ep.clock);
-      const tdError = qUpdate(table, actions, d.state, d.action, d.reward, next, r.terminated, Math.max(a.alpha, 1 / n), discount, allowedIn(encoding, next, actions));
-      if (a.replayBackward) ep.transitions.push([d.state, d.action, d.reward, next, r.terminated ? 1 : 0, discount]);
+      const stepSize = Math.max(alpha(s.step / a.totalSteps), 1 / n);
+      const tdError = qUpdate(table, actions, d.state, d.action, d.reward, next, r.terminated, stepSize, discount, allowedIn(encoding, next, actions));
+      if (a.replayEpisodes > 0) ep.transitions.push([d.state, d.action, d.reward, next, r.terminated ? 1 : 0, discount]);
       ep.decision = null;
       s.tdSum += Math.abs(tdError);
       s.tdCount++;
       s.updates++;
-      for (const cb of callbacks) cb.onUpdate?.(ctx, { 'train/td_error': tdError, 'train/learning_rate': Math.max(a.alpha, 1 / n) });
+      for (const cb of callbacks) cb.onUpdate?.(ctx, { 'train/td_error': tdError, 'train/learning_rate': stepSize });
     }
     if (done) {
       const summary: EpisodeSummary = { return: ep.return, length: ep.actions.length, success: r.info.outcome === 'goal', truncated: r.truncated && !r.terminated };
       s.recent.push({ return: summary.return, length: summary.length, success: summary.success });
       if (s.recent.length > a.statsWindow) s.recent.shift();
-      // Lin's (1992) backward replay: the episode's lessons again, last first, so that what its end
-      // taught reaches the decisions that led there in one sweep.
-      for (let i = ep.transitions.length - 1; i >= 0; i--) {
-        const [state, action, reward, next, terminal, discount] = ep.transitions[i];
-        qUpdate(table, actions, state, action, reward, next, terminal === 1, a.alpha, discount, allowedIn(encoding, next, actions));
+      // Lin's (1992) backward replay: the latest episodes' lessons again, each from its end, so that
+      // what an end taught reaches the decisions that led there in one sweep.
+      s.replay.push(ep.transitions);
+      if (s.replay.length > a.replayEpisodes) s.replay.shift();
+      for (let e = s.replay.length - 1; e >= 0; e--) {
+        for (let i = s.replay[e].length - 1; i >= 0; i--) {
+          const [state, action, reward, next, terminal, discount] = s.replay[e][i];
+          qUpdate(table, actions, state, action, reward, next, terminal === 1, alpha(s.step / a.totalSteps), discount, allowedIn(encoding, next, actions));
+        }
       }
       s.episodes++;
       s.episode = null;
@@ -393,7 +424,7 @@ async function readCheckpoint(dir: string, actions: number): Promise<{ table: QT
   for (const key of ['step', 'episodes', 'tdSum', 'tdCount', 'updates'] as const) {
     if (typeof state?.[key] !== 'number' || !Number.isFinite(state[key])) throw new Error(`${file}: ${key}: expected a number, got ${JSON.stringify(state?.[key])}`);
   }
-  for (const key of ['rng', 'recent'] as const) if (!Array.isArray(state[key])) throw new Error(`${file}: ${key}: expected an array, got ${JSON.stringify(state[key])}`);
+  for (const key of ['rng', 'recent', 'replay'] as const) if (!Array.isArray(state[key])) throw new Error(`${file}: ${key}: expected an array, got ${JSON.stringify(state[key])}`);
   if (typeof state.visits !== 'object' || state.visits === null) throw new Error(`${file}: visits: expected an object, got ${JSON.stringify(state.visits)}`);
   return { table, state };
 }

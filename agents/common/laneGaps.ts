@@ -42,8 +42,10 @@ export const LANE_GAP_STATES = MOTIONS * OWN * SIDE * SIDE * SPEED_LEVELS.length
 /**
  * The discrete state of one feature observation, in [0, LANE_GAP_STATES). `changing` is the lane
  * change under way that the agent knows of, having asked for it: +1 to the left, −1 to the right.
+ * `level` is the meta-controller's target speed level, which the agent knows from its own FASTER
+ * and SLOWER; without it, the level nearest the ego's speed.
  */
-export function laneGapsState(f: Float32Array, cfg: LaneGapsConfig, changing = 0): number {
+export function laneGapsState(f: Float32Array, cfg: LaneGapsConfig, changing = 0, level = speedLevelOf(f)): number {
   const left = f[LANE_LEFT] > 0.5, right = f[LANE_RIGHT] > 0.5;
   const he = f[HEADING_ERROR];
   const motion = changing > 0 ? 1 : changing < 0 ? 2 : 0;
@@ -68,12 +70,19 @@ export function laneGapsState(f: Float32Array, cfg: LaneGapsConfig, changing = 0
     else if (lane === -1 && right) rightLane = Math.min(rightLane, sideLane(x, relSpeed, standing));
   }
 
-  const ratio = f[SPEED_LIMIT] > 0 ? egoSpeed / (f[SPEED_LIMIT] * V) : 0;
-  let speed = 0;
-  for (let i = 1; i < SPEED_LEVELS.length; i++) if (Math.abs(SPEED_LEVELS[i] - ratio) < Math.abs(SPEED_LEVELS[speed] - ratio)) speed = i;
-
-  return (((motion * OWN + own) * SIDE + leftLane) * SIDE + rightLane) * SPEED_LEVELS.length + speed;
+  return (((motion * OWN + own) * SIDE + leftLane) * SIDE + rightLane) * SPEED_LEVELS.length + level;
 }
+
+/** The speed level nearest the ego's speed, as the meta-controller picks its first target level. */
+export function speedLevelOf(f: Float32Array): number {
+  const ratio = f[SPEED_LIMIT] > 0 ? f[SPEED] / f[SPEED_LIMIT] : 0;
+  let level = 0;
+  for (let i = 1; i < SPEED_LEVELS.length; i++) if (Math.abs(SPEED_LEVELS[i] - ratio) < Math.abs(SPEED_LEVELS[level] - ratio)) level = i;
+  return level;
+}
+
+/** The highest speed level */
+export const TOP_SPEED_LEVEL = SPEED_LEVELS.length - 1;
 
 /** Own-lane values by how pressing they are */
 const OWN_RANK = [0, 1, 2, 4, 3, 5];
@@ -113,7 +122,7 @@ export interface LaneGapsParts {
   /** 0 none, 1 unsafe, 2 standing object ahead, 3 vehicle ahead, 4 free */
   left: number;
   right: number;
-  /** Index into the speed levels 0, 0.3, 0.6, 0.8, 1 of the speed limit */
+  /** Target speed level: index into 0, 0.3, 0.6, 0.8, 1 of the speed limit */
   speed: number;
 }
 
@@ -130,18 +139,21 @@ export function laneGapsParts(state: number): LaneGapsParts {
 }
 
 const LEFT = 1 << META_ACTIONS.indexOf('LANE_LEFT'), RIGHT = 1 << META_ACTIONS.indexOf('LANE_RIGHT');
+const FASTER = 1 << META_ACTIONS.indexOf('FASTER'), SLOWER = 1 << META_ACTIONS.indexOf('SLOWER');
 const ALL = (1 << META_ACTIONS.length) - 1;
 
 /**
  * The meta-actions that do something in `state`, as bits: not a lane change toward no lane, nor a
  * second one the same way while one is under way (it would reach for a lane the features cannot
- * show, two over).
+ * show, two over), nor FASTER at the top speed level or SLOWER at the bottom.
  */
 export function laneGapsAllowed(state: number): number {
   const p = laneGapsParts(state);
   let allowed = ALL;
   if (p.left === 0 || p.motion === 1) allowed &= ~LEFT;
   if (p.right === 0 || p.motion === 2) allowed &= ~RIGHT;
+  if (p.speed === TOP_SPEED_LEVEL) allowed &= ~FASTER;
+  if (p.speed === 0) allowed &= ~SLOWER;
   return allowed;
 }
 
