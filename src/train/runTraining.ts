@@ -50,7 +50,7 @@ const INFO: Record<Algorithm, AlgorithmInfo> = {
 };
 
 type VectorTrain = (env: VectorEnv, args: Record<string, unknown>, callbacks: Callback[], options: { logDir?: string; logInterval?: number; resumeFrom?: string }) => Promise<Policy<Observation, Action>>;
-type SingleTrain = (env: Env<Observation, Action>, args: Record<string, unknown>, callbacks: Callback[], options: { logDir?: string; logInterval?: number; resumeFrom?: string }) => Promise<Policy<Observation, Action>>;
+type SingleTrain = (env: Env<Observation, Action>, args: Record<string, unknown>, callbacks: Callback[], options: { logger?: Logger; resume?: string }) => Promise<Policy<Observation, Action>>;
 
 async function trainer(agent: Algorithm): Promise<{ vector?: VectorTrain; single?: SingleTrain }> {
   switch (agent) {
@@ -172,7 +172,7 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   } else {
     const env = await makeEnv();
     try {
-      policy = await single!(env, args, callbacks, runOptions);
+      policy = await single!(env, args, callbacks, { logger: new Logger(opts.out), resume: runOptions.resumeFrom });
     } finally {
       env.close();
     }
