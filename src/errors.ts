@@ -1,6 +1,6 @@
 /** Errors a user caused, reported as one line each and exit code 2, never with a stack trace. */
 import { ScenarioError } from '../scenarios/parse.ts';
-import { AgentInputError } from '../agents/common/agentFiles.ts';
+import { AgentInputError } from '../agents/common/errors.ts';
 import { TrainingDivergedError } from '../agents/common/TrainRun.ts';
 
 export class UsageError extends Error {

@@ -7,14 +7,9 @@ import type { Env } from '../../sim/env/Env.ts';
 import type { Space } from '../../sim/env/spaces.ts';
 import { expectArray, readArrays, writeArrays, type NamedArray } from './arrayFile.ts';
 import { readPolicyManifest, writePolicyManifest } from './manifest.ts';
+import { AgentInputError } from './errors.ts';
 
-/** A bad algorithm argument or saved-policy file: the caller's input, not a fault of drivelab */
-export class AgentInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AgentInputError';
-  }
-}
+export { AgentInputError };
 
 /** How an argument is checked */
 export type ArgKind = 'count' | 'nonNegativeInt' | 'seed' | 'positive' | 'nonNegative' | 'unit' | 'boolean' | 'widths' | 'string' | 'objectOrNull';
@@ -92,12 +87,12 @@ export async function saveWeights(dir: string, agent: string, args: object, obse
 export async function loadWeights<T extends object>(dir: string, agent: string, spec: ArgSpec<T>, defaults: T, env: Env<unknown, unknown>) {
   const manifest = await readPolicyManifest(dir);
   const file = join(dir, 'policy.json');
-  if (manifest.agent !== agent) throw new Error(`${file}: agent: expected "${agent}", got "${manifest.agent}"`);
+  if (manifest.agent !== agent) throw new AgentInputError(`${file}: agent: expected "${agent}", got "${manifest.agent}"`);
   const args = parseArgs(agent, spec, defaults, manifest.args, `${file}: args`);
   for (const [field, space] of [['observationSpace', env.observationSpace], ['actionSpace', env.actionSpace]] as const) {
     const saved = manifest[field];
     if (saved !== undefined && JSON.stringify(saved) !== JSON.stringify(space.toJSON())) {
-      throw new Error(`${file}: ${field}: the policy was made for other ${field === 'actionSpace' ? 'actions' : 'observations'} than this env's`);
+      throw new AgentInputError(`${file}: ${field}: the policy was made for other ${field === 'actionSpace' ? 'actions' : 'observations'} than this env's`);
     }
   }
   const weightsFile = join(dir, WEIGHTS_FILE);

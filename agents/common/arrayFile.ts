@@ -4,6 +4,7 @@
  * stored this way. Files are written to a temporary name and renamed, so an interrupt leaves
  * either the old file or the new one, never half of one.
  */
+import { AgentInputError } from './errors.ts';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 export interface NamedArray {
@@ -42,27 +43,27 @@ export function readArrays(file: string): Record<string, NamedArray> {
   try {
     buf = readFileSync(file);
   } catch {
-    throw new Error(`${file}: cannot read it`);
+    throw new AgentInputError(`${file}: cannot read it`);
   }
-  if (buf.length < 8 || buf.toString('latin1', 0, 4) !== MAGIC) throw new Error(`${file}: not a drivelab array file (expected it to start with "${MAGIC}")`);
+  if (buf.length < 8 || buf.toString('latin1', 0, 4) !== MAGIC) throw new AgentInputError(`${file}: not a drivelab array file (expected it to start with "${MAGIC}")`);
   const headerLength = buf.readUInt32LE(4);
-  if (8 + headerLength > buf.length) throw new Error(`${file}: truncated: the header needs ${headerLength} bytes, the file has ${buf.length - 8}`);
+  if (8 + headerLength > buf.length) throw new AgentInputError(`${file}: truncated: the header needs ${headerLength} bytes, the file has ${buf.length - 8}`);
   let header: Record<string, { shape: number[]; offset: number }>;
   try {
     header = JSON.parse(buf.toString('utf8', 8, 8 + headerLength));
   } catch {
-    throw new Error(`${file}: the header is not valid JSON`);
+    throw new AgentInputError(`${file}: the header is not valid JSON`);
   }
   const bodyBytes = buf.length - 8 - headerLength;
-  if (bodyBytes % 4 !== 0) throw new Error(`${file}: truncated: ${bodyBytes} data bytes is not a whole number of float32 values`);
+  if (bodyBytes % 4 !== 0) throw new AgentInputError(`${file}: truncated: ${bodyBytes} data bytes is not a whole number of float32 values`);
   // Copy out so the arrays are aligned whatever the header length.
   const body = new Float32Array(buf.buffer.slice(buf.byteOffset + 8 + headerLength, buf.byteOffset + buf.length));
   const out: Record<string, NamedArray> = {};
   for (const [name, h] of Object.entries(header)) {
     const ok = Array.isArray(h?.shape) && h.shape.every((d) => Number.isInteger(d) && d >= 0) && Number.isInteger(h.offset) && h.offset >= 0;
-    if (!ok) throw new Error(`${file}: ${name}: expected a shape of whole numbers and an offset`);
+    if (!ok) throw new AgentInputError(`${file}: ${name}: expected a shape of whole numbers and an offset`);
     const size = h.shape.reduce((p, d) => p * d, 1);
-    if (h.offset + size > body.length) throw new Error(`${file}: ${name}: truncated: needs numbers up to ${h.offset + size}, the file holds ${body.length}`);
+    if (h.offset + size > body.length) throw new AgentInputError(`${file}: ${name}: truncated: needs numbers up to ${h.offset + size}, the file holds ${body.length}`);
     out[name] = { shape: h.shape, data: body.subarray(h.offset, h.offset + size) };
   }
   return out;
@@ -71,12 +72,12 @@ export function readArrays(file: string): Record<string, NamedArray> {
 /** The array `name` of `arrays` with `shape`; otherwise an error naming the file and the array */
 export function expectArray(arrays: Record<string, NamedArray>, name: string, shape: readonly number[], file: string): Float32Array {
   const a = arrays[name];
-  if (!a) throw new Error(`${file}: ${name}: missing`);
+  if (!a) throw new AgentInputError(`${file}: ${name}: missing`);
   if (a.shape.length !== shape.length || a.shape.some((d, i) => d !== shape[i])) {
-    throw new Error(`${file}: ${name}: expected shape ${JSON.stringify(shape)}, got ${JSON.stringify(a.shape)}`);
+    throw new AgentInputError(`${file}: ${name}: expected shape ${JSON.stringify(shape)}, got ${JSON.stringify(a.shape)}`);
   }
   for (let i = 0; i < a.data.length; i++) {
-    if (!Number.isFinite(a.data[i])) throw new Error(`${file}: ${name}: element ${i} is ${a.data[i]}, expected a finite number`);
+    if (!Number.isFinite(a.data[i])) throw new AgentInputError(`${file}: ${name}: element ${i} is ${a.data[i]}, expected a finite number`);
   }
   return a.data;
 }

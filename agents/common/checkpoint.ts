@@ -4,6 +4,7 @@
  * written first and the JSON last, each atomically, so a checkpoint directory is always whole:
  * an interrupt while writing leaves the previous checkpoint readable.
  */
+import { AgentInputError } from './errors.ts';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectArray, readArrays, writeArrays, type NamedArray } from './arrayFile.ts';
@@ -44,15 +45,15 @@ export function readCheckpoint(dir: string, algorithm: string): LoadedCheckpoint
     meta = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new Error(`${file}: ${missing ? 'no checkpoint here (expected checkpoint.json from an earlier run with checkpoints)' : 'not valid JSON'}`);
+    throw new AgentInputError(`${file}: ${missing ? 'no checkpoint here (expected checkpoint.json from an earlier run with checkpoints)' : 'not valid JSON'}`);
   }
-  if (typeof meta !== 'object' || meta === null) throw new Error(`${file}: expected an object`);
-  if (meta.version !== CHECKPOINT_VERSION) throw new Error(`${file}: version: expected ${CHECKPOINT_VERSION}, got ${JSON.stringify(meta.version)}`);
-  if (meta.algorithm !== algorithm) throw new Error(`${file}: algorithm: expected "${algorithm}", got ${JSON.stringify(meta.algorithm)}`);
+  if (typeof meta !== 'object' || meta === null) throw new AgentInputError(`${file}: expected an object`);
+  if (meta.version !== CHECKPOINT_VERSION) throw new AgentInputError(`${file}: version: expected ${CHECKPOINT_VERSION}, got ${JSON.stringify(meta.version)}`);
+  if (meta.algorithm !== algorithm) throw new AgentInputError(`${file}: algorithm: expected "${algorithm}", got ${JSON.stringify(meta.algorithm)}`);
   for (const key of ['step', 'episodes'] as const) {
-    if (!Number.isSafeInteger(meta[key]) || meta[key] < 0) throw new Error(`${file}: ${key}: expected a whole number ≥ 0, got ${JSON.stringify(meta[key])}`);
+    if (!Number.isSafeInteger(meta[key]) || meta[key] < 0) throw new AgentInputError(`${file}: ${key}: expected a whole number ≥ 0, got ${JSON.stringify(meta[key])}`);
   }
-  if (typeof meta.state !== 'object' || meta.state === null) throw new Error(`${file}: state: expected an object`);
+  if (typeof meta.state !== 'object' || meta.state === null) throw new AgentInputError(`${file}: state: expected an object`);
   const bin = join(dir, 'checkpoint.bin');
   const arrays = readArrays(bin);
   return {

@@ -75,6 +75,13 @@ describe('drivelab train, eval, and saved policies elsewhere', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).not.toMatch(STACK_FRAME);
     }
+    const ckpt = join(dir, 'checkpoint', 'checkpoint.bin');
+    const bytes = readFileSync(ckpt);
+    writeFileSync(ckpt, bytes.subarray(0, bytes.length >> 1));
+    const resumed = await drivelab('train', '--agent', 'dqn', '--out', dir, '--resume', '--steps', '900');
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toMatch(/checkpoint\.bin: .*truncated/);
+    expect(resumed.stderr.trim().split('\n')).toHaveLength(1);
     writeFileSync(join(dir, 'weights.bin'), 'garbage');
     const r = await drivelab('eval', '--agent', dir, '--episodes', '1');
     expect(r.code).toBe(2);
