@@ -10,7 +10,7 @@
  *   learning-curve.csv/.svg    return and success rate against env steps
  *   train.json                 what was trained, on what, and how it went
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../../scenarios/schema.ts';
 import { make } from '../../sim/env/registry.ts';
@@ -132,6 +132,7 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
     const scenario = INFO[opts.agent].discrete && opts.scenario.action.type !== 'discrete' ? { ...opts.scenario, action: { ...opts.scenario.action, type: 'discrete' as const } } : opts.scenario;
     record = { drivelab: VERSION, agent: opts.agent, scenario, envs: opts.envs ?? INFO[opts.agent].envs, seed: opts.seed, args: { ...opts.args, seed: opts.seed }, createdAt: new Date().toISOString() };
   }
+  mkdirSync(opts.out, { recursive: true });
   const args = { ...record.args, ...(opts.resume ? opts.args : {}), ...(opts.steps !== undefined ? { totalSteps: opts.steps } : {}) };
   writeFileSync(recordFile, JSON.stringify(record, null, 2) + '\n');
 

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { drivelab, STACK_FRAME } from './drivelab.ts';
+import { runTraining } from '../../src/train/runTraining.ts';
+import { resolveScenario } from '../../sim/env/registry.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'drivelab-train-'));
 const TINY = ['--arg', 'learningStarts=100', '--arg', 'hidden=[16]', '--arg', 'batchSize=16', '--eval-episodes', '2', '--eval-every', '200', '--set', 'traffic.vehicles=4'];
@@ -57,6 +59,21 @@ describe('drivelab train, eval, and saved policies elsewhere', () => {
     expect((await drivelab(...args, '--out', join(root, 'worker'))).code).toBe(0);
     expect((await drivelab(...args, '--out', join(root, 'here'), '--no-env-thread')).code).toBe(0);
     expect(readFileSync(join(root, 'worker', 'weights.bin')).equals(readFileSync(join(root, 'here', 'weights.bin')))).toBe(true);
+  });
+
+  it('stops on an interrupt with a checkpoint and the policy so far, and resumes from there', async () => {
+    const out = join(tmp(), 'interrupted');
+    const abort = new AbortController();
+    const scenario = resolveScenario('highway', { traffic: { vehicles: 4 } });
+    const base = { agent: 'dqn' as const, scenario, seed: 0, out, args: { learningStarts: 100, hidden: [16], batchSize: 16 }, evalEpisodes: 0, envThread: false };
+    const r = await runTraining({ ...base, steps: 2_000, resume: false, signal: abort.signal, callbacks: [{ onStep: (ctx) => void (ctx.step === 250 && abort.abort()) }] });
+    expect(r.interrupted).toBe(true);
+    expect(r.steps).toBe(251);
+    expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'checkpoint.json'), 'utf8')).step).toBe(251);
+    expect(existsSync(join(out, 'weights.bin'))).toBe(true);
+    const more = await runTraining({ ...base, steps: 400, resume: true });
+    expect(more.interrupted).toBe(false);
+    expect(more.steps).toBe(400);
   });
 
   it('says in one line what is wrong with a bad flag, argument, run directory or weights file', async () => {
