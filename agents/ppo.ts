@@ -15,6 +15,7 @@ import { readCheckpoint, writeCheckpoint } from './common/checkpoint.ts';
 import { ActorCritic, ActorCriticPolicy, actorCriticFor } from './common/ActorCritic.ts';
 import { linearSchedule } from './common/schedules.ts';
 import { RewardScaler } from './common/RewardScaler.ts';
+import type { ObservationNormalizer } from './common/ObservationNormalizer.ts';
 import { TrainRun, type RunOptions } from './common/TrainRun.ts';
 import { loadWeights, parseArgs, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
 import { clipByGlobalNorm } from './dqn.ts';
@@ -50,6 +51,8 @@ export interface PpoArgs {
   normalizeAdvantages: boolean;
   /** Divide rewards by the running std of the discounted return (SB3's VecNormalize) */
   normalizeRewards: boolean;
+  /** Normalise observations by their running mean and std (SB3's VecNormalize); saved with the policy */
+  normalizeObservations: boolean;
   /** Widths of the hidden layers of the actor and of the critic */
   hidden: number[];
   /** Initial σ of the Gaussian policy */
@@ -73,6 +76,7 @@ export const DEFAULT_PPO: PpoArgs = {
   maxGradNorm: 0.5,
   normalizeAdvantages: true,
   normalizeRewards: true,
+  normalizeObservations: true,
   hidden: [64, 64],
   initialStd: 0.6,
 };
@@ -81,7 +85,7 @@ export const PPO_ARG_SPEC: ArgSpec<PpoArgs> = {
   totalSteps: 'count', seed: 'seed', learningRate: 'positive', annealLr: 'boolean', weightDecay: 'nonNegative',
   rolloutSteps: 'count', minibatches: 'count', epochs: 'count', gamma: 'unit', gaeLambda: 'unit', clipRange: 'positive',
   entropyCoef: 'nonNegative', valueCoef: 'nonNegative', maxGradNorm: 'nonNegative', normalizeAdvantages: 'boolean', normalizeRewards: 'boolean',
-  hidden: 'widths', initialStd: 'positive',
+  normalizeObservations: 'boolean', hidden: 'widths', initialStd: 'positive',
 };
 
 /** One rollout of T steps × K envs, flattened row-major as [T, K, ...] */
@@ -162,7 +166,7 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
   const ckpt = options.resumeFrom ? readCheckpoint(options.resumeFrom, 'ppo') : null;
   const args = parseArgs('ppo', PPO_ARG_SPEC, DEFAULT_PPO, { ...ckpt?.meta.args, ...argsIn });
   const K = env.numEnvs, D = env.observationSize, T = args.rolloutSteps;
-  const net = new ActorCritic(actorCriticFor(env.singleObservationSpace, env.singleActionSpace, args.hidden, 'tanh', args.initialStd), args.seed);
+  const net = new ActorCritic(actorCriticFor(env.singleObservationSpace, env.singleActionSpace, args.hidden, 'tanh', args.initialStd, args.normalizeObservations), args.seed);
   const A = net.config.continuous ? net.config.actions : 1;
   const optimizer = new AdamW({ learningRate: args.learningRate, weightDecay: args.weightDecay, epsilon: 1e-5 });
   optimizer.bind(net.variables);
@@ -182,22 +186,26 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
   const mbSize = Math.max(1, Math.floor(N / args.minibatches));
   const mb = { obs: new Float32Array(mbSize * D), actions: new Float32Array(mbSize * A), logProbs: new Float32Array(mbSize), advantages: new Float32Array(mbSize), returns: new Float32Array(mbSize) };
   const order = new Int32Array(N);
+  /** Raw observations of the envs, and as the networks see them */
   const obs = new Float32Array(K * D);
+  const netObs = new Float32Array(K * D);
+  const finalObs = new Float32Array(D);
   const restart = async () => obs.set((await env.reset({ seed: trainSeeds(args.seed, run.step, K) })).observations);
 
   if (ckpt) {
     net.restore(ckpt.read);
     optimizer.restoreState(ckpt.read);
-    const s = ckpt.meta.state as { rng: number[]; run: unknown; rewardScale?: ReturnType<RewardScaler['state']> };
+    const s = ckpt.meta.state as { rng: number[]; run: unknown; rewardScale?: ReturnType<RewardScaler['state']>; obsNorm?: ReturnType<ObservationNormalizer['state']> };
     rng = Rng.fromState(s.rng);
     scaler?.restore(s.rewardScale);
+    if (net.obsNorm && s.obsNorm) net.obsNorm.restoreState(s.obsNorm);
     run.resumeAt(ckpt.meta.step, ckpt.meta.episodes, s.run);
   }
   // Checkpoints are written between rollouts, where no data is pending; episodes restart fresh.
   let checkpointDir: string | null = null;
   run.saveCheckpoint = async (dir) => void (checkpointDir = dir);
   const writeNow = async (dir: string) => {
-    writeCheckpoint(dir, { algorithm: 'ppo', args: { ...args }, step: run.step, episodes: run.episodes, state: { rng: [...rng.state()], run: run.snapshot(), rewardScale: scaler?.state() } },
+    writeCheckpoint(dir, { algorithm: 'ppo', args: { ...args }, step: run.step, episodes: run.episodes, state: { rng: [...rng.state()], run: run.snapshot(), rewardScale: scaler?.state(), obsNorm: net.obsNorm?.state() } },
       { ...net.arrays(), ...optimizer.stateArrays() });
     await restart();
     run.cutEpisodes();
@@ -212,9 +220,14 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
     // Rollout: batched action selection across the envs, one network call per vector step.
     let std = net.std();
     for (let t = 0; t < T && go; t++) {
-      const evaluated = net.evaluate(obs, K);
+      netObs.set(obs);
+      if (net.obsNorm) {
+        net.obsNorm.update(obs, K);
+        net.obsNorm.normalize(netObs, K);
+      }
+      const evaluated = net.evaluate(netObs, K);
       const base = t * K;
-      r.obs.set(obs, base * D);
+      r.obs.set(netObs, base * D);
       for (let i = 0; i < K; i++) {
         r.logProbs[base + i] = net.sample(evaluated, i, std, rng, false, actionRow, i * A);
         r.values[base + i] = evaluated[i * (net.config.actions + 1) + net.config.actions];
@@ -228,14 +241,16 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
         r.rewards[base + i] = rewards[i];
         r.terminated[base + i] = result.terminated[i];
         r.truncated[base + i] = result.truncated[i];
-        r.truncatedValues[base + i] = result.truncated[i] ? valueOf(net, result.infos[i].finalObservation as Float32Array) : 0;
+        r.truncatedValues[base + i] = result.truncated[i] ? valueOf(net, result.infos[i].finalObservation as Float32Array, finalObs) : 0;
       }
       obs.set(result.observations);
       if (t < T - 1) go = await run.endStep();
       if (!go) break;
     }
     if (!go) break;
-    const last = net.evaluate(obs, K);
+    netObs.set(obs);
+    net.obsNorm?.normalize(netObs, K);
+    const last = net.evaluate(netObs, K);
     const lastValues = new Float32Array(K);
     for (let i = 0; i < K; i++) lastValues[i] = last[i * (net.config.actions + 1) + net.config.actions];
     computeGae(r, T, K, lastValues, args.gamma, args.gaeLambda);
@@ -280,8 +295,11 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
   return policy;
 }
 
-function valueOf(net: ActorCritic, observation: Float32Array): number {
-  const out = net.evaluate(observation, 1);
+/** V(s) of one raw observation, normalised through `scratch` */
+function valueOf(net: ActorCritic, observation: Float32Array, scratch: Float32Array): number {
+  scratch.set(observation);
+  net.obsNorm?.normalize(scratch, 1);
+  const out = net.evaluate(scratch, 1);
   return out[net.config.actions];
 }
 
@@ -297,8 +315,9 @@ function explainedVariance(values: Float32Array, returns: Float32Array): number 
 }
 
 export async function load(dir: string, env: Env<Observation, Action>): Promise<ActorCriticPolicy> {
-  const { args, read } = await loadWeights(dir, 'ppo', PPO_ARG_SPEC, DEFAULT_PPO, env);
-  const net = new ActorCritic(actorCriticFor(env.observationSpace, env.actionSpace, args.hidden, 'tanh', args.initialStd), args.seed);
+  // Policies saved before observation normalisation existed carry no statistics.
+  const { args, read } = await loadWeights(dir, 'ppo', PPO_ARG_SPEC, { ...DEFAULT_PPO, normalizeObservations: false }, env);
+  const net = new ActorCritic(actorCriticFor(env.observationSpace, env.actionSpace, args.hidden, 'tanh', args.initialStd, args.normalizeObservations), args.seed);
   net.restore(read);
   return new ActorCriticPolicy('ppo', net, args, env.observationSpace, env.actionSpace);
 }

@@ -12,6 +12,7 @@ import { Mlp, mlpArrays, restoreMlp, type Activation } from './nn.ts';
 import type { NamedArray } from './arrayFile.ts';
 import type { ActOptions, Policy } from './Policy.ts';
 import { saveWeights } from './agentFiles.ts';
+import { ObservationNormalizer } from './ObservationNormalizer.ts';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -24,6 +25,8 @@ export interface ActorCriticConfig {
   activation: Activation;
   /** Initial standard deviation of a continuous action */
   initialStd: number;
+  /** Inputs pass through a running mean/std normaliser, saved with the weights */
+  normalizeObservations?: boolean;
 }
 
 export class ActorCritic {
@@ -31,6 +34,8 @@ export class ActorCritic {
   readonly critic: Mlp;
   /** log σ per action dimension (continuous only) */
   readonly logStd: tf.Variable | null;
+  /** Statistics the inputs are normalised with, when the config asks for it; `evaluate` takes normalised rows */
+  readonly obsNorm: ObservationNormalizer | null;
 
   constructor(readonly config: ActorCriticConfig, seed: number) {
     const { inputs, actions, hidden, activation } = config;
@@ -38,6 +43,7 @@ export class ActorCritic {
     this.actor = new Mlp({ inputs, hidden, outputs: actions, activation, outputGain: 0.01 }, seed);
     this.critic = new Mlp({ inputs, hidden, outputs: 1, activation, outputGain: 1 }, seed + 7);
     this.logStd = config.continuous ? tf.variable(tf.fill([actions], Math.log(config.initialStd))) : null;
+    this.obsNorm = config.normalizeObservations ? new ObservationNormalizer(inputs) : null;
   }
 
   get variables(): tf.Variable[] {
@@ -112,6 +118,7 @@ export class ActorCritic {
   arrays(): Record<string, NamedArray> {
     const out: Record<string, NamedArray> = { ...mlpArrays('actor', this.actor), ...mlpArrays('critic', this.critic) };
     if (this.logStd) out.logStd = { shape: [...this.logStd.shape], data: this.logStd.dataSync() as Float32Array };
+    if (this.obsNorm) Object.assign(out, this.obsNorm.arrays());
     return out;
   }
 
@@ -119,6 +126,7 @@ export class ActorCritic {
     restoreMlp('actor', this.actor, read);
     restoreMlp('critic', this.critic, read);
     if (this.logStd) tf.tidy(() => this.logStd!.assign(tf.tensor1d(read('logStd', this.logStd!.shape))));
+    this.obsNorm?.restore(read);
   }
 
   dispose(): void {
@@ -127,10 +135,10 @@ export class ActorCritic {
 }
 
 /** The configuration for `env`'s spaces: a Gaussian for a Box of controls, a categorical for Discrete */
-export function actorCriticFor(observationSpace: Space, actionSpace: Space, hidden: number[], activation: Activation, initialStd: number): ActorCriticConfig {
+export function actorCriticFor(observationSpace: Space, actionSpace: Space, hidden: number[], activation: Activation, initialStd: number, normalizeObservations = false): ActorCriticConfig {
   if (actionSpace.type === 'dict') throw new Error('policy-gradient agents need a Box or Discrete action space');
   const continuous = actionSpace.type === 'box';
-  return { inputs: flatSize(observationSpace), actions: continuous ? actionSpace.size : actionSpace.n, continuous, hidden, activation, initialStd };
+  return { inputs: flatSize(observationSpace), actions: continuous ? actionSpace.size : actionSpace.n, continuous, hidden, activation, initialStd, normalizeObservations };
 }
 
 /** Acts with an actor: the mean (or likeliest action) when deterministic, a sample otherwise. */
@@ -153,6 +161,7 @@ export class ActorCriticPolicy implements Policy<Observation, Action> {
 
   act(observation: Observation, options: ActOptions = {}): Action {
     flattenInto(this.observationSpace, observation, this.input);
+    this.net.obsNorm?.normalize(this.input, 1);
     const evaluated = this.net.evaluate(this.input, 1);
     this.net.sample(evaluated, 0, this.stdCache, this.rng, options.deterministic !== false, this.action, 0);
     if (!this.net.config.continuous) return this.action[0];
