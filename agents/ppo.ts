@@ -89,7 +89,7 @@ export const PPO_ARG_SPEC: ArgSpec<PpoArgs> = {
 };
 
 /** One rollout of T steps × K envs, flattened row-major as [T, K, ...] */
-interface Rollout {
+export interface Rollout {
   obs: Float32Array;
   actions: Float32Array;
   logProbs: Float32Array;
@@ -109,7 +109,7 @@ interface Rollout {
  * GAE(λ): δₜ = rₜ + γ·V(sₜ₊₁)·(1 − terminalₜ) − V(sₜ), Aₜ = δₜ + γλ·(1 − doneₜ)·Aₜ₊₁, with the
  * value of a time-limited step's final observation as its V(sₜ₊₁). Returns = A + V.
  */
-export function computeGae(r: Rollout, T: number, K: number, lastValues: Float32Array, gamma: number, lambda: number): void {
+export function computeGae(r: Pick<Rollout, 'rewards' | 'terminated' | 'truncated' | 'values' | 'truncatedValues' | 'advantages' | 'returns'>, T: number, K: number, lastValues: Float32Array, gamma: number, lambda: number): void {
   for (let i = 0; i < K; i++) {
     let next = 0;
     for (let t = T - 1; t >= 0; t--) {
@@ -149,12 +149,15 @@ function update(net: ActorCritic, optimizer: AdamW, mb: { obs: Float32Array; act
       const approxKl = tf.mean(tf.sub(tf.sub(ratio, 1), logRatio));
       const clipFraction = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), args.clipRange), 'float32'));
       const total = tf.add(tf.sub(policyLoss, tf.mul(args.entropyCoef, meanEntropy)), tf.mul(args.valueCoef, valueLoss)) as tf.Scalar;
-      // Kept past variableGrads' own tidy; the outer tidy disposes them.
+      // Kept past variableGrads' own tidy; disposed below.
       stats = [policyLoss, valueLoss, meanEntropy, approxKl, clipFraction].map((x) => tf.keep(x));
       return total;
     }, net.variables);
     optimizer.applyGradients(args.maxGradNorm > 0 ? clipByGlobalNorm(grads, args.maxGradNorm) : grads);
-    return tf.stack([loss, ...stats]).dataSync() as Float32Array;
+    const out = tf.stack([loss, ...stats]).dataSync() as Float32Array;
+    // Kept tensors outlive every scope, the outer tidy's too.
+    tf.dispose(stats);
+    return out;
   });
 }
 

@@ -42,7 +42,7 @@ export class ActorCritic {
     // A small last layer starts the policy near uniform (or near zero mean), as SB3 and CleanRL do.
     this.actor = new Mlp({ inputs, hidden, outputs: actions, activation, outputGain: 0.01 }, seed);
     this.critic = new Mlp({ inputs, hidden, outputs: 1, activation, outputGain: 1 }, seed + 7);
-    this.logStd = config.continuous ? tf.variable(tf.fill([actions], Math.log(config.initialStd))) : null;
+    this.logStd = config.continuous ? tf.tidy(() => tf.variable(tf.fill([actions], Math.log(config.initialStd)))) : null;
     this.obsNorm = config.normalizeObservations ? new ObservationNormalizer(inputs) : null;
   }
 
