@@ -12,7 +12,7 @@ import type { Action, Observation } from '../sim/env/DrivingEnv.ts';
 import { AdamW } from './common/AdamW.ts';
 import type { Callback } from './common/callbacks.ts';
 import { readCheckpoint, writeCheckpoint } from './common/checkpoint.ts';
-import { ActorCritic, ActorCriticPolicy, actorCriticFor } from './common/ActorCritic.ts';
+import { ActorCritic, ActorCriticPolicy, actorCriticFor, networkOptions } from './common/ActorCritic.ts';
 import { linearSchedule } from './common/schedules.ts';
 import { RewardScaler } from './common/RewardScaler.ts';
 import type { ObservationNormalizer } from './common/ObservationNormalizer.ts';
@@ -55,8 +55,10 @@ export interface PpoArgs {
   normalizeObservations: boolean;
   /** Widths of the hidden layers of the actor and of the critic */
   hidden: number[];
-  /** Initial σ of the Gaussian policy */
+  /** Initial σ of the Gaussian policy, in the policy's units (before `actionScale`) */
   initialStd: number;
+  /** Continuous actions: the env gets clip(actionScale · u) for the policy's u */
+  actionScale: number;
 }
 
 export const DEFAULT_PPO: PpoArgs = {
@@ -79,13 +81,14 @@ export const DEFAULT_PPO: PpoArgs = {
   normalizeObservations: true,
   hidden: [64, 64],
   initialStd: 0.6,
+  actionScale: 1,
 };
 
 export const PPO_ARG_SPEC: ArgSpec<PpoArgs> = {
   totalSteps: 'count', seed: 'seed', learningRate: 'positive', annealLr: 'boolean', weightDecay: 'nonNegative',
   rolloutSteps: 'count', minibatches: 'count', epochs: 'count', gamma: 'unit', gaeLambda: 'unit', clipRange: 'positive',
   entropyCoef: 'nonNegative', valueCoef: 'nonNegative', maxGradNorm: 'nonNegative', normalizeAdvantages: 'boolean', normalizeRewards: 'boolean',
-  normalizeObservations: 'boolean', hidden: 'widths', initialStd: 'positive',
+  normalizeObservations: 'boolean', hidden: 'widths', initialStd: 'positive', actionScale: 'positive',
 };
 
 /** One rollout of T steps × K envs, flattened row-major as [T, K, ...] */
@@ -169,7 +172,7 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
   const ckpt = options.resumeFrom ? readCheckpoint(options.resumeFrom, 'ppo') : null;
   const args = parseArgs('ppo', PPO_ARG_SPEC, DEFAULT_PPO, { ...ckpt?.meta.args, ...argsIn });
   const K = env.numEnvs, D = env.observationSize, T = args.rolloutSteps;
-  const net = new ActorCritic(actorCriticFor(env.singleObservationSpace, env.singleActionSpace, args.hidden, 'tanh', args.initialStd, args.normalizeObservations), args.seed);
+  const net = new ActorCritic(actorCriticFor(env.singleObservationSpace, env.singleActionSpace, networkOptions(args)), args.seed);
   const A = net.config.continuous ? net.config.actions : 1;
   const optimizer = new AdamW({ learningRate: args.learningRate, weightDecay: args.weightDecay, epsilon: 1e-5 });
   optimizer.bind(net.variables);
@@ -218,6 +221,8 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
   await restart();
   await run.start();
   const actionRow = new Float32Array(K * A);
+  /** What the envs get: actionScale · u for continuous actions, the index for discrete ones */
+  const envActions = net.config.continuous ? new Float32Array(K * A) : new Int32Array(K);
   let go = true;
   while (!run.done && go) {
     // Rollout: batched action selection across the envs, one network call per vector step.
@@ -236,7 +241,7 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
         r.values[base + i] = evaluated[i * (net.config.actions + 1) + net.config.actions];
       }
       r.actions.set(actionRow, base * A);
-      const result = await env.step(net.config.continuous ? actionRow : Int32Array.from(actionRow));
+      const result = await env.step(net.envActions(actionRow, envActions));
       run.countStep(result.rewards, result.terminated, result.truncated, result.infos);
       const rewards = Float32Array.from(result.rewards);
       scaler?.scale(rewards, result.terminated, result.truncated);
@@ -320,7 +325,7 @@ function explainedVariance(values: Float32Array, returns: Float32Array): number 
 export async function load(dir: string, env: Env<Observation, Action>): Promise<ActorCriticPolicy> {
   // Policies saved before observation normalisation existed carry no statistics.
   const { args, read } = await loadWeights(dir, 'ppo', PPO_ARG_SPEC, { ...DEFAULT_PPO, normalizeObservations: false }, env);
-  const net = new ActorCritic(actorCriticFor(env.observationSpace, env.actionSpace, args.hidden, 'tanh', args.initialStd, args.normalizeObservations), args.seed);
+  const net = new ActorCritic(actorCriticFor(env.observationSpace, env.actionSpace, networkOptions(args)), args.seed);
   net.restore(read);
   return new ActorCriticPolicy('ppo', net, args, env.observationSpace, env.actionSpace);
 }

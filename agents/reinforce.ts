@@ -12,7 +12,7 @@ import type { Action, Observation } from '../sim/env/DrivingEnv.ts';
 import { AdamW } from './common/AdamW.ts';
 import type { Callback } from './common/callbacks.ts';
 import { readCheckpoint, writeCheckpoint } from './common/checkpoint.ts';
-import { ActorCritic, ActorCriticPolicy, actorCriticFor } from './common/ActorCritic.ts';
+import { ActorCritic, ActorCriticPolicy, actorCriticFor, networkOptions } from './common/ActorCritic.ts';
 import { TrainRun, type RunOptions } from './common/TrainRun.ts';
 import type { ObservationNormalizer } from './common/ObservationNormalizer.ts';
 import { loadWeights, parseArgs, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
@@ -39,8 +39,10 @@ export interface ReinforceArgs {
   /** Clip the global gradient norm to this; 0 disables */
   maxGradNorm: number;
   hidden: number[];
-  /** Initial σ of the Gaussian policy */
+  /** Initial σ of the Gaussian policy, in the policy's units (before `actionScale`) */
   initialStd: number;
+  /** Continuous actions: the env gets clip(actionScale · u) for the policy's u */
+  actionScale: number;
   /** Normalise observations by their running mean and std; saved with the policy */
   normalizeObservations: boolean;
 }
@@ -58,13 +60,14 @@ export const DEFAULT_REINFORCE: ReinforceArgs = {
   maxGradNorm: 0.5,
   hidden: [64, 64],
   initialStd: 0.6,
+  actionScale: 1,
   normalizeObservations: true,
 };
 
 const ARG_SPEC: ArgSpec<ReinforceArgs> = {
   totalSteps: 'count', seed: 'seed', learningRate: 'positive', weightDecay: 'nonNegative', episodesPerBatch: 'count',
   gamma: 'unit', valueCoef: 'nonNegative', entropyCoef: 'nonNegative', normalizeAdvantages: 'boolean', maxGradNorm: 'nonNegative',
-  hidden: 'widths', initialStd: 'positive', normalizeObservations: 'boolean',
+  hidden: 'widths', initialStd: 'positive', actionScale: 'positive', normalizeObservations: 'boolean',
 };
 
 /** One env's episode so far: rows of observation and action, and the rewards */
@@ -121,7 +124,7 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
   const ckpt = options.resumeFrom ? readCheckpoint(options.resumeFrom, 'reinforce') : null;
   const args = parseArgs('reinforce', ARG_SPEC, DEFAULT_REINFORCE, { ...ckpt?.meta.args, ...argsIn });
   const K = env.numEnvs, D = env.observationSize;
-  const net = new ActorCritic(actorCriticFor(env.singleObservationSpace, env.singleActionSpace, args.hidden, 'tanh', args.initialStd, args.normalizeObservations), args.seed);
+  const net = new ActorCritic(actorCriticFor(env.singleObservationSpace, env.singleActionSpace, networkOptions(args)), args.seed);
   const A = net.config.continuous ? net.config.actions : 1;
   const optimizer = new AdamW({ learningRate: args.learningRate, weightDecay: args.weightDecay });
   optimizer.bind(net.variables);
@@ -156,6 +159,8 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
   await restart();
   await run.start();
   const actionRow = new Float32Array(K * A);
+  /** What the envs get: actionScale · u for continuous actions, the index for discrete ones */
+  const envActions = net.config.continuous ? new Float32Array(K * A) : new Int32Array(K);
   let std = net.std();
   while (!run.done) {
     netObs.set(obs);
@@ -165,7 +170,7 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
     }
     const evaluated = net.evaluate(netObs, K);
     for (let i = 0; i < K; i++) net.sample(evaluated, i, std, rng, false, actionRow, i * A);
-    const result = await env.step(net.config.continuous ? actionRow : Int32Array.from(actionRow));
+    const result = await env.step(net.envActions(actionRow, envActions));
     for (let i = 0; i < K; i++) {
       const traj = running[i];
       for (let j = 0; j < D; j++) traj.obs.push(netObs[i * D + j]);
@@ -220,7 +225,7 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
 export async function load(dir: string, env: Env<Observation, Action>): Promise<ActorCriticPolicy> {
   // Policies saved before observation normalisation existed carry no statistics.
   const { args, read } = await loadWeights(dir, 'reinforce', ARG_SPEC, { ...DEFAULT_REINFORCE, normalizeObservations: false }, env);
-  const net = new ActorCritic(actorCriticFor(env.observationSpace, env.actionSpace, args.hidden, 'tanh', args.initialStd, args.normalizeObservations), args.seed);
+  const net = new ActorCritic(actorCriticFor(env.observationSpace, env.actionSpace, networkOptions(args)), args.seed);
   net.restore(read);
   return new ActorCriticPolicy('reinforce', net, args, env.observationSpace, env.actionSpace);
 }

@@ -27,6 +27,11 @@ export interface ActorCriticConfig {
   initialStd: number;
   /** Inputs pass through a running mean/std normaliser, saved with the weights */
   normalizeObservations?: boolean;
+  /**
+   * Continuous only: the env gets clip(actionScale · u) for the policy's sample u. The policy then
+   * works at unit scale when the useful controls span only part of the action Box.
+   */
+  actionScale?: number;
 }
 
 export class ActorCritic {
@@ -115,6 +120,13 @@ export class ActorCritic {
     return evaluated[row + pick] - max - Math.log(total);
   }
 
+  /** The envs' actions for sampled rows `u`: actionScale · u (continuous) or the indices (discrete) */
+  envActions(u: Float32Array, out: Float32Array | Int32Array): Float32Array | Int32Array {
+    const scale = this.config.continuous ? (this.config.actionScale ?? 1) : 1;
+    for (let j = 0; j < u.length; j++) out[j] = scale * u[j];
+    return out;
+  }
+
   arrays(): Record<string, NamedArray> {
     const out: Record<string, NamedArray> = { ...mlpArrays('actor', this.actor), ...mlpArrays('critic', this.critic) };
     if (this.logStd) out.logStd = { shape: [...this.logStd.shape], data: this.logStd.dataSync() as Float32Array };
@@ -135,10 +147,19 @@ export class ActorCritic {
 }
 
 /** The configuration for `env`'s spaces: a Gaussian for a Box of controls, a categorical for Discrete */
-export function actorCriticFor(observationSpace: Space, actionSpace: Space, hidden: number[], activation: Activation, initialStd: number, normalizeObservations = false): ActorCriticConfig {
+export function actorCriticFor(
+  observationSpace: Space,
+  actionSpace: Space,
+  options: Pick<ActorCriticConfig, 'hidden' | 'activation' | 'initialStd' | 'normalizeObservations' | 'actionScale'>,
+): ActorCriticConfig {
   if (actionSpace.type === 'dict') throw new Error('policy-gradient agents need a Box or Discrete action space');
   const continuous = actionSpace.type === 'box';
-  return { inputs: flatSize(observationSpace), actions: continuous ? actionSpace.size : actionSpace.n, continuous, hidden, activation, initialStd, normalizeObservations };
+  return { inputs: flatSize(observationSpace), actions: continuous ? actionSpace.size : actionSpace.n, continuous, ...options };
+}
+
+/** The network options in a policy-gradient agent's arguments (tanh hidden layers) */
+export function networkOptions(args: { hidden: number[]; initialStd: number; normalizeObservations: boolean; actionScale: number }): Parameters<typeof actorCriticFor>[2] {
+  return { hidden: args.hidden, activation: 'tanh', initialStd: args.initialStd, normalizeObservations: args.normalizeObservations, actionScale: args.actionScale };
 }
 
 /** Acts with an actor: the mean (or likeliest action) when deterministic, a sample otherwise. */
@@ -167,7 +188,8 @@ export class ActorCriticPolicy implements Policy<Observation, Action> {
     if (!this.net.config.continuous) return this.action[0];
     // The env clamps too; clipping here keeps the returned action inside the space.
     const out = new Float32Array(this.action.length);
-    for (let j = 0; j < out.length; j++) out[j] = Math.max(-1, Math.min(1, this.action[j]));
+    const scale = this.net.config.actionScale ?? 1;
+    for (let j = 0; j < out.length; j++) out[j] = Math.max(-1, Math.min(1, scale * this.action[j]));
     return out;
   }
 
