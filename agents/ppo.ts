@@ -59,6 +59,10 @@ export interface PpoArgs {
   initialStd: number;
   /** Continuous actions: the env gets clip(actionScale · u) for the policy's u */
   actionScale: number;
+  /** Generalised state-dependent exploration: smooth noise θ·φ(s) instead of white noise per step */
+  sde: boolean;
+  /** gSDE: steps between two draws of each env's exploration matrix θ */
+  sdeSampleFreq: number;
 }
 
 export const DEFAULT_PPO: PpoArgs = {
@@ -82,13 +86,15 @@ export const DEFAULT_PPO: PpoArgs = {
   hidden: [64, 64],
   initialStd: 0.6,
   actionScale: 1,
+  sde: false,
+  sdeSampleFreq: 8,
 };
 
 export const PPO_ARG_SPEC: ArgSpec<PpoArgs> = {
   totalSteps: 'count', seed: 'seed', learningRate: 'positive', annealLr: 'boolean', weightDecay: 'nonNegative',
   rolloutSteps: 'count', minibatches: 'count', epochs: 'count', gamma: 'unit', gaeLambda: 'unit', clipRange: 'positive',
   entropyCoef: 'nonNegative', valueCoef: 'nonNegative', maxGradNorm: 'nonNegative', normalizeAdvantages: 'boolean', normalizeRewards: 'boolean',
-  normalizeObservations: 'boolean', hidden: 'widths', initialStd: 'positive', actionScale: 'positive',
+  normalizeObservations: 'boolean', hidden: 'widths', initialStd: 'positive', actionScale: 'positive', sde: 'boolean', sdeSampleFreq: 'count',
 };
 
 /** One rollout of T steps × K envs, flattened row-major as [T, K, ...] */
@@ -142,7 +148,8 @@ function update(net: ActorCritic, optimizer: AdamW, mb: { obs: Float32Array; act
     const returns = tf.tensor1d(mb.returns);
     let stats: tf.Tensor[] = [];
     const { value: loss, grads } = tf.variableGrads(() => {
-      const { logProb, entropy } = net.logProbAndEntropy(net.actor.apply(obs), actions);
+      const { out, latent } = net.policy(obs);
+      const { logProb, entropy } = net.logProbAndEntropy(out, actions, latent);
       const logRatio = tf.sub(logProb, oldLogProb);
       const ratio = tf.exp(logRatio);
       const policyLoss = tf.mean(tf.maximum(tf.mul(tf.neg(advantages), ratio), tf.mul(tf.neg(advantages), tf.clipByValue(ratio, 1 - args.clipRange, 1 + args.clipRange))));
@@ -221,6 +228,8 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
   await restart();
   await run.start();
   const actionRow = new Float32Array(K * A);
+  /** gSDE: each env's exploration matrix, redrawn every `sdeSampleFreq` steps of a rollout */
+  const theta = net.latentSize > 0 ? Array.from({ length: K }, () => new Float32Array(net.latentSize * A)) : null;
   /** What the envs get: actionScale · u for continuous actions, the index for discrete ones */
   const envActions = net.config.continuous ? new Float32Array(K * A) : new Int32Array(K);
   let go = true;
@@ -237,8 +246,9 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
       const base = t * K;
       r.obs.set(netObs, base * D);
       for (let i = 0; i < K; i++) {
-        r.logProbs[base + i] = net.sample(evaluated, i, std, rng, false, actionRow, i * A);
-        r.values[base + i] = evaluated[i * (net.config.actions + 1) + net.config.actions];
+        if (theta && t % args.sdeSampleFreq === 0) net.sampleTheta(std, rng, theta[i]);
+        r.logProbs[base + i] = net.sample(evaluated, i, std, rng, false, actionRow, i * A, theta?.[i]);
+        r.values[base + i] = net.valueAt(evaluated, i);
       }
       r.actions.set(actionRow, base * A);
       const result = await env.step(net.envActions(actionRow, envActions));
@@ -260,7 +270,7 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
     net.obsNorm?.normalize(netObs, K);
     const last = net.evaluate(netObs, K);
     const lastValues = new Float32Array(K);
-    for (let i = 0; i < K; i++) lastValues[i] = last[i * (net.config.actions + 1) + net.config.actions];
+    for (let i = 0; i < K; i++) lastValues[i] = net.valueAt(last, i);
     computeGae(r, T, K, lastValues, args.gamma, args.gaeLambda);
 
     // Update: epochs of shuffled minibatches over the rollout.
@@ -307,8 +317,7 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
 function valueOf(net: ActorCritic, observation: Float32Array, scratch: Float32Array): number {
   scratch.set(observation);
   net.obsNorm?.normalize(scratch, 1);
-  const out = net.evaluate(scratch, 1);
-  return out[net.config.actions];
+  return net.valueAt(net.evaluate(scratch, 1), 0);
 }
 
 /** 1 − Var(returns − values)/Var(returns): how much of the returns the critic explains */

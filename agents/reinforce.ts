@@ -101,7 +101,8 @@ function update(net: ActorCritic, optimizer: AdamW, obs: Float32Array, actions: 
         const { mean, variance } = tf.moments(advantages);
         advantages = tf.div(tf.sub(advantages, mean), tf.add(tf.sqrt(variance), 1e-8));
       }
-      const { logProb, entropy } = net.logProbAndEntropy(net.actor.apply(x), a);
+      const { out, latent } = net.policy(x);
+      const { logProb, entropy } = net.logProbAndEntropy(out, a, latent);
       const policyLoss = tf.neg(tf.mean(tf.mul(logProb, advantages)));
       const valueLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(values, g))));
       const meanEntropy = tf.mean(entropy);
@@ -181,7 +182,7 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
       if (result.truncated[i]) {
         finalObs.set(result.infos[i].finalObservation as Float32Array);
         net.obsNorm?.normalize(finalObs, 1);
-        tail = net.evaluate(finalObs, 1)[net.config.actions];
+        tail = net.valueAt(net.evaluate(finalObs, 1), 0);
       }
       batch.push({ traj, returns: discountedReturns(traj.rewards, args.gamma, tail) });
       running[i] = { obs: [], actions: [], rewards: [] };

@@ -9,6 +9,8 @@ import { SyncVectorEnv } from '../../sim/env/vector/index.ts';
 import { make } from '../../sim/env/registry.ts';
 import { computeGae, load, train, type PpoArgs } from '../../agents/ppo.ts';
 import type { Callback } from '../../agents/common/callbacks.ts';
+import { ActorCritic } from '../../agents/common/ActorCritic.ts';
+import { Rng } from '../../sim/rng.ts';
 import { SteerToy, steerToyReturn } from './steerToy.ts';
 
 beforeAll(async () => {
@@ -49,6 +51,39 @@ describe('computeGae', () => {
     const advantages = [4.712, -1.2, 4.6, 1.64, 3.3, 1.5];
     advantages.forEach((a, k) => expect(r.advantages[k]).toBeCloseTo(a, 5));
     advantages.forEach((a, k) => expect(r.returns[k]).toBeCloseTo(a + r.values[k], 5));
+  });
+});
+
+describe('gSDE', () => {
+  it('gives a sampled action the log-probability the update computes, and its spread', () => {
+    const net = new ActorCritic({ inputs: 3, actions: 2, continuous: true, hidden: [8, 8], activation: 'tanh', initialStd: 0.5, sde: true }, 1);
+    const obs = Float32Array.of(0.3, -1, 2, 1.5, 0.2, -0.7);
+    const evaluated = net.evaluate(obs, 2);
+    const std = net.std(), rng = Rng.seeded(4), theta = new Float32Array(16), actions = new Float32Array(4), logProbs = new Float32Array(2);
+    for (let r = 0; r < 2; r++) {
+      net.sampleTheta(std, rng, theta);
+      logProbs[r] = net.sample(evaluated, r, std, rng, false, actions, 2 * r, theta);
+    }
+    const want = tf.tidy(() => {
+      const { out, latent } = net.policy(tf.tensor2d(obs, [2, 3]));
+      return net.logProbAndEntropy(out, tf.tensor2d(actions, [2, 2]), latent).logProb.dataSync();
+    });
+    for (let r = 0; r < 2; r++) expect(logProbs[r]).toBeCloseTo(want[r], 4);
+    // The noise of many draws has the variance Σᵢ φᵢ² σᵢⱼ² (σ = 0.5 everywhere).
+    let phi2 = 0;
+    for (let i = 0; i < 8; i++) phi2 += evaluated[3 + i] ** 2;
+    let sum = 0, sum2 = 0;
+    const n = 4_000, one = new Float32Array(2);
+    for (let k = 0; k < n; k++) {
+      net.sampleTheta(std, rng, theta);
+      net.sample(evaluated, 0, std, rng, false, one, 0, theta);
+      sum += one[0] - evaluated[0];
+      sum2 += (one[0] - evaluated[0]) ** 2;
+    }
+    expect(sum / n).toBeCloseTo(0, 1);
+    expect(sum2 / n / (0.25 * phi2)).toBeGreaterThan(0.9);
+    expect(sum2 / n / (0.25 * phi2)).toBeLessThan(1.1);
+    net.dispose();
   });
 });
 
