@@ -47,6 +47,9 @@ export interface ReinforceArgs {
   normalizeObservations: boolean;
 }
 
+/** Arguments that policies and checkpoints written before they existed lack, as they were then */
+const BEFORE_SCALING: Partial<ReinforceArgs> = { normalizeObservations: false, actionScale: 1 };
+
 export const DEFAULT_REINFORCE: ReinforceArgs = {
   totalSteps: 200_000,
   seed: 0,
@@ -60,7 +63,7 @@ export const DEFAULT_REINFORCE: ReinforceArgs = {
   maxGradNorm: 0.5,
   hidden: [64, 64],
   initialStd: 0.6,
-  actionScale: 1,
+  actionScale: 0.25,
   normalizeObservations: true,
 };
 
@@ -123,7 +126,7 @@ export interface TrainOptions extends RunOptions {
 
 export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, callbacks: Callback[] = [], options: TrainOptions = {}): Promise<ActorCriticPolicy> {
   const ckpt = options.resumeFrom ? readCheckpoint(options.resumeFrom, 'reinforce') : null;
-  const args = parseArgs('reinforce', ARG_SPEC, DEFAULT_REINFORCE, { ...ckpt?.meta.args, ...argsIn });
+  const args = parseArgs('reinforce', ARG_SPEC, ckpt ? { ...DEFAULT_REINFORCE, ...BEFORE_SCALING } : DEFAULT_REINFORCE, { ...ckpt?.meta.args, ...argsIn });
   const K = env.numEnvs, D = env.observationSize;
   const net = new ActorCritic(actorCriticFor(env.singleObservationSpace, env.singleActionSpace, networkOptions(args)), args.seed);
   const A = net.config.continuous ? net.config.actions : 1;
@@ -224,8 +227,7 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
 }
 
 export async function load(dir: string, env: Env<Observation, Action>): Promise<ActorCriticPolicy> {
-  // Policies saved before observation normalisation existed carry no statistics.
-  const { args, read } = await loadWeights(dir, 'reinforce', ARG_SPEC, { ...DEFAULT_REINFORCE, normalizeObservations: false }, env);
+  const { args, read } = await loadWeights(dir, 'reinforce', ARG_SPEC, { ...DEFAULT_REINFORCE, ...BEFORE_SCALING }, env);
   const net = new ActorCritic(actorCriticFor(env.observationSpace, env.actionSpace, networkOptions(args)), args.seed);
   net.restore(read);
   return new ActorCriticPolicy('reinforce', net, args, env.observationSpace, env.actionSpace);

@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 
 const TOY: Partial<PpoArgs> = {
-  totalSteps: 8_192, rolloutSteps: 128, minibatches: 4, epochs: 10, hidden: [32, 32], learningRate: 3e-3, gamma: 0.95, initialStd: 0.5,
+  totalSteps: 8_192, rolloutSteps: 128, minibatches: 4, epochs: 10, hidden: [32, 32], learningRate: 3e-3, gamma: 0.95, initialStd: 0.5, actionScale: 1,
 };
 const toyVec = (n = 4) => new SyncVectorEnv(Array.from({ length: n }, () => new SteerToy()));
 

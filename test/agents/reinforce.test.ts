@@ -16,7 +16,7 @@ beforeAll(async () => {
   await initPhysics();
 });
 
-const TOY: Partial<ReinforceArgs> = { totalSteps: 8_192, episodesPerBatch: 8, hidden: [32, 32], learningRate: 3e-3, gamma: 0.95, initialStd: 0.5 };
+const TOY: Partial<ReinforceArgs> = { totalSteps: 8_192, episodesPerBatch: 8, hidden: [32, 32], learningRate: 3e-3, gamma: 0.95, initialStd: 0.5, actionScale: 1 };
 const toyVec = (n = 4) => new SyncVectorEnv(Array.from({ length: n }, () => new SteerToy()));
 
 const rowsOf = (dir: string) => readFileSync(join(dir, 'progress.jsonl'), 'utf8').trim().split('\n').map((l) => {
