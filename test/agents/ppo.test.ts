@@ -7,7 +7,7 @@ import { initTf } from '../../perception/runtime/tfjs.ts';
 import { initPhysics } from '../../sim/world/physics.ts';
 import { SyncVectorEnv } from '../../sim/env/vector/index.ts';
 import { make } from '../../sim/env/registry.ts';
-import { computeGae, load, train, type PpoArgs } from '../../agents/ppo.ts';
+import { computeGae, load, nextRow, train, type PpoArgs } from '../../agents/ppo.ts';
 import type { Callback } from '../../agents/common/callbacks.ts';
 import { ActorCritic } from '../../agents/common/ActorCritic.ts';
 import { Rng } from '../../sim/rng.ts';
@@ -51,6 +51,14 @@ describe('computeGae', () => {
     const advantages = [4.712, -1.2, 4.6, 1.64, 3.3, 1.5];
     advantages.forEach((a, k) => expect(r.advantages[k]).toBeCloseTo(a, 5));
     advantages.forEach((a, k) => expect(r.returns[k]).toBeCloseTo(a + r.values[k], 5));
+  });
+});
+
+describe('nextRow', () => {
+  it('pairs a step with the next step of the same episode only', () => {
+    // [t, env] rows of 3 steps × 2 envs; env 1 ends in a terminal state at t = 0, env 0 by a time limit at t = 1.
+    const r = { terminated: Float32Array.of(0, 1, 0, 0, 0, 0), truncated: Float32Array.of(0, 0, 1, 0, 0, 0) };
+    expect([0, 1, 2, 3, 4, 5].map((row) => nextRow(r, row, 2))).toEqual([2, -1, -1, 5, -1, -1]);
   });
 });
 
