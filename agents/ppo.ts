@@ -69,13 +69,18 @@ export interface PpoArgs {
   sde: boolean;
   /** gSDE: steps between two draws of each env's exploration matrix θ */
   sdeSampleFreq: number;
+  /**
+   * Weight of the temporal smoothness loss of CAPS (Mysore et al. 2021): the squared change of the
+   * policy's mean action from one step of an episode to the next; 0 disables it
+   */
+  smoothCoef: number;
 }
 
 /** Arguments that policies and checkpoints written before they existed lack, as they were then */
-const BEFORE_SCALING: Partial<PpoArgs> = { normalizeObservations: false, actionScale: 1, sde: false };
+const BEFORE_SCALING: Partial<PpoArgs> = { normalizeObservations: false, actionScale: 1, sde: false, smoothCoef: 0 };
 
 export const DEFAULT_PPO: PpoArgs = {
-  totalSteps: 200_000,
+  totalSteps: 1_000_000,
   seed: 0,
   learningRate: 3e-4,
   annealLr: true,
@@ -97,13 +102,14 @@ export const DEFAULT_PPO: PpoArgs = {
   actionScale: 0.25,
   sde: false,
   sdeSampleFreq: 8,
+  smoothCoef: 1,
 };
 
 export const PPO_ARG_SPEC: ArgSpec<PpoArgs> = {
   totalSteps: 'count', seed: 'seed', learningRate: 'positive', annealLr: 'boolean', weightDecay: 'nonNegative',
   rolloutSteps: 'count', minibatches: 'count', epochs: 'count', gamma: 'unit', gaeLambda: 'unit', clipRange: 'positive',
   entropyCoef: 'nonNegative', valueCoef: 'nonNegative', maxGradNorm: 'nonNegative', normalizeAdvantages: 'boolean', normalizeRewards: 'boolean',
-  normalizeObservations: 'boolean', hidden: 'widths', initialStd: 'positive', actionScale: 'positive', sde: 'boolean', sdeSampleFreq: 'count',
+  normalizeObservations: 'boolean', hidden: 'widths', initialStd: 'positive', actionScale: 'positive', sde: 'boolean', sdeSampleFreq: 'count', smoothCoef: 'nonNegative',
 };
 
 /** One rollout of T steps × K envs, flattened row-major as [T, K, ...] */
@@ -142,8 +148,25 @@ export function computeGae(r: Pick<Rollout, 'rewards' | 'terminated' | 'truncate
   }
 }
 
-/** One minibatch step of the clipped objective; returns [loss, policy loss, value loss, entropy, approx KL, clip fraction] */
-function update(net: ActorCritic, optimizer: AdamW, mb: { obs: Float32Array; actions: Float32Array; logProbs: Float32Array; advantages: Float32Array; returns: Float32Array }, args: PpoArgs): Float32Array {
+/** The row of the same env's next step in a [T, K] rollout, or −1 where the episode or the rollout ended */
+export function nextRow(r: Pick<Rollout, 'terminated' | 'truncated'>, row: number, K: number): number {
+  const next = row + K;
+  return next < r.terminated.length && !r.terminated[row] && !r.truncated[row] ? next : -1;
+}
+
+interface Minibatch {
+  obs: Float32Array;
+  actions: Float32Array;
+  logProbs: Float32Array;
+  advantages: Float32Array;
+  returns: Float32Array;
+  /** The observation of the next step of the same episode (for the smoothness loss), and 1 where there is one */
+  nextObs: Float32Array;
+  hasNext: Float32Array;
+}
+
+/** One minibatch step of the clipped objective; returns [loss, policy loss, value loss, entropy, approx KL, clip fraction, smoothness] */
+function update(net: ActorCritic, optimizer: AdamW, mb: Minibatch, args: PpoArgs): Float32Array {
   const n = mb.returns.length, d = net.config.inputs;
   return tf.tidy(() => {
     const obs = tf.tensor2d(mb.obs, [n, d]);
@@ -167,9 +190,16 @@ function update(net: ActorCritic, optimizer: AdamW, mb: { obs: Float32Array; act
       // k3 estimator of KL(old ‖ new) (Schulman 2020): (r − 1) − log r.
       const approxKl = tf.mean(tf.sub(tf.sub(ratio, 1), logRatio));
       const clipFraction = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), args.clipRange), 'float32'));
-      const total = tf.add(tf.sub(policyLoss, tf.mul(args.entropyCoef, meanEntropy)), tf.mul(args.valueCoef, valueLoss)) as tf.Scalar;
+      let total = tf.add(tf.sub(policyLoss, tf.mul(args.entropyCoef, meanEntropy)), tf.mul(args.valueCoef, valueLoss)) as tf.Scalar;
+      let smoothness: tf.Scalar = tf.scalar(0);
+      if (args.smoothCoef > 0 && net.config.continuous) {
+        const hasNext = tf.tensor1d(mb.hasNext);
+        const change = tf.sum(tf.square(tf.sub(out, net.policy(tf.tensor2d(mb.nextObs, [n, d])).out)), 1);
+        smoothness = tf.div(tf.sum(tf.mul(change, hasNext)), tf.maximum(tf.sum(hasNext), 1)) as tf.Scalar;
+        total = tf.add(total, tf.mul(args.smoothCoef, smoothness));
+      }
       // Kept past variableGrads' own tidy; disposed below.
-      stats = [policyLoss, valueLoss, meanEntropy, approxKl, clipFraction].map((x) => tf.keep(x));
+      stats = [policyLoss, valueLoss, meanEntropy, approxKl, clipFraction, smoothness].map((x) => tf.keep(x));
       return total;
     }, net.variables);
     optimizer.applyGradients(args.maxGradNorm > 0 ? clipByGlobalNorm(grads, args.maxGradNorm) : grads);
@@ -206,7 +236,10 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
     advantages: new Float32Array(N), returns: new Float32Array(N),
   };
   const mbSize = Math.max(1, Math.floor(N / args.minibatches));
-  const mb = { obs: new Float32Array(mbSize * D), actions: new Float32Array(mbSize * A), logProbs: new Float32Array(mbSize), advantages: new Float32Array(mbSize), returns: new Float32Array(mbSize) };
+  const mb: Minibatch = {
+    obs: new Float32Array(mbSize * D), actions: new Float32Array(mbSize * A), logProbs: new Float32Array(mbSize), advantages: new Float32Array(mbSize), returns: new Float32Array(mbSize),
+    nextObs: new Float32Array(mbSize * D), hasNext: new Float32Array(mbSize),
+  };
   const order = new Int32Array(N);
   /** Raw observations of the envs, and as the networks see them */
   const obs = new Float32Array(K * D);
@@ -298,9 +331,16 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
           mb.logProbs[k] = r.logProbs[row];
           mb.advantages[k] = r.advantages[row];
           mb.returns[k] = r.returns[row];
+          if (args.smoothCoef > 0) {
+            const next = nextRow(r, row, K);
+            mb.hasNext[k] = next >= 0 ? 1 : 0;
+            if (next >= 0) mb.nextObs.set(r.obs.subarray(next * D, (next + 1) * D), k * D);
+          }
         }
         const s = update(net, optimizer, mb, args);
-        run.afterUpdate({ 'train/loss': s[0], 'train/policy_gradient_loss': s[1], 'train/value_loss': s[2], 'train/entropy_loss': -s[3], 'train/approx_kl': s[4], 'train/clip_fraction': s[5] });
+        const metrics: Record<string, number> = { 'train/loss': s[0], 'train/policy_gradient_loss': s[1], 'train/value_loss': s[2], 'train/entropy_loss': -s[3], 'train/approx_kl': s[4], 'train/clip_fraction': s[5] };
+        if (args.smoothCoef > 0) metrics['train/smoothness_loss'] = s[6];
+        run.afterUpdate(metrics);
       }
     }
     std = net.std();
