@@ -206,6 +206,7 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
       run.afterUpdate({ 'train/loss': s[0], 'train/policy_gradient_loss': s[1], 'train/value_loss': s[2], 'train/entropy_loss': -s[3] });
       batch = [];
       std = net.std();
+      run.logger.record('train/std', std.length > 0 ? std.reduce((a, b) => a + b, 0) / std.length : 0);
       policy.refresh();
       if (checkpointDir) {
         // Running episodes are cut (they are not in the checkpoint) and every env restarts.
