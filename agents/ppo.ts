@@ -8,7 +8,11 @@
  * speed limit need about 0.1 of it, and white noise of σ 0.3 on steer drives even the expert off
  * the road within 6 s. So the policy works at unit scale and the env gets actionScale · u (σ 0.15
  * at the start), observations are normalised by running statistics (SB3's VecNormalize), and
- * γ = 0.995 (a 20 s horizon at 10 Hz) weighs finishing the route against driving fast.
+ * γ = 0.995 (a 20 s horizon at 10 Hz) weighs finishing the route against driving fast. A policy
+ * trained so still jittered its steer by ±0.3 from one step to the next (a period-2 oscillation
+ * that noise in training had hidden) and drifted off the road; the CAPS temporal smoothness loss
+ * on the mean action removed that and took route completion on the test seeds from 83% to 93% at
+ * 400k steps.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../sim/rng.ts';
