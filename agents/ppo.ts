@@ -11,8 +11,8 @@
  * γ = 0.995 (a 20 s horizon at 10 Hz) weighs finishing the route against driving fast. A policy
  * trained so still jittered its steer by ±0.3 from one step to the next (a period-2 oscillation
  * that noise in training had hidden) and drifted off the road; the CAPS temporal smoothness loss
- * on the mean action removed that and took route completion on the test seeds from 83% to 93% at
- * 400k steps.
+ * on the mean action removed that: route completion on the test seeds went from 83% after 1M
+ * steps without it to 93% after 400k steps with it.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../sim/rng.ts';
