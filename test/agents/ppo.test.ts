@@ -10,6 +10,7 @@ import { make } from '../../sim/env/registry.ts';
 import { computeGae, load, nextRow, train, type PpoArgs } from '../../agents/ppo.ts';
 import type { Callback } from '../../agents/common/callbacks.ts';
 import { ActorCritic } from '../../agents/common/ActorCritic.ts';
+import { ObservationNormalizer } from '../../agents/common/ObservationNormalizer.ts';
 import { Rng } from '../../sim/rng.ts';
 import { SteerToy, steerToyReturn } from './steerToy.ts';
 
@@ -51,6 +52,23 @@ describe('computeGae', () => {
     const advantages = [4.712, -1.2, 4.6, 1.64, 3.3, 1.5];
     advantages.forEach((a, k) => expect(r.advantages[k]).toBeCloseTo(a, 5));
     advantages.forEach((a, k) => expect(r.returns[k]).toBeCloseTo(a + r.values[k], 5));
+  });
+});
+
+describe('ObservationNormalizer', () => {
+  it('keeps the mean and variance of every row seen, batch by batch, and clips', () => {
+    // Feature 0 takes 1, 2, 3, 4, 5, 6 (mean 3.5, variance 35/12); feature 1 is 10 throughout.
+    const norm = new ObservationNormalizer(2, 1.5);
+    norm.update(Float32Array.of(1, 10, 2, 10), 2);
+    norm.update(Float32Array.of(3, 10, 4, 10, 5, 10, 6, 10), 4);
+    expect(norm.mean[0]).toBeCloseTo(3.5, 3);
+    expect(norm.variance[0]).toBeCloseTo(35 / 12, 3);
+    expect(norm.mean[1]).toBeCloseTo(10, 3);
+    expect(norm.variance[1]).toBeLessThan(1e-3);
+    const out = norm.normalize(Float32Array.of(3.5 + Math.sqrt(35 / 12), 10, 100, 10), 2, new Float32Array(4));
+    expect(out[0]).toBeCloseTo(1, 3);
+    expect(out[1]).toBeCloseTo(0, 3);
+    expect(out[2]).toBe(1.5);
   });
 });
 
