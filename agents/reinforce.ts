@@ -12,8 +12,9 @@ import type { Action, Observation } from '../sim/env/DrivingEnv.ts';
 import { AdamW } from './common/AdamW.ts';
 import type { Callback } from './common/callbacks.ts';
 import { readCheckpoint, writeCheckpoint } from './common/checkpoint.ts';
-import { ActorCritic, ActorCriticPolicy, actorCriticFor } from './common/ActorCritic.ts';
+import { ActorCritic, ActorCriticPolicy, actorCriticFor, networkOptions } from './common/ActorCritic.ts';
 import { TrainRun, type RunOptions } from './common/TrainRun.ts';
+import type { ObservationNormalizer } from './common/ObservationNormalizer.ts';
 import { loadWeights, parseArgs, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
 import { clipByGlobalNorm } from './dqn.ts';
 
@@ -38,9 +39,16 @@ export interface ReinforceArgs {
   /** Clip the global gradient norm to this; 0 disables */
   maxGradNorm: number;
   hidden: number[];
-  /** Initial σ of the Gaussian policy */
+  /** Initial σ of the Gaussian policy, in the policy's units (before `actionScale`) */
   initialStd: number;
+  /** Continuous actions: the env gets clip(actionScale · u) for the policy's u */
+  actionScale: number;
+  /** Normalise observations by their running mean and std; saved with the policy */
+  normalizeObservations: boolean;
 }
+
+/** Arguments that policies and checkpoints written before they existed lack, as they were then */
+const BEFORE_SCALING: Partial<ReinforceArgs> = { normalizeObservations: false, actionScale: 1 };
 
 export const DEFAULT_REINFORCE: ReinforceArgs = {
   totalSteps: 200_000,
@@ -55,12 +63,14 @@ export const DEFAULT_REINFORCE: ReinforceArgs = {
   maxGradNorm: 0.5,
   hidden: [64, 64],
   initialStd: 0.6,
+  actionScale: 0.25,
+  normalizeObservations: true,
 };
 
 const ARG_SPEC: ArgSpec<ReinforceArgs> = {
   totalSteps: 'count', seed: 'seed', learningRate: 'positive', weightDecay: 'nonNegative', episodesPerBatch: 'count',
   gamma: 'unit', valueCoef: 'nonNegative', entropyCoef: 'nonNegative', normalizeAdvantages: 'boolean', maxGradNorm: 'nonNegative',
-  hidden: 'widths', initialStd: 'positive',
+  hidden: 'widths', initialStd: 'positive', actionScale: 'positive', normalizeObservations: 'boolean',
 };
 
 /** One env's episode so far: rows of observation and action, and the rewards */
@@ -94,7 +104,8 @@ function update(net: ActorCritic, optimizer: AdamW, obs: Float32Array, actions: 
         const { mean, variance } = tf.moments(advantages);
         advantages = tf.div(tf.sub(advantages, mean), tf.add(tf.sqrt(variance), 1e-8));
       }
-      const { logProb, entropy } = net.logProbAndEntropy(net.actor.apply(x), a);
+      const { out, latent } = net.policy(x);
+      const { logProb, entropy } = net.logProbAndEntropy(out, a, latent);
       const policyLoss = tf.neg(tf.mean(tf.mul(logProb, advantages)));
       const valueLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(values, g))));
       const meanEntropy = tf.mean(entropy);
@@ -102,7 +113,10 @@ function update(net: ActorCritic, optimizer: AdamW, obs: Float32Array, actions: 
       return tf.add(tf.sub(policyLoss, tf.mul(args.entropyCoef, meanEntropy)), tf.mul(args.valueCoef, valueLoss)) as tf.Scalar;
     }, net.variables);
     optimizer.applyGradients(args.maxGradNorm > 0 ? clipByGlobalNorm(grads, args.maxGradNorm) : grads);
-    return tf.stack([loss, ...stats]).dataSync() as Float32Array;
+    const out = tf.stack([loss, ...stats]).dataSync() as Float32Array;
+    // Kept tensors outlive every scope, the outer tidy's too.
+    tf.dispose(stats);
+    return out;
   });
 }
 
@@ -112,9 +126,9 @@ export interface TrainOptions extends RunOptions {
 
 export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, callbacks: Callback[] = [], options: TrainOptions = {}): Promise<ActorCriticPolicy> {
   const ckpt = options.resumeFrom ? readCheckpoint(options.resumeFrom, 'reinforce') : null;
-  const args = parseArgs('reinforce', ARG_SPEC, DEFAULT_REINFORCE, { ...ckpt?.meta.args, ...argsIn });
+  const args = parseArgs('reinforce', ARG_SPEC, ckpt ? { ...DEFAULT_REINFORCE, ...BEFORE_SCALING } : DEFAULT_REINFORCE, { ...ckpt?.meta.args, ...argsIn });
   const K = env.numEnvs, D = env.observationSize;
-  const net = new ActorCritic(actorCriticFor(env.singleObservationSpace, env.singleActionSpace, args.hidden, 'tanh', args.initialStd), args.seed);
+  const net = new ActorCritic(actorCriticFor(env.singleObservationSpace, env.singleActionSpace, networkOptions(args)), args.seed);
   const A = net.config.continuous ? net.config.actions : 1;
   const optimizer = new AdamW({ learningRate: args.learningRate, weightDecay: args.weightDecay });
   optimizer.bind(net.variables);
@@ -123,7 +137,10 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
   const policy = new ActorCriticPolicy('reinforce', net, args, env.singleObservationSpace, env.singleActionSpace);
   run.policy = policy;
 
+  /** Raw observations of the envs, and as the networks see them */
   const obs = new Float32Array(K * D);
+  const netObs = new Float32Array(K * D);
+  const finalObs = new Float32Array(D);
   const restart = async () => obs.set((await env.reset({ seed: trainSeeds(args.seed, run.step, K) })).observations);
   const running: Trajectory[] = Array.from({ length: K }, () => ({ obs: [], actions: [], rewards: [] }));
   /** Finished episodes waiting for the next gradient step, with their returns */
@@ -132,30 +149,44 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
   if (ckpt) {
     net.restore(ckpt.read);
     optimizer.restoreState(ckpt.read);
-    const s = ckpt.meta.state as { rng: number[]; run: unknown };
+    const s = ckpt.meta.state as { rng: number[]; run: unknown; obsNorm?: ReturnType<ObservationNormalizer['state']> };
     rng = Rng.fromState(s.rng);
+    if (net.obsNorm && s.obsNorm) net.obsNorm.restoreState(s.obsNorm);
     run.resumeAt(ckpt.meta.step, ckpt.meta.episodes, s.run);
   }
   // Checkpoints are written right after a gradient step, when no finished episode is waiting.
   let checkpointDir: string | null = null;
   run.saveCheckpoint = async (dir) => void (checkpointDir = dir);
+  const write = (dir: string) => writeCheckpoint(dir, { algorithm: 'reinforce', args: { ...args }, step: run.step, episodes: run.episodes, state: { rng: [...rng.state()], run: run.snapshot(), obsNorm: net.obsNorm?.state() } },
+    { ...net.arrays(), ...optimizer.stateArrays() });
 
   await restart();
   await run.start();
   const actionRow = new Float32Array(K * A);
+  /** What the envs get: actionScale · u for continuous actions, the index for discrete ones */
+  const envActions = net.config.continuous ? new Float32Array(K * A) : new Int32Array(K);
   let std = net.std();
   while (!run.done) {
-    const evaluated = net.evaluate(obs, K);
+    netObs.set(obs);
+    if (net.obsNorm) {
+      net.obsNorm.update(obs, K);
+      net.obsNorm.normalize(netObs, K);
+    }
+    const evaluated = net.evaluate(netObs, K);
     for (let i = 0; i < K; i++) net.sample(evaluated, i, std, rng, false, actionRow, i * A);
-    const result = await env.step(net.config.continuous ? actionRow : Int32Array.from(actionRow));
+    const result = await env.step(net.envActions(actionRow, envActions));
     for (let i = 0; i < K; i++) {
       const traj = running[i];
-      for (let j = 0; j < D; j++) traj.obs.push(obs[i * D + j]);
+      for (let j = 0; j < D; j++) traj.obs.push(netObs[i * D + j]);
       for (let j = 0; j < A; j++) traj.actions.push(actionRow[i * A + j]);
       traj.rewards.push(result.rewards[i]);
       if (!result.terminated[i] && !result.truncated[i]) continue;
-      const final = result.infos[i].finalObservation as Float32Array;
-      const tail = result.truncated[i] ? net.evaluate(final, 1)[net.config.actions] : 0;
+      let tail = 0;
+      if (result.truncated[i]) {
+        finalObs.set(result.infos[i].finalObservation as Float32Array);
+        net.obsNorm?.normalize(finalObs, 1);
+        tail = net.valueAt(net.evaluate(finalObs, 1), 0);
+      }
       batch.push({ traj, returns: discountedReturns(traj.rewards, args.gamma, tail) });
       running[i] = { obs: [], actions: [], rewards: [] };
     }
@@ -175,11 +206,11 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
       run.afterUpdate({ 'train/loss': s[0], 'train/policy_gradient_loss': s[1], 'train/value_loss': s[2], 'train/entropy_loss': -s[3] });
       batch = [];
       std = net.std();
+      run.logger.record('train/std', std.length > 0 ? std.reduce((a, b) => a + b, 0) / std.length : 0);
       policy.refresh();
       if (checkpointDir) {
         // Running episodes are cut (they are not in the checkpoint) and every env restarts.
-        writeCheckpoint(checkpointDir, { algorithm: 'reinforce', args: { ...args }, step: run.step, episodes: run.episodes, state: { rng: [...rng.state()], run: run.snapshot() } },
-          { ...net.arrays(), ...optimizer.stateArrays() });
+        write(checkpointDir);
         checkpointDir = null;
         await restart();
         run.cutEpisodes();
@@ -189,8 +220,7 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
     if (!(await run.endStep())) break;
   }
   // From here on a checkpoint (say, at the end of training) is written at once.
-  run.saveCheckpoint = async (dir) => writeCheckpoint(dir, { algorithm: 'reinforce', args: { ...args }, step: run.step, episodes: run.episodes, state: { rng: [...rng.state()], run: run.snapshot() } },
-    { ...net.arrays(), ...optimizer.stateArrays() });
+  run.saveCheckpoint = async (dir) => write(dir);
   if (checkpointDir) await run.saveCheckpoint(checkpointDir);
   await run.end();
   optimizer.dispose();
@@ -198,8 +228,8 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
 }
 
 export async function load(dir: string, env: Env<Observation, Action>): Promise<ActorCriticPolicy> {
-  const { args, read } = await loadWeights(dir, 'reinforce', ARG_SPEC, DEFAULT_REINFORCE, env);
-  const net = new ActorCritic(actorCriticFor(env.observationSpace, env.actionSpace, args.hidden, 'tanh', args.initialStd), args.seed);
+  const { args, read } = await loadWeights(dir, 'reinforce', ARG_SPEC, { ...DEFAULT_REINFORCE, ...BEFORE_SCALING }, env);
+  const net = new ActorCritic(actorCriticFor(env.observationSpace, env.actionSpace, networkOptions(args)), args.seed);
   net.restore(read);
   return new ActorCriticPolicy('reinforce', net, args, env.observationSpace, env.actionSpace);
 }

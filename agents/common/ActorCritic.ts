@@ -8,12 +8,18 @@ import { flatSize, flattenInto, type Space } from '../../sim/env/spaces.ts';
 import type { Rng } from '../../sim/rng.ts';
 import { Rng as SeededRng } from '../../sim/rng.ts';
 import type { Action, Observation } from '../../sim/env/DrivingEnv.ts';
-import { Mlp, mlpArrays, restoreMlp, type Activation } from './nn.ts';
+import { Mlp, dense, mlpArrays, restoreMlp, type Activation } from './nn.ts';
 import type { NamedArray } from './arrayFile.ts';
 import type { ActOptions, Policy } from './Policy.ts';
 import { saveWeights } from './agentFiles.ts';
+import { ObservationNormalizer } from './ObservationNormalizer.ts';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+/** x in the forward pass, no gradient in the backward one (tfjs has no stop_gradient) */
+const stopGradient = tf.customGrad(((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D) => tf.Tensor2D;
+
+/** Added to a gSDE variance, as SB3 does, so a feature vector near 0 keeps the density finite */
+const SDE_EPSILON = 1e-6;
 
 export interface ActorCriticConfig {
   inputs: number;
@@ -24,20 +30,44 @@ export interface ActorCriticConfig {
   activation: Activation;
   /** Initial standard deviation of a continuous action */
   initialStd: number;
+  /** Inputs pass through a running mean/std normaliser, saved with the weights */
+  normalizeObservations?: boolean;
+  /**
+   * Continuous only: the env gets clip(actionScale · u) for the policy's sample u. The policy then
+   * works at unit scale when the useful controls span only part of the action Box.
+   */
+  actionScale?: number;
+  /**
+   * Continuous only: generalised state-dependent exploration (gSDE, Raffin et al. 2022). The noise
+   * is θ·φ(s), with φ(s) the actor's last hidden layer and θ a [hidden, actions] matrix of
+   * N(0, σᵢⱼ²) entries drawn afresh only every few steps, so exploration perturbs the controller
+   * smoothly instead of adding white noise at every control step. log σ is then [hidden, actions].
+   */
+  sde?: boolean;
 }
 
 export class ActorCritic {
   readonly actor: Mlp;
   readonly critic: Mlp;
-  /** log σ per action dimension (continuous only) */
+  /** log σ per action dimension (continuous only); with gSDE, per hidden feature and action */
   readonly logStd: tf.Variable | null;
+  /** Floats per row of `evaluate`: the actor's outputs, V(s), and with gSDE the hidden features φ(s) */
+  readonly rowSize: number;
+  /** Width of φ(s) (gSDE), else 0 */
+  readonly latentSize: number;
+  /** Statistics the inputs are normalised with, when the config asks for it; `evaluate` takes normalised rows */
+  readonly obsNorm: ObservationNormalizer | null;
 
   constructor(readonly config: ActorCriticConfig, seed: number) {
     const { inputs, actions, hidden, activation } = config;
     // A small last layer starts the policy near uniform (or near zero mean), as SB3 and CleanRL do.
     this.actor = new Mlp({ inputs, hidden, outputs: actions, activation, outputGain: 0.01 }, seed);
     this.critic = new Mlp({ inputs, hidden, outputs: 1, activation, outputGain: 1 }, seed + 7);
-    this.logStd = config.continuous ? tf.tidy(() => tf.variable(tf.fill([actions], Math.log(config.initialStd)))) : null;
+    this.latentSize = config.continuous && config.sde ? hidden[hidden.length - 1] : 0;
+    const stdShape = this.latentSize > 0 ? [this.latentSize, actions] : [actions];
+    this.logStd = config.continuous ? tf.tidy(() => tf.variable(tf.fill(stdShape, Math.log(config.initialStd)))) : null;
+    this.rowSize = actions + 1 + this.latentSize;
+    this.obsNorm = config.normalizeObservations ? new ObservationNormalizer(inputs) : null;
   }
 
   get variables(): tf.Variable[] {
@@ -51,12 +81,35 @@ export class ActorCritic {
   evaluate(obs: Float32Array, rows: number): Float32Array {
     return tf.tidy(() => {
       const x = tf.tensor2d(obs, [rows, this.config.inputs]);
-      return tf.concat([this.actor.apply(x), this.critic.apply(x)], 1).dataSync() as Float32Array;
+      const { out, latent } = this.policy(x);
+      return tf.concat(latent ? [out, this.critic.apply(x), latent] : [out, this.critic.apply(x)], 1).dataSync() as Float32Array;
     });
   }
 
-  /** log π(a|s) per row, [batch], and the policy's entropy per row, [batch] */
-  logProbAndEntropy(actorOut: tf.Tensor2D, actions: tf.Tensor2D | tf.Tensor1D): { logProb: tf.Tensor1D; entropy: tf.Tensor1D } {
+  /** V(s) of row `r` of `evaluate`'s output */
+  valueAt(evaluated: Float32Array, r: number): number {
+    return evaluated[r * this.rowSize + this.config.actions];
+  }
+
+  /** The actor's outputs (means or logits), [batch, actions], and with gSDE its last hidden layer φ(s) */
+  policy(x: tf.Tensor2D): { out: tf.Tensor2D; latent: tf.Tensor2D | null } {
+    if (this.latentSize === 0) return { out: this.actor.apply(x), latent: null };
+    const layers = this.actor.layers, act = this.actor.config.activation;
+    let h = x;
+    for (let i = 0; i + 1 < layers.length; i++) h = dense(h, layers[i], act, i > 0);
+    return { out: dense(h, layers[layers.length - 1], 'linear'), latent: h };
+  }
+
+  /** log π(a|s) per row, [batch], and the policy's entropy per row, [batch]; `latent` is φ(s) with gSDE */
+  logProbAndEntropy(actorOut: tf.Tensor2D, actions: tf.Tensor2D | tf.Tensor1D, latent: tf.Tensor2D | null = null): { logProb: tf.Tensor1D; entropy: tf.Tensor1D } {
+    if (this.logStd && latent) {
+      // Var(θ·φ)ⱼ = Σᵢ φᵢ² σᵢⱼ²; φ enters as a constant, as in SB3 (the features learn through the mean).
+      const variance = tf.add(tf.matMul(tf.square(stopGradient(latent)), tf.exp(tf.mul(2, this.logStd))), SDE_EPSILON);
+      const logVar = tf.log(variance);
+      const logProb = tf.sum(tf.sub(tf.mul(-0.5, tf.div(tf.square(tf.sub(actions, actorOut)), variance)), tf.add(tf.mul(0.5, logVar), HALF_LOG_2PI)), 1) as tf.Tensor1D;
+      const entropy = tf.sum(tf.add(tf.mul(0.5, logVar), HALF_LOG_2PI + 0.5), 1) as tf.Tensor1D;
+      return { logProb, entropy };
+    }
     if (this.logStd) {
       const std = tf.exp(this.logStd);
       const z = tf.div(tf.sub(actions, actorOut), std);
@@ -71,7 +124,7 @@ export class ActorCritic {
     return { logProb, entropy };
   }
 
-  /** σ per action dimension, read from the backend */
+  /** σ per action dimension (gSDE: per hidden feature and action, [hidden × actions]), read from the backend */
   std(): Float32Array {
     return this.logStd ? (tf.tidy(() => tf.exp(this.logStd!).dataSync()) as Float32Array) : new Float32Array(0);
   }
@@ -80,8 +133,9 @@ export class ActorCritic {
    * Draws an action for row `r` of `evaluate`'s output into `out` (at `offset`) and returns its
    * log-probability. `std` comes from `std()`; `deterministic` takes the mean or the likeliest action.
    */
-  sample(evaluated: Float32Array, r: number, std: Float32Array, rng: Rng, deterministic: boolean, out: Float32Array, offset: number): number {
-    const A = this.config.actions, row = r * (A + 1);
+  sample(evaluated: Float32Array, r: number, std: Float32Array, rng: Rng, deterministic: boolean, out: Float32Array, offset: number, theta?: Float32Array): number {
+    const A = this.config.actions, row = r * this.rowSize;
+    if (this.logStd && this.latentSize > 0) return this.sampleSde(evaluated, row, std, rng, deterministic, out, offset, theta);
     if (this.logStd) {
       let logProb = 0;
       for (let j = 0; j < A; j++) {
@@ -109,9 +163,44 @@ export class ActorCritic {
     return evaluated[row + pick] - max - Math.log(total);
   }
 
+  /**
+   * gSDE: the action is μ + θ·φ with the exploration matrix `theta` ([hidden × actions], from
+   * `sampleTheta`); without one, the noise is drawn per call from the same Gaussian N(0, Σᵢ φᵢ² σᵢⱼ²).
+   */
+  private sampleSde(evaluated: Float32Array, row: number, std: Float32Array, rng: Rng, deterministic: boolean, out: Float32Array, offset: number, theta?: Float32Array): number {
+    const A = this.config.actions, H = this.latentSize, phi = row + A + 1;
+    let logProb = 0;
+    for (let j = 0; j < A; j++) {
+      let variance = SDE_EPSILON, noise = 0;
+      for (let i = 0; i < H; i++) {
+        const f = evaluated[phi + i];
+        variance += f * f * std[i * A + j] * std[i * A + j];
+        if (theta) noise += f * theta[i * A + j];
+      }
+      if (deterministic) noise = 0;
+      else if (!theta) noise = Math.sqrt(variance) * rng.normal();
+      out[offset + j] = evaluated[row + j] + noise;
+      logProb += (-0.5 * noise * noise) / variance - 0.5 * Math.log(variance) - HALF_LOG_2PI;
+    }
+    return logProb;
+  }
+
+  /** gSDE: draws an exploration matrix θ, θᵢⱼ ~ N(0, σᵢⱼ²), into `theta` ([hidden × actions]) */
+  sampleTheta(std: Float32Array, rng: Rng, theta: Float32Array): void {
+    for (let k = 0; k < theta.length; k++) theta[k] = std[k] * rng.normal();
+  }
+
+  /** The envs' actions for sampled rows `u`: actionScale · u (continuous) or the indices (discrete) */
+  envActions(u: Float32Array, out: Float32Array | Int32Array): Float32Array | Int32Array {
+    const scale = this.config.continuous ? (this.config.actionScale ?? 1) : 1;
+    for (let j = 0; j < u.length; j++) out[j] = scale * u[j];
+    return out;
+  }
+
   arrays(): Record<string, NamedArray> {
     const out: Record<string, NamedArray> = { ...mlpArrays('actor', this.actor), ...mlpArrays('critic', this.critic) };
     if (this.logStd) out.logStd = { shape: [...this.logStd.shape], data: this.logStd.dataSync() as Float32Array };
+    if (this.obsNorm) Object.assign(out, this.obsNorm.arrays());
     return out;
   }
 
@@ -119,6 +208,7 @@ export class ActorCritic {
     restoreMlp('actor', this.actor, read);
     restoreMlp('critic', this.critic, read);
     if (this.logStd) tf.tidy(() => this.logStd!.assign(tf.tensor1d(read('logStd', this.logStd!.shape))));
+    this.obsNorm?.restore(read);
   }
 
   dispose(): void {
@@ -127,10 +217,19 @@ export class ActorCritic {
 }
 
 /** The configuration for `env`'s spaces: a Gaussian for a Box of controls, a categorical for Discrete */
-export function actorCriticFor(observationSpace: Space, actionSpace: Space, hidden: number[], activation: Activation, initialStd: number): ActorCriticConfig {
+export function actorCriticFor(
+  observationSpace: Space,
+  actionSpace: Space,
+  options: Pick<ActorCriticConfig, 'hidden' | 'activation' | 'initialStd' | 'normalizeObservations' | 'actionScale' | 'sde'>,
+): ActorCriticConfig {
   if (actionSpace.type === 'dict') throw new Error('policy-gradient agents need a Box or Discrete action space');
   const continuous = actionSpace.type === 'box';
-  return { inputs: flatSize(observationSpace), actions: continuous ? actionSpace.size : actionSpace.n, continuous, hidden, activation, initialStd };
+  return { inputs: flatSize(observationSpace), actions: continuous ? actionSpace.size : actionSpace.n, continuous, ...options };
+}
+
+/** The network options in a policy-gradient agent's arguments (tanh hidden layers) */
+export function networkOptions(args: { hidden: number[]; initialStd: number; normalizeObservations: boolean; actionScale: number; sde?: boolean }): Parameters<typeof actorCriticFor>[2] {
+  return { hidden: args.hidden, activation: 'tanh', initialStd: args.initialStd, normalizeObservations: args.normalizeObservations, actionScale: args.actionScale, sde: args.sde ?? false };
 }
 
 /** Acts with an actor: the mean (or likeliest action) when deterministic, a sample otherwise. */
@@ -153,12 +252,14 @@ export class ActorCriticPolicy implements Policy<Observation, Action> {
 
   act(observation: Observation, options: ActOptions = {}): Action {
     flattenInto(this.observationSpace, observation, this.input);
+    this.net.obsNorm?.normalize(this.input, 1);
     const evaluated = this.net.evaluate(this.input, 1);
     this.net.sample(evaluated, 0, this.stdCache, this.rng, options.deterministic !== false, this.action, 0);
     if (!this.net.config.continuous) return this.action[0];
     // The env clamps too; clipping here keeps the returned action inside the space.
     const out = new Float32Array(this.action.length);
-    for (let j = 0; j < out.length; j++) out[j] = Math.max(-1, Math.min(1, this.action[j]));
+    const scale = this.net.config.actionScale ?? 1;
+    for (let j = 0; j < out.length; j++) out[j] = Math.max(-1, Math.min(1, scale * this.action[j]));
     return out;
   }
 
