@@ -26,7 +26,7 @@ import { laneBeside, laneGapsAllowed, laneGapsState, laneOffsetOf, speedLevelOf,
 import { Logger } from './common/logger.ts';
 import { MANIFEST, readPolicyManifest, writePolicyManifest } from './common/manifest.ts';
 import type { ActOptions, Policy } from './common/Policy.ts';
-import { qRow, readJson, readTable, TABLE_FILE, tableText, type QTable, type StateEncoding } from './common/qtable.ts';
+import { qRow, readJson, readTable, TABLE_FILE, tableFromRows, tableRows, tableText, type QTable, type StateEncoding } from './common/qtable.ts';
 import { linearSchedule } from './common/schedules.ts';
 
 export interface QLearningArgs {
@@ -52,6 +52,12 @@ export interface QLearningArgs {
   laneChangeHold: number;
   /** At each episode's end, the latest this many episodes are updated again, each from its last decision to its first */
   replayEpisodes: number;
+  /** Validation episodes the greedy policy runs every evalInterval steps; train returns the best table they saw. 0 for none */
+  evalEpisodes: number;
+  /** Env steps between validations */
+  evalInterval: number;
+  /** Env seed of the first validation episode, apart from the training and test seeds */
+  evalSeedStart: number;
   /** Seed of the exploration stream: ε draws and tie-breaks */
   seed: number;
   /** Env seed of the first training episode; episode i runs on trainSeedStart + i */
@@ -74,6 +80,9 @@ export const DEFAULT_QLEARNING: QLearningArgs = {
   decisionInterval: 5,
   laneChangeHold: 100,
   replayEpisodes: 1,
+  evalEpisodes: 0,
+  evalInterval: 50_000,
+  evalSeedStart: 500_000,
   seed: 0,
   trainSeedStart: 1_000_000,
   statsWindow: 100,
@@ -85,7 +94,7 @@ const count = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const seed = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const ArgsInput = z.strictObject({
   totalSteps: count, alpha: unit.positive(), alphaEnd: unit.positive(), gamma: unit, epsilonStart: unit, epsilonEnd: unit, explorationFraction: unit.positive(), explorationBonus: z.number().min(0).max(1e6),
-  decisionInterval: count.max(1000), laneChangeHold: z.number().int().min(0).max(1000), replayEpisodes: z.number().int().min(0).max(10_000), seed, trainSeedStart: seed, statsWindow: count, logInterval: count,
+  decisionInterval: count.max(1000), laneChangeHold: z.number().int().min(0).max(1000), replayEpisodes: z.number().int().min(0).max(10_000), evalEpisodes: z.number().int().min(0).max(10_000), evalInterval: count, evalSeedStart: seed, seed, trainSeedStart: seed, statsWindow: count, logInterval: count,
 }).partial();
 
 /** The defaults with `args` merged in; a bad field is a one-line error naming it. */
@@ -261,6 +270,11 @@ interface TrainState {
   replay: Transition[][];
   /** The latest episodes, for the rollout/ means */
   recent: { return: number; length: number; success: boolean }[];
+  /** Steps of the next and the last validation; the best validation so far and its table; the latest validation's scalars, for the next logger row */
+  nextEval: number;
+  evaluatedAt: number;
+  best: { successRate: number; meanReward: number; step: number; q: Record<string, number[]> } | null;
+  evalRow: Record<string, number> | null;
   /** Sum of |TD error| and updates since the last logger row; updates in all */
   tdSum: number;
   tdCount: number;
@@ -286,7 +300,7 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
   const logger = options.logger ?? new Logger();
 
   let table: QTable = new Map();
-  let s: TrainState = { step: 0, episodes: 0, rng: [], visits: {}, episode: null, replay: [], recent: [], tdSum: 0, tdCount: 0, updates: 0 };
+  let s: TrainState = { step: 0, episodes: 0, rng: [], visits: {}, episode: null, replay: [], recent: [], nextEval: a.evalInterval, evaluatedAt: -1, best: null, evalRow: null, tdSum: 0, tdCount: 0, updates: 0 };
   if (options.resume) {
     ({ table, state: s } = await readCheckpoint(options.resume, actions));
     logger.truncateAfter(s.step);
@@ -294,13 +308,14 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
   const rng = options.resume ? Rng.fromState(s.rng) : Rng.seeded(a.seed);
   const visits = new Map(Object.entries(s.visits).map(([k, v]) => [Number(k), Uint32Array.from(v)]));
   const policy = new QPolicy(table, actions, encoding, a);
+  let result = policy;
   const ctx: TrainContext = {
     algorithm: 'qlearning',
     get step() { return s.step; },
     totalSteps: a.totalSteps,
     get episodes() { return s.episodes; },
     logger,
-    policy,
+    get policy() { return result; },
     checkpoint: (dir) => {
       // Serialised at once, so that training going on meanwhile cannot change what is written.
       const state = JSON.stringify({ ...s, rng: rng.state(), visits: Object.fromEntries([...visits].map(([k, v]) => [k, Array.from(v)])) });
@@ -328,6 +343,8 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
       logger.record('rollout/success_rate', s.recent.filter((e) => e.success).length / n);
     }
     logger.record('rollout/exploration_rate', epsilon(s.step / a.totalSteps));
+    for (const [key, value] of Object.entries(s.evalRow ?? {})) logger.record(key, value);
+    s.evalRow = null;
     if (s.tdCount > 0) logger.record('train/td_error', s.tdSum / s.tdCount);
     logger.record('train/n_updates', s.updates);
     logger.record('train/n_states', table.size);
@@ -337,8 +354,36 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
     s.tdSum = s.tdCount = 0;
   };
 
+  // Validation runs between training episodes, on the same env, with its own seeds.
+  const validate = () => {
+    const greedy = new QPolicy(table, actions, encoding, a);
+    let successes = 0, total = 0, length = 0;
+    for (let i = 0; i < a.evalEpisodes; i++) {
+      let obs = env.reset({ seed: a.evalSeedStart + i }).observation;
+      greedy.reset(a.evalSeedStart + i);
+      for (let done = false; !done; length++) {
+        const r = env.step(greedy.act(obs));
+        total += r.reward;
+        obs = r.observation;
+        done = r.terminated || r.truncated;
+        if (done && r.info.outcome === 'goal') successes++;
+      }
+    }
+    const successRate = successes / a.evalEpisodes, meanReward = total / a.evalEpisodes;
+    s.evaluatedAt = s.step;
+    s.evalRow = { 'eval/success_rate': successRate, 'eval/mean_reward': meanReward, 'eval/mean_ep_length': length / a.evalEpisodes };
+    // The most successes, and among as many, the highest mean reward (Stable-Baselines3's EvalCallback keeps the highest mean reward).
+    if (!s.best || successRate > s.best.successRate || (successRate === s.best.successRate && meanReward > s.best.meanReward)) {
+      s.best = { successRate, meanReward, step: s.step, q: tableRows(table) };
+    }
+  };
+
   for (const cb of callbacks) await cb.onTrainingStart?.(ctx);
   while (s.step < a.totalSteps) {
+    if (!s.episode && a.evalEpisodes > 0 && s.step >= s.nextEval) {
+      validate();
+      s.nextEval += a.evalInterval;
+    }
     if (!s.episode) {
       const seed = a.trainSeedStart + s.episodes;
       observation = env.reset({ seed }).observation;
@@ -401,9 +446,13 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
     for (const cb of callbacks) if ((await cb.onStep?.(ctx)) === false) go = false;
     if (!go) break;
   }
-  if (s.step % a.logInterval !== 0) dump();
+  if (a.evalEpisodes > 0) {
+    if (s.evaluatedAt !== s.step) validate();
+    if (s.best!.step !== s.step) result = new QPolicy(tableFromRows(s.best!.q), actions, encoding, a);
+  }
+  if (s.step % a.logInterval !== 0 || s.evalRow) dump();
   for (const cb of callbacks) await cb.onTrainingEnd?.(ctx);
-  return policy;
+  return result;
 }
 
 const TRAIN_STATE = 'train-state.json';

@@ -20,11 +20,18 @@ export function qRow(table: QTable, state: number, actions: number): Float64Arra
   return q;
 }
 
-/** The file's text; rows in state order, so equal tables give equal text. */
-export function tableText(table: QTable, actions: number, encoding: StateEncoding): string {
+/** The rows as plain data, in state order, so that equal tables give equal text. */
+export function tableRows(table: QTable): Record<string, number[]> {
   const q: Record<string, number[]> = {};
   for (const [state, values] of [...table].sort((x, y) => x[0] - y[0])) q[state] = Array.from(values);
-  return JSON.stringify({ version: TABLE_VERSION, encoding, actions, q });
+  return q;
+}
+
+export const tableFromRows = (q: Record<string, number[]>): QTable => new Map(Object.entries(q).map(([k, v]) => [Number(k), Float64Array.from(v)]));
+
+/** The file's text. */
+export function tableText(table: QTable, actions: number, encoding: StateEncoding): string {
+  return JSON.stringify({ version: TABLE_VERSION, encoding, actions, q: tableRows(table) });
 }
 
 export async function readJson(file: string): Promise<unknown> {
