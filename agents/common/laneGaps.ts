@@ -34,8 +34,8 @@ const MOTIONS = 3;
 /** Own lane ahead: 0 clear, 1 a vehicle within 30 m, not closing in, 2 one closing in within 6 s,
  *  3 within 2.5 s or 8 m, 4 a standing object within 8 s, 5 within 3 s or 15 m */
 const OWN = 6;
-/** A side lane: 0 none, 1 unsafe to enter now, 2 a standing object ahead, 3 a vehicle ahead, 4 free */
-const SIDE = 5;
+/** A side lane: 0 none, 1 unsafe to enter now, 2 a standing object ahead, 3 open */
+const SIDE = 4;
 
 export const LANE_GAP_STATES = MOTIONS * OWN * SIDE * SIDE * SPEED_LEVELS.length;
 
@@ -56,7 +56,7 @@ export function laneGapsState(f: Float32Array, cfg: LaneGapsConfig, changing = 0
   // Objects are seen in the ego's frame; turned by the heading error, they are in the lane's. At
   // 100 m, the 5° of a lane change would otherwise put an object ahead 9 m to the side.
   const angle = he * (Math.PI / 2), c = Math.cos(angle), s = Math.sin(angle);
-  let own = 0, leftLane = left ? 4 : 0, rightLane = right ? 4 : 0;
+  let own = 0, leftLane = left ? 3 : 0, rightLane = right ? 3 : 0;
   for (let o = EGO_FEATURES; o + OBJECT_FEATURES <= f.length; o += OBJECT_FEATURES) {
     if (f[o] < 0.5) break;
     const ex = f[o + 1] * cfg.range, ey = f[o + 2] * cfg.range;
@@ -98,14 +98,13 @@ function ownLane(x: number, relSpeed: number, standing: boolean): number {
   return gap < 30 ? 1 : 0;
 }
 
-/** How one object bears on a side lane: 1 unsafe to enter now, 2 standing ahead, 3 a vehicle ahead, 4 free. */
+/** How one object bears on a side lane: 1 unsafe to enter now, 2 standing ahead, 3 no matter. */
 function sideLane(x: number, relSpeed: number, standing: boolean): number {
   const gap = Math.abs(x) - CAR_LENGTH;
   // Alongside, or closing in (from behind or ahead) within 3 s.
   if (gap < 5 || (x < 0 && relSpeed > 0 && gap < 3 * relSpeed) || (x > 0 && relSpeed < 0 && gap < -3 * relSpeed)) return 1;
   if (x > 0 && standing) return 2;
-  if (x > 0 && (gap < 25 || (relSpeed < -0.5 && gap < -8 * relSpeed))) return 3;
-  return 4;
+  return 3;
 }
 
 /** The ego's offset from its lane centre as a fraction of half the lane width, left positive */
@@ -119,7 +118,7 @@ export interface LaneGapsParts {
   motion: number;
   /** 0 clear, 1 vehicle near, 2 closing in, 3 urgent, 4 standing object, 5 standing object close */
   own: number;
-  /** 0 none, 1 unsafe, 2 standing object ahead, 3 vehicle ahead, 4 free */
+  /** 0 none, 1 unsafe to enter, 2 standing object ahead, 3 open */
   left: number;
   right: number;
   /** Target speed level: index into 0, 0.3, 0.6, 0.8, 1 of the speed limit */
@@ -160,6 +159,6 @@ export function laneGapsAllowed(state: number): number {
 /** The state in words, for reports and debugging. */
 export function describeLaneGapsState(state: number): string {
   const p = laneGapsParts(state);
-  const sides = ['none', 'unsafe', 'standing', 'vehicle', 'free'];
+  const sides = ['none', 'unsafe', 'standing', 'open'];
   return `${['keep', 'changing-left', 'changing-right'][p.motion]} own:${['clear', 'near', 'closing', 'urgent', 'standing', 'standing-close'][p.own]} left:${sides[p.left]} right:${sides[p.right]} speed:${SPEED_LEVELS[p.speed]}`;
 }

@@ -3,12 +3,10 @@
  * become states (the encoding), the number of actions and one row of values per visited state.
  * A corrupt file gets a one-line error naming the file and the field.
  */
+import type { StateEncoding } from './tabularState.ts';
 
 /** Action values by state; a state never visited has no row. */
 export type QTable = Map<number, Float64Array>;
-
-/** How observations become states; saved with the table, so a policy reads them as it learnt them. */
-export type StateEncoding = { type: 'discrete' } | { type: 'lane-gaps'; key: string; range: number; laneWidth: number };
 
 export const TABLE_FILE = 'qtable.json';
 const TABLE_VERSION = 1;

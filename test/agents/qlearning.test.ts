@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { load, qUpdate, train, type QLearningArgs } from '../../agents/qlearning.ts';
+import { afterDecision, afterStep, allowedIn, encodingFor, startTracking, stateOf } from '../../agents/common/tabularState.ts';
 import type { Callback } from '../../agents/common/callbacks.ts';
 import { Logger } from '../../agents/common/logger.ts';
 import type { Policy } from '../../agents/common/Policy.ts';
@@ -13,6 +14,7 @@ import type { Env, ResetResult, StepResult } from '../../sim/env/Env.ts';
 import { make } from '../../sim/env/registry.ts';
 import { Discrete, type SpaceValue } from '../../sim/env/spaces.ts';
 
+const isAllowed = (bits: number, action: number) => ((bits >>> action) & 1) === 1;
 const tmp = () => mkdtempSync(join(tmpdir(), 'drivelab-qlearning-'));
 const IDLE = META_ACTIONS.indexOf('IDLE');
 
@@ -32,14 +34,18 @@ abstract class ToyEnv implements Env<number, number> {
 }
 
 /**
- * Two states and one action: 0 → 1 earns 1, then 1 → 0 earns 2 and ends the episode, by a
- * terminal state on even seeds and by a time limit on odd ones.
+ * A chain of states and one action: state i earns rewards[i] and leads to i + 1; the last ends the
+ * episode, by a terminal state on even seeds and by a time limit on odd ones, back at state 0.
  */
-class TwoStates extends ToyEnv {
-  readonly observationSpace = new Discrete(2);
+class Chain extends ToyEnv {
+  readonly observationSpace: Discrete;
   readonly actionSpace = new Discrete(1);
   private state = 0;
   private seed = 0;
+  constructor(private readonly rewards: number[]) {
+    super();
+    this.observationSpace = new Discrete(rewards.length);
+  }
   reset(args: { seed?: number } = {}) {
     this.seed = args.seed ?? 0;
     this.state = 0;
@@ -47,9 +53,9 @@ class TwoStates extends ToyEnv {
   }
   step() {
     const from = this.state;
-    this.state = 1 - from;
-    const end = from === 1;
-    return { observation: this.state, reward: from === 0 ? 1 : 2, terminated: end && this.seed % 2 === 0, truncated: end && this.seed % 2 === 1, info: {} };
+    const end = from === this.rewards.length - 1;
+    this.state = end ? 0 : from + 1;
+    return { observation: this.state, reward: this.rewards[from], terminated: end && this.seed % 2 === 0, truncated: end && this.seed % 2 === 1, info: {} };
   }
 }
 
@@ -119,7 +125,7 @@ function greedyRoute(policy: Policy<SpaceValue, number>): number {
 const table = (p: Policy<SpaceValue, number>) => (p as unknown as { table: QTable }).table;
 /** The table as text, rows in state order */
 const tableHash = (p: Policy<SpaceValue, number>) => JSON.stringify([...table(p)].sort((x, y) => x[0] - y[0]).map(([s, q]) => [s, Array.from(q)]));
-const GRID: Partial<QLearningArgs> = { totalSteps: 6000, decisionInterval: 1, gamma: 0.99, alpha: 0.2, explorationFraction: 0.6 };
+const GRID: Partial<QLearningArgs> = { totalSteps: 6000, decisionInterval: 1, gamma: 0.99, alpha: 0.2, explorationFraction: 0.6, explorationBonus: 0, evalEpisodes: 0 };
 
 /** The obstacle-avoidance scenario with meta-actions and only the feature sensor, which is all the agent reads. */
 const driving = () => make('obstacle-avoidance', { action: { type: 'discrete' }, sensors: [{ type: 'features', id: 'features', objects: 8, range: 100 }] });
@@ -136,9 +142,12 @@ describe('qlearning', () => {
     expect(t.get(0)).toEqual(Float64Array.of(1, 2.3));
   });
 
+  /** Plain online Q-learning on a chain, so that every update can be worked by hand */
+  const HAND: Partial<QLearningArgs> = { alpha: 0.5, alphaEnd: 0.5, gamma: 0.9, decisionInterval: 1, trainSeedStart: 0, replayBackward: false, evalEpisodes: 0 };
+
   it('trains a two-state toy by hand: 1/n step sizes down to alpha, bootstraps through time limits but not terminal states', async () => {
     const errors: number[] = [];
-    const policy = await train(new TwoStates(), { totalSteps: 6, alpha: 0.5, gamma: 0.9, decisionInterval: 1, trainSeedStart: 0 }, [{ onUpdate: (_, m) => void errors.push(m['train/td_error']) }]);
+    const policy = await train(new Chain([1, 2]), { ...HAND, totalSteps: 6 }, [{ onUpdate: (_, m) => void errors.push(m['train/td_error']) }]);
     // Episode 0 (terminated): Q0 = 1; Q1 = 2. Episode 1 (time limit): Q0 = 1 + ½(1 + 0.9·2 − 1) = 1.9;
     // Q1 = 2 + ½(2 + 0.9·1.9 − 2) = 2.855. Episode 2 (terminated): Q0 = 1.9 + ½(1 + 0.9·2.855 − 1.9) = 2.73475;
     // Q1 = 2.855 + ½(2 − 2.855) = 2.4275.
@@ -147,6 +156,13 @@ describe('qlearning', () => {
     const expected = [1, 2, 1.8, 1.71, 1.6695, -0.855];
     expect(errors.length).toBe(expected.length);
     errors.forEach((e, i) => expect(e).toBeCloseTo(expected[i], 12));
+  });
+
+  it('replays an episode backwards at its end, last decision first', async () => {
+    const policy = await train(new Chain([1, 2, 4]), { ...HAND, totalSteps: 3, replayBackward: true });
+    // Online: Q0 = 1, Q1 = 2, Q2 = 4 (terminal). Backwards: Q2 = 4; Q1 = 2 + ½(2 + 0.9·4 − 2) = 3.8;
+    // Q0 = 1 + ½(1 + 0.9·3.8 − 1) = 2.71. Forwards, Q0 would see the old Q1 and be 1.9.
+    expect([0, 1, 2].map((st) => table(policy).get(st)![0])).toEqual([2.71, 3.8, 4].map((v) => expect.closeTo(v, 12)));
   });
 
   it('learns the shortest route through a 5 × 5 grid', async () => {
@@ -193,15 +209,17 @@ describe('qlearning', () => {
       },
     };
     const logger = new Logger();
-    const policy = await train(env, { totalSteps: 5000, logInterval: 500 }, [cb], { logger });
+    const policy = await train(env, { totalSteps: 5000, logInterval: 500, evalEpisodes: 2 }, [cb], { logger });
     expect(seen).toMatchObject({ start: 1, steps: 1200, end: 1 });
     expect(seen.episodes.length).toBeGreaterThan(0);
     // One update per decision of 5 steps, and one for each episode's last, shorter decision.
     expect(seen.updates).toBeGreaterThanOrEqual(1200 / 5);
-    expect(seeds.every((s) => s >= 1_000_000)).toBe(true);
+    // Training episodes, then the two validation episodes at the end: none among the test seeds.
     expect(seeds.slice(0, 3)).toEqual([1_000_000, 1_000_001, 1_000_002]);
+    expect(seeds.slice(-2)).toEqual([500_000, 500_001]);
+    expect(seeds.slice(0, -2).every((s) => s >= 1_000_000)).toBe(true);
     expect(logger.rows.map((r) => r['time/total_timesteps'])).toEqual([500, 1000, 1200]);
-    for (const key of ['rollout/ep_rew_mean', 'rollout/success_rate', 'rollout/exploration_rate', 'time/fps', 'train/td_error']) {
+    for (const key of ['rollout/ep_rew_mean', 'rollout/success_rate', 'rollout/exploration_rate', 'time/fps', 'train/td_error', 'eval/success_rate', 'eval/mean_reward']) {
       expect(Number.isFinite(logger.rows.at(-1)![key]), key).toBe(true);
     }
     expect(table(policy).size).toBeGreaterThan(5);
@@ -212,7 +230,8 @@ describe('qlearning', () => {
 
   it('resumes from a checkpoint taken mid-episode exactly as if never stopped', async () => {
     const env = await driving();
-    const args: Partial<QLearningArgs> = { totalSteps: 2400, seed: 7, logInterval: 400 };
+    // Validation, replay draws and optimism all go through the checkpoint too.
+    const args: Partial<QLearningArgs> = { totalSteps: 2400, seed: 7, logInterval: 400, evalEpisodes: 1, evalInterval: 1000, replayRatio: 2 };
     const returns = (into: number[]): Callback => ({ onEpisodeEnd: (_, e) => void into.push(e.return) });
     const whole: number[] = [];
     const straight = await train(env, args, [returns(whole)]);
@@ -240,11 +259,11 @@ describe('qlearning', () => {
 
   it('saves and loads a policy that acts the same, greedy and exploring', async () => {
     const env = await driving();
-    const policy = await train(env, { totalSteps: 1500, seed: 2 });
+    const policy = await train(env, { totalSteps: 1500, seed: 2, evalEpisodes: 0 });
     const dir = tmp();
     await policy.save(dir);
     const manifest = JSON.parse(readFileSync(join(dir, 'policy.json'), 'utf8'));
-    expect(manifest).toMatchObject({ agent: 'qlearning', args: { totalSteps: 1500, seed: 2 } });
+    expect(manifest).toMatchObject({ agent: 'qlearning', args: { totalSteps: 1500, seed: 2, evalEpisodes: 0 } });
     const loaded = await load(dir, env);
     for (const deterministic of [true, false]) {
       const run = (p: Policy<SpaceValue, number>) => {
@@ -269,7 +288,7 @@ describe('qlearning', () => {
   it('keeps its lane in a state it never saw', async () => {
     const env = await driving();
     const dir = tmp();
-    await (await train(env, { totalSteps: 5 })).save(dir);
+    await (await train(env, { totalSteps: 5, evalEpisodes: 0 })).save(dir);
     writeFileSync(join(dir, 'qtable.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'qtable.json'), 'utf8')), q: {} }));
     const policy = await load(dir, env);
     policy.reset(0);
@@ -279,7 +298,7 @@ describe('qlearning', () => {
   it('rejects a corrupt table with one line naming the file and the field', async () => {
     const env = await driving();
     const dir = tmp();
-    await (await train(env, { totalSteps: 50 })).save(dir);
+    await (await train(env, { totalSteps: 50, evalEpisodes: 0 })).save(dir);
     const file = join(dir, 'qtable.json');
     const good = JSON.parse(readFileSync(file, 'utf8'));
     const state = Object.keys(good.q)[0];
@@ -299,5 +318,61 @@ describe('qlearning', () => {
     }
     writeFileSync(join(dir, 'policy.json'), JSON.stringify({ version: 1, agent: 'qlearning', args: { alpha: 2 } }));
     await expect(load(dir, env)).rejects.toThrow(`${join(dir, 'policy.json')}: args.alpha:`);
+  });
+});
+
+describe('tabular states of a driving env', () => {
+  const [LEFT, , RIGHT, FASTER, SLOWER] = [0, 1, 2, 3, 4];
+
+  it("tracks the controller's target lane through a lane change and its target speed level", async () => {
+    const env = await driving();
+    const encoding = encodingFor(env);
+    let obs = env.reset({ seed: 0 }).observation;
+    const world = env.unwrapped.world;
+    const t = startTracking(encoding, obs);
+    const step = (action: number) => {
+      if (action !== IDLE) afterDecision(encoding, t, action, obs, 100);
+      obs = env.step(action).observation;
+      afterStep(encoding, t, obs, 100);
+    };
+    // 18 m/s of a 25 m/s limit: the controller starts at the level of 0.8.
+    expect(t.level).toBe(3);
+    step(FASTER);
+    step(FASTER);
+    expect(t.level).toBe(4);
+    const lane = world.egoState.lane;
+    step(RIGHT);
+    expect(t.change).toBe(-1);
+    for (let steps = 0; world.egoState.lane === lane && steps < 60; steps++) {
+      expect(t.change, `step ${steps}, before the ego crossed`).toBe(-1);
+      step(IDLE);
+    }
+    expect(world.egoState.lane).not.toBe(lane);
+    expect(t.change, 'the ego is in the lane the controller heads for').toBe(0);
+    // The controller holds the level the tracker names: 1.0 of the limit.
+    for (let i = 0; i < 60; i++) step(IDLE);
+    expect(t.change).toBe(0);
+    expect(world.egoActor.speed).toBeCloseTo(25, 0);
+    afterDecision(encoding, t, SLOWER, obs, 100);
+    expect(t.level).toBe(3);
+  });
+
+  it('turns back a lane change under way, and allows no lane change toward no lane', async () => {
+    const env = await driving();
+    const encoding = encodingFor(env);
+    const obs = env.reset({ seed: 0 }).observation;
+    const t = startTracking(encoding, obs);
+    afterDecision(encoding, t, RIGHT, obs, 100);
+    expect(t.change).toBe(-1);
+    const changing = stateOf(encoding, obs, t);
+    expect(isAllowed(allowedIn(encoding, changing, 5), RIGHT), 'a second change the same way').toBe(false);
+    expect(isAllowed(allowedIn(encoding, changing, 5), LEFT), 'turning back').toBe(true);
+    afterDecision(encoding, t, LEFT, obs, 100);
+    expect(t.change).toBe(0);
+    // From the leftmost of the three lanes there is no lane further left.
+    const edge = await make('obstacle-avoidance', { action: { type: 'discrete' }, ego: { lane: 2 }, sensors: [{ type: 'features', id: 'features', objects: 8, range: 100 }] });
+    const edgeObs = edge.reset({ seed: 0 }).observation;
+    const atEdge = allowedIn(encoding, stateOf(encoding, edgeObs, startTracking(encoding, edgeObs)), 5);
+    expect([LEFT, RIGHT].map((a) => isAllowed(atEdge, a))).toEqual([false, true]);
   });
 });
