@@ -22,14 +22,15 @@ import { formatPath } from '../scenarios/parse.ts';
 import { META_ACTIONS } from '../sim/control/MetaController.ts';
 import type { Env } from '../sim/env/Env.ts';
 import type { SpaceValue } from '../sim/env/spaces.ts';
-import { mix32, Rng } from '../sim/rng.ts';
+import { Rng } from '../sim/rng.ts';
 import type { Callback, TrainContext } from './common/callbacks.ts';
 import { Logger } from './common/logger.ts';
-import { MANIFEST, readPolicyManifest, writePolicyManifest } from './common/manifest.ts';
-import type { ActOptions, Policy } from './common/Policy.ts';
+import { MANIFEST, readPolicyManifest } from './common/manifest.ts';
+import type { Policy } from './common/Policy.ts';
 import { qRow, readJson, readTable, TABLE_FILE, tableFromRows, tableRows, tableText, type QTable } from './common/qtable.ts';
 import { linearSchedule } from './common/schedules.ts';
 import { afterDecision, afterStep, allowedIn, encodingFor, startTracking, stateOf, type StateEncoding, type Tracker } from './common/tabularState.ts';
+import { epsilonGreedy, IDLE, isAllowed, TablePolicy } from './common/TablePolicy.ts';
 
 export interface QLearningArgs {
   /** Env steps to train for (validation episodes not counted) */
@@ -77,7 +78,7 @@ export interface QLearningArgs {
 export const DEFAULT_QLEARNING: QLearningArgs = {
   totalSteps: 600_000,
   alpha: 0.1,
-  alphaEnd: 0.02,
+  alphaEnd: 0.005,
   gamma: 0.99,
   epsilonStart: 1,
   epsilonEnd: 0.02,
@@ -86,9 +87,9 @@ export const DEFAULT_QLEARNING: QLearningArgs = {
   decisionInterval: 5,
   laneChangeHold: 100,
   replayBackward: true,
-  replayRatio: 0,
+  replayRatio: 4,
   bufferSize: 200_000,
-  evalEpisodes: 20,
+  evalEpisodes: 30,
   evalInterval: 50_000,
   evalSeedStart: 500_000,
   seed: 0,
@@ -114,10 +115,6 @@ export function qlearningArgs(args: unknown): QLearningArgs {
   return { ...DEFAULT_QLEARNING, ...result.data };
 }
 
-/** The meta-action that keeps the controller's targets; also taken in states never visited. */
-const IDLE = META_ACTIONS.indexOf('IDLE');
-const isAllowed = (allowed: number, action: number) => ((allowed >>> action) & 1) === 1;
-
 /** One update of Q(state, action) towards r + discount · max Q(next, ·) over the `nextAllowed` actions (bits), r alone when `terminal`; returns the TD error. */
 export function qUpdate(table: QTable, actions: number, state: number, action: number, reward: number, next: number, terminal: boolean, alpha: number, discount: number, nextAllowed = -1): number {
   const q = qRow(table, state, actions);
@@ -130,64 +127,9 @@ export function qUpdate(table: QTable, actions: number, state: number, action: n
   return tdError;
 }
 
-/** The greedy action among `allowed`: ties go to IDLE if it is among them, else to the first; unseen states to IDLE. */
-function greedy(q: Float64Array | undefined, actions: number, allowed: number): number {
-  const keep = Math.min(IDLE, actions - 1);
-  if (!q) return keep;
-  let best = -1;
-  for (let a = 0; a < actions; a++) if (isAllowed(allowed, a) && (best < 0 || q[a] > q[best])) best = a;
-  return isAllowed(allowed, keep) && q[keep] === q[best] ? keep : best;
-}
-
-/** ε-greedy among `allowed`, ties broken by `rng`; with visit counts `n`, greedy on Q + bonus / √n (MBIE-EB, Strehl & Littman 2008). */
-function epsilonGreedy(q: Float64Array | undefined, actions: number, allowed: number, epsilon: number, rng: Rng, n?: Uint32Array, bonus = 0): number {
-  const explore = rng.next() < epsilon || !q;
-  const value = (a: number) => (n && bonus > 0 ? (n[a] === 0 ? Infinity : q![a] + bonus / Math.sqrt(n[a])) : q![a]);
-  let max = -Infinity;
-  if (!explore) for (let a = 0; a < actions; a++) if (isAllowed(allowed, a) && value(a) > max) max = value(a);
-  const candidates: number[] = [];
-  for (let a = 0; a < actions; a++) if (isAllowed(allowed, a) && (explore || value(a) === max)) candidates.push(a);
-  return candidates.length === 1 ? candidates[0] : candidates[rng.int(0, candidates.length - 1)];
-}
-
-class QPolicy implements Policy<SpaceValue, number> {
-  readonly name = 'qlearning';
-  private tracker: Tracker | null = null;
-  private rng = Rng.seeded(0);
-
-  constructor(readonly table: QTable, readonly actions: number, readonly encoding: StateEncoding, readonly args: QLearningArgs) {}
-
-  /** Greedy by default; with `deterministic: false`, ε-greedy at epsilonEnd. */
-  act(observation: SpaceValue, options: ActOptions = {}): number {
-    if (!this.tracker) this.tracker = startTracking(this.encoding, observation);
-    else afterStep(this.encoding, this.tracker, observation, this.args.laneChangeHold);
-    if (this.tracker.steps > 0 && this.tracker.steps < this.args.decisionInterval) return IDLE;
-    const state = stateOf(this.encoding, observation, this.tracker);
-    const q = this.table.get(state), allowed = allowedIn(this.encoding, state, this.actions);
-    const action = options.deterministic === false ? epsilonGreedy(q, this.actions, allowed, this.args.epsilonEnd, this.rng) : greedy(q, this.actions, allowed);
-    afterDecision(this.encoding, this.tracker, action, observation, this.args.laneChangeHold);
-    return action;
-  }
-
-  reset(episodeSeed: number): void {
-    if (!Number.isSafeInteger(episodeSeed) || episodeSeed < 0) throw new Error(`reset: expected the episode's seed, a non-negative integer, got ${episodeSeed}`);
-    this.tracker = null;
-    // The agent's seed and the episode's, hashed with a constant of this agent's own.
-    const h = mix32(mix32(0x51a7e ^ (this.args.seed >>> 0) ^ Math.floor(this.args.seed / 2 ** 32)) ^ (episodeSeed >>> 0) ^ Math.floor(episodeSeed / 2 ** 32));
-    this.rng = Rng.seeded(h >>> 0);
-  }
-
-  save(dir: string): Promise<void> {
-    return this.write(dir, tableText(this.table, this.actions, this.encoding));
-  }
-
-  async write(dir: string, table: string, extra: Record<string, string> = {}): Promise<void> {
-    await writePolicyManifest(dir, { agent: 'qlearning', args: this.args, actionSpace: { type: 'discrete', n: this.actions } });
-    const { writeFile } = await import('node:fs/promises');
-    const { join } = await import('node:path');
-    for (const [file, text] of Object.entries({ [TABLE_FILE]: table, ...extra })) await writeFile(join(dir, file), text + '\n');
-  }
-}
+/** The greedy policy over `table`, saved as agent "qlearning" with args `a` */
+const qPolicy = (a: QLearningArgs, table: QTable, actions: number, encoding: StateEncoding) =>
+  new TablePolicy('qlearning', a, { decisionInterval: a.decisionInterval, laneChangeHold: a.laneChangeHold, epsilon: a.epsilonEnd, seed: a.seed }, table, actions, encoding);
 
 /** One decision's experience: state, action, reward, next state, terminal (1) or not (0), discount */
 type Transition = [number, number, number, number, number, number];
@@ -246,7 +188,7 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
   }
   const rng = options.resume ? Rng.fromState(s.rng) : Rng.seeded(a.seed);
   const visits = new Map(Object.entries(s.visits).map(([k, v]) => [Number(k), Uint32Array.from(v)]));
-  const policy = new QPolicy(table, actions, encoding, a);
+  const policy = qPolicy(a, table, actions, encoding);
   let result = policy;
   const ctx: TrainContext = {
     algorithm: 'qlearning',
@@ -295,7 +237,7 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
 
   // Validation runs between training episodes, greedy, on the same env with seeds of its own.
   const validate = () => {
-    const greedyPolicy = new QPolicy(table, actions, encoding, a);
+    const greedyPolicy = qPolicy(a, table, actions, encoding);
     let successes = 0, total = 0, length = 0;
     for (let i = 0; i < a.evalEpisodes; i++) {
       let obs = env.reset({ seed: a.evalSeedStart + i }).observation;
@@ -384,7 +326,7 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
   }
   if (a.evalEpisodes > 0) {
     if (s.evaluatedAt !== s.step) validate();
-    if (s.best!.step !== s.step) result = new QPolicy(tableFromRows(s.best!.q), actions, encoding, a);
+    if (s.best!.step !== s.step) result = qPolicy(a, tableFromRows(s.best!.q), actions, encoding);
   }
   if (s.step % a.logInterval !== 0 || s.evalRow) dump();
   for (const cb of callbacks) await cb.onTrainingEnd?.(ctx);
@@ -415,5 +357,5 @@ export async function load(dir: string, env: Env<SpaceValue, SpaceValue>): Promi
   }
   if (env.actionSpace.type !== 'discrete') throw new Error('qlearning needs a Discrete action space; set action.type to "discrete"');
   const { table, encoding } = await readTable(join(dir, TABLE_FILE), env.actionSpace.n);
-  return new QPolicy(table, env.actionSpace.n, encoding, args);
+  return qPolicy(args, table, env.actionSpace.n, encoding);
 }

@@ -1,13 +1,15 @@
 /**
- * A small discrete state for tabular agents, read from the feature observation alone (layout at
- * the top of `sim/sensors/FeatureSensor.ts`): where the ego is across the road, whether it is
- * moving across, how its own lane ahead looks, whether each neighbouring lane is open for a lane
- * change (or that there is none: the ego is at the road's edge), and its speed against the
- * meta-controller's speed levels.
+ * A small discrete state for tabular agents with the meta-actions, read from the feature
+ * observation (layout at the top of `sim/sensors/FeatureSensor.ts`): how the ego's own lane looks
+ * ahead, whether each lane beside it is open for a lane change (or that there is none: the road's
+ * edge), and, from what the agent itself asked for, the lane change under way and the
+ * meta-controller's target speed level.
  *
  * Each object is put in a lane by its lateral offset from the centre of the ego's lane, in lane
- * widths: 0 is the ego's lane, +1 the lane to the left, −1 the lane to the right.
+ * widths: 0 is the ego's lane, +1 the lane to the left, −1 the lane to the right. Distances are
+ * judged as time to reach the object where the ego closes in on it.
  */
+import { META_ACTIONS } from '../../sim/control/MetaController.ts';
 
 export interface LaneGapsConfig {
   /** Range of the feature sensor, by which object positions are scaled [m] */
@@ -15,8 +17,6 @@ export interface LaneGapsConfig {
   /** Lane width [m] */
   laneWidth: number;
 }
-
-import { META_ACTIONS } from '../../sim/control/MetaController.ts';
 
 /** Feature indices of the ego part */
 const SPEED = 0, LANE_OFFSET = 4, HEADING_ERROR = 5, SPEED_LIMIT = 8, LANE_LEFT = 9, LANE_RIGHT = 10;

@@ -143,7 +143,7 @@ describe('qlearning', () => {
   });
 
   /** Plain online Q-learning on a chain, so that every update can be worked by hand */
-  const HAND: Partial<QLearningArgs> = { alpha: 0.5, alphaEnd: 0.5, gamma: 0.9, decisionInterval: 1, trainSeedStart: 0, replayBackward: false, evalEpisodes: 0 };
+  const HAND: Partial<QLearningArgs> = { alpha: 0.5, alphaEnd: 0.5, gamma: 0.9, decisionInterval: 1, trainSeedStart: 0, replayBackward: false, replayRatio: 0, evalEpisodes: 0 };
 
   it('trains a two-state toy by hand: 1/n step sizes down to alpha, bootstraps through time limits but not terminal states', async () => {
     const errors: number[] = [];
@@ -163,6 +163,13 @@ describe('qlearning', () => {
     // Online: Q0 = 1, Q1 = 2, Q2 = 4 (terminal). Backwards: Q2 = 4; Q1 = 2 + ½(2 + 0.9·4 − 2) = 3.8;
     // Q0 = 1 + ½(1 + 0.9·3.8 − 1) = 2.71. Forwards, Q0 would see the old Q1 and be 1.9.
     expect([0, 1, 2].map((st) => table(policy).get(st)![0])).toEqual([2.71, 3.8, 4].map((v) => expect.closeTo(v, 12)));
+  });
+
+  it('replays remembered decisions, drawn at random, towards the values they imply', async () => {
+    const policy = await train(new Chain([1, 2, 4]), { ...HAND, totalSteps: 3, replayRatio: 100 });
+    // 300 replays of the episode's three decisions at α = ½ settle on Q2 = 4, Q1 = 2 + 0.9·4,
+    // Q0 = 1 + 0.9·5.6; the online updates alone leave Q0 = 1, Q1 = 2.
+    expect([0, 1, 2].map((st) => table(policy).get(st)![0])).toEqual([6.04, 5.6, 4].map((v) => expect.closeTo(v, 6)));
   });
 
   it('learns the shortest route through a 5 × 5 grid', async () => {
