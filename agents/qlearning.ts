@@ -147,11 +147,10 @@ interface TrainState {
   buffer: Transition[];
   /** The latest episodes, for the rollout/ means */
   recent: { return: number; length: number; success: boolean }[];
-  /** Steps of the next and the last validation; the best one and its table; the last one's scalars for the next logger row */
+  /** Steps of the next and the last validation; the best one and its table */
   nextEval: number;
   evaluatedAt: number;
   best: { successRate: number; meanReward: number; step: number; q: Record<string, number[]> } | null;
-  evalRow: Record<string, number> | null;
   /** |TD error| summed and counted since the last logger row; updates in all */
   tdSum: number;
   tdCount: number;
@@ -179,7 +178,7 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
   const logger = options.logger ?? new Logger();
 
   let table: QTable = new Map();
-  let s: TrainState = { step: 0, episodes: 0, rng: [], visits: {}, episode: null, buffer: [], recent: [], nextEval: a.evalInterval, evaluatedAt: -1, best: null, evalRow: null, tdSum: 0, tdCount: 0, updates: 0 };
+  let s: TrainState = { step: 0, episodes: 0, rng: [], visits: {}, episode: null, buffer: [], recent: [], nextEval: a.evalInterval, evaluatedAt: -1, best: null, tdSum: 0, tdCount: 0, updates: 0 };
   if (options.resume) {
     const { join } = await import('node:path');
     table = (await readTable(join(options.resume, TABLE_FILE), actions)).table;
@@ -223,7 +222,6 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
       logger.record('rollout/success_rate', s.recent.filter((e) => e.success).length / n);
     }
     logger.record('rollout/exploration_rate', epsilon(s.step / a.totalSteps));
-    for (const [key, value] of Object.entries(s.evalRow ?? {})) logger.record(key, value);
     if (s.tdCount > 0) logger.record('train/td_error', s.tdSum / s.tdCount);
     logger.record('train/learning_rate', alpha(s.step / a.totalSteps));
     logger.record('train/n_updates', s.updates);
@@ -232,10 +230,10 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
     logger.record('time/fps', (s.step - step0) / Math.max((performance.now() - t0) / 1000, 1e-9));
     logger.dump(s.step);
     s.tdSum = s.tdCount = 0;
-    s.evalRow = null;
   };
 
-  // Validation runs between training episodes, greedy, on the same env with seeds of its own.
+  // Validation runs between training episodes, greedy, on the same env with seeds of its own, and
+  // writes a logger row at once, as Stable-Baselines3's EvalCallback does.
   const validate = () => {
     const greedyPolicy = qPolicy(a, table, actions, encoding);
     let successes = 0, total = 0, length = 0;
@@ -252,7 +250,10 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
     }
     const successRate = successes / a.evalEpisodes, meanReward = total / a.evalEpisodes;
     s.evaluatedAt = s.step;
-    s.evalRow = { 'eval/success_rate': successRate, 'eval/mean_reward': meanReward, 'eval/mean_ep_length': length / a.evalEpisodes };
+    logger.record('eval/success_rate', successRate);
+    logger.record('eval/mean_reward', meanReward);
+    logger.record('eval/mean_ep_length', length / a.evalEpisodes);
+    dump();
     // The most successes, then (as Stable-Baselines3) the highest mean reward.
     if (!s.best || successRate > s.best.successRate || (successRate === s.best.successRate && meanReward > s.best.meanReward)) {
       s.best = { successRate, meanReward, step: s.step, q: tableRows(table) };
@@ -328,7 +329,7 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
     if (s.evaluatedAt !== s.step) validate();
     if (s.best!.step !== s.step) result = qPolicy(a, tableFromRows(s.best!.q), actions, encoding);
   }
-  if (s.step % a.logInterval !== 0 || s.evalRow) dump();
+  if (s.step % a.logInterval !== 0 && s.evaluatedAt !== s.step) dump();
   for (const cb of callbacks) await cb.onTrainingEnd?.(ctx);
   return result;
 }

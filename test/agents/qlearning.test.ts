@@ -122,6 +122,28 @@ function greedyRoute(policy: Policy<SpaceValue, number>): number {
   return Infinity;
 }
 
+/**
+ * One state, two actions, one step an episode. Validation episodes (seeds below the training
+ * seeds) reach the goal with action 0 only. Training pays for action 0 in its first 20 episodes,
+ * then punishes it: the greedy table gets worse at the validation's task as training goes on.
+ */
+class Drift extends ToyEnv {
+  readonly observationSpace = new Discrete(1);
+  readonly actionSpace = new Discrete(2);
+  private seed = 0;
+  private trainingEpisodes = 0;
+  reset(args: { seed?: number } = {}) {
+    this.seed = args.seed ?? 0;
+    if (this.seed >= 1_000_000) this.trainingEpisodes++;
+    return { observation: 0, info: {} };
+  }
+  step(action: number) {
+    const validation = this.seed < 1_000_000;
+    const reward = validation || action === 1 ? 0 : this.trainingEpisodes <= 20 ? 1 : -5;
+    return { observation: 0, reward, terminated: true, truncated: false, info: { outcome: validation && action === 0 ? 'goal' : 'collision' } };
+  }
+}
+
 const table = (p: Policy<SpaceValue, number>) => (p as unknown as { table: QTable }).table;
 /** The table as text, rows in state order */
 const tableHash = (p: Policy<SpaceValue, number>) => JSON.stringify([...table(p)].sort((x, y) => x[0] - y[0]).map(([s, q]) => [s, Array.from(q)]));
@@ -181,6 +203,19 @@ describe('qlearning', () => {
     const last = logger.rows.at(-1)!;
     expect(last['rollout/success_rate']).toBeGreaterThan(0.9);
     expect(last['rollout/exploration_rate']).toBeCloseTo(0.02, 12);
+  });
+
+  it('returns the table that did best in validation, not the last one', async () => {
+    const logger = new Logger();
+    let atEnd: Policy | null = null;
+    const args: Partial<QLearningArgs> = { totalSteps: 60, decisionInterval: 1, alpha: 0.5, alphaEnd: 0.5, epsilonStart: 0.5, epsilonEnd: 0.5, explorationBonus: 0, evalEpisodes: 2, evalInterval: 10 };
+    const policy = await train(new Drift(), args, [{ onTrainingEnd: (ctx) => void (atEnd = ctx.policy) }], { logger });
+    const validations = logger.rows.map((r) => r['eval/success_rate']).filter((v) => v !== undefined);
+    expect(validations[0]).toBe(1);
+    expect(validations.at(-1), 'the last table fails validation').toBe(0);
+    policy.reset(0);
+    expect(policy.act(0)).toBe(0);
+    expect(atEnd).toBe(policy);
   });
 
   it('is deterministic in its seed', async () => {
