@@ -229,11 +229,19 @@ describe('qlearning', () => {
     const env = await driving();
     const seen = { start: 0, steps: 0, updates: 0, episodes: [] as number[], end: 0 };
     const seeds: number[] = [];
-    const reset = env.reset.bind(env);
+    const reset = env.reset.bind(env), step = env.step.bind(env);
     env.reset = (args) => {
       seeds.push(args!.seed!);
       return reset(args);
     };
+    // How each training episode ended, as the env said (validation episodes come after the last).
+    const outcomes: unknown[] = [];
+    env.step = (action) => {
+      const r = step(action);
+      if (r.terminated || r.truncated) outcomes.push(r.info.outcome);
+      return r;
+    };
+    const successes: boolean[] = [];
     const cb: Callback = {
       onTrainingStart: () => void seen.start++,
       onStep: (ctx) => {
@@ -244,7 +252,10 @@ describe('qlearning', () => {
         expect(Number.isFinite(m['train/td_error'])).toBe(true);
         seen.updates++;
       },
-      onEpisodeEnd: (_, e) => void seen.episodes.push(e.length),
+      onEpisodeEnd: (_, e) => {
+        seen.episodes.push(e.length);
+        successes.push(e.success);
+      },
       onTrainingEnd: (ctx) => {
         seen.end++;
         expect(ctx.step).toBe(1200);
@@ -254,6 +265,7 @@ describe('qlearning', () => {
     const policy = await train(env, { totalSteps: 5000, logInterval: 500, evalEpisodes: 2 }, [cb], { logger });
     expect(seen).toMatchObject({ start: 1, steps: 1200, end: 1 });
     expect(seen.episodes.length).toBeGreaterThan(0);
+    expect(successes).toEqual(outcomes.slice(0, successes.length).map((o) => o === 'goal'));
     // One update per decision of 5 steps, and one for each episode's last, shorter decision.
     expect(seen.updates).toBeGreaterThanOrEqual(1200 / 5);
     // Training episodes, then the two validation episodes at the end: none among the test seeds.
@@ -324,6 +336,7 @@ describe('qlearning', () => {
       const a = run(policy);
       expect(new Set(a).size, 'the policy does more than keep its lane').toBeGreaterThan(1);
       expect(run(loaded)).toEqual(a);
+      expect(run(policy), 'an episode does not depend on the one before').toEqual(a);
     }
   });
 
@@ -351,6 +364,7 @@ describe('qlearning', () => {
       [{ ...good, actions: 3 }, `${file}: actions: expected 5 (the env's Discrete(5)), got 3`],
       [{ ...good, encoding: { type: 'pixels' } }, `${file}: encoding: expected`],
       ['{"version": 1, "q": {', `${file}: not valid JSON`],
+      [JSON.stringify({ ...good, q: { [state]: [0, 0, 0.123456789, 0, 0] } }).replace('0.123456789', '1e999'), `${file}: q["${state}"]: expected 5 finite numbers, got [0,0,null,0,0]`],
     ];
     for (const [content, message] of cases) {
       writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
@@ -395,8 +409,9 @@ describe('tabular states of a driving env', () => {
     for (let i = 0; i < 60; i++) step(IDLE);
     expect(t.change).toBe(0);
     expect(world.egoActor.speed).toBeCloseTo(25, 0);
-    afterDecision(encoding, t, SLOWER, obs, 100);
-    expect(t.level).toBe(3);
+    for (let i = 0; i < 5; i++) afterDecision(encoding, t, SLOWER, obs, 100);
+    expect(t.level).toBe(0);
+    expect(isAllowed(allowedIn(encoding, stateOf(encoding, obs, t), 5), SLOWER), 'SLOWER at the bottom level').toBe(false);
   });
 
   it('turns back a lane change under way, and allows no lane change toward no lane', async () => {
@@ -411,10 +426,15 @@ describe('tabular states of a driving env', () => {
     expect(isAllowed(allowedIn(encoding, changing, 5), LEFT), 'turning back').toBe(true);
     afterDecision(encoding, t, LEFT, obs, 100);
     expect(t.change).toBe(0);
-    // From the leftmost of the three lanes there is no lane further left.
-    const edge = await make('obstacle-avoidance', { action: { type: 'discrete' }, ego: { lane: 2 }, sensors: [{ type: 'features', id: 'features', objects: 8, range: 100 }] });
-    const edgeObs = edge.reset({ seed: 0 }).observation;
-    const atEdge = allowedIn(encoding, stateOf(encoding, edgeObs, startTracking(encoding, edgeObs)), 5);
-    expect([LEFT, RIGHT].map((a) => isAllowed(atEdge, a))).toEqual([false, true]);
+    afterDecision(encoding, t, LEFT, obs, 100);
+    expect(t.change).toBe(1);
+    expect(isAllowed(allowedIn(encoding, stateOf(encoding, obs, t), 5), LEFT), 'a second change to the left').toBe(false);
+    // From the leftmost of the three lanes there is no lane further left, from the rightmost none further right.
+    for (const [lane, expected] of [[2, [false, true]], [0, [true, false]]] as const) {
+      const edge = await make('obstacle-avoidance', { action: { type: 'discrete' }, ego: { lane }, sensors: [{ type: 'features', id: 'features', objects: 8, range: 100 }] });
+      const edgeObs = edge.reset({ seed: 0 }).observation;
+      const atEdge = allowedIn(encoding, stateOf(encoding, edgeObs, startTracking(encoding, edgeObs)), 5);
+      expect([LEFT, RIGHT].map((a) => isAllowed(atEdge, a)), `lane ${lane}`).toEqual(expected);
+    }
   });
 });
