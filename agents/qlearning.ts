@@ -27,10 +27,9 @@ import type { Callback, TrainContext } from './common/callbacks.ts';
 import { Logger } from './common/logger.ts';
 import { MANIFEST, readPolicyManifest } from './common/manifest.ts';
 import type { Policy } from './common/Policy.ts';
-import { qRow, readJson, readTable, TABLE_FILE, tableFromRows, tableRows, tableText, type QTable } from './common/qtable.ts';
 import { linearSchedule } from './common/schedules.ts';
 import { afterDecision, afterStep, allowedIn, encodingFor, startTracking, stateOf, type StateEncoding, type Tracker } from './common/tabularState.ts';
-import { epsilonGreedy, IDLE, isAllowed, TablePolicy } from './common/TablePolicy.ts';
+import { epsilonGreedy, IDLE, isAllowed, qRow, readJson, readTable, TABLE_FILE, tableFromRows, tableRows, tableText, TablePolicy, type QTable } from './common/TablePolicy.ts';
 
 export interface QLearningArgs {
   /** Env steps to train for (validation episodes not counted) */

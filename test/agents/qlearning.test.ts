@@ -7,7 +7,7 @@ import { afterDecision, afterStep, allowedIn, encodingFor, startTracking, stateO
 import type { Callback } from '../../agents/common/callbacks.ts';
 import { Logger } from '../../agents/common/logger.ts';
 import type { Policy } from '../../agents/common/Policy.ts';
-import type { QTable } from '../../agents/common/qtable.ts';
+import type { QTable } from '../../agents/common/TablePolicy.ts';
 import { META_ACTIONS } from '../../sim/control/MetaController.ts';
 import type { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
 import type { Env, ResetResult, StepResult } from '../../sim/env/Env.ts';
