@@ -1,36 +1,38 @@
 /**
- * Tabular Q-learning (Watkins 1989) for path planning with the discrete meta-actions. The feature
- * observation is cut into a small state (`agents/common/laneGaps.ts`), or taken as it is when the
- * env's observation space is already Discrete, and one table of action values is learnt by
+ * Tabular Q-learning (Watkins 1989) for path planning with the discrete meta-actions:
  *
  *   Q(s, a) ← Q(s, a) + α (r + γ^τ max_a' Q(s', a') − Q(s, a))
  *
- * with ε-greedy exploration. A meta-action is a one-off change of the controller's targets, so the
- * agent decides every `decisionInterval` env steps and sends IDLE in between, as highway-env's
- * agents decide at 1 Hz over a faster simulation. A lane change is waited out until the ego
- * crosses into the new lane, so that no decision falls halfway across, where the state cannot
- * say which lane the controller is heading for. r is the reward summed over a decision's steps
- * and τ its length in decision intervals (a semi-MDP). The step size of a state–action pair is
- * 1/n over its first n updates, the mean of its samples, until that falls to `alpha`.
+ * States come from `common/tabularState.ts`: the env's own when its observations are Discrete,
+ * else lane gaps read from the features. A meta-action is a one-off change of the controller's
+ * targets, so the agent decides every `decisionInterval` env steps and sends IDLE in between, as
+ * highway-env's agents decide at 1 Hz over a faster simulation: r is the reward summed over a
+ * decision's steps and τ its length in decision intervals. A pair's step size is 1/n over its
+ * first n updates (the mean of its samples) until that falls to α, which falls over training.
  *
- * Training episode i runs on env seed `trainSeedStart + i`, far above the test seeds 0–49.
+ * Exploration is ε-greedy, optimistic about seldom tried actions. At an episode's end its decisions
+ * are updated again from the last to the first (Lin 1992), and remembered decisions drawn at random
+ * are replayed (Dyna-Q's planning, Sutton 1990), so that each costly env step teaches more than once.
+ * Validation episodes now and then keep the best table, as Stable-Baselines3's EvalCallback does.
+ * Training episode i runs on env seed trainSeedStart + i, validation on evalSeedStart + i: both
+ * far from the test seeds 0–49.
  */
 import { z } from 'zod';
 import { formatPath } from '../scenarios/parse.ts';
 import { META_ACTIONS } from '../sim/control/MetaController.ts';
 import type { Env } from '../sim/env/Env.ts';
 import type { SpaceValue } from '../sim/env/spaces.ts';
-import { mix32, Rng } from '../sim/rng.ts';
-import type { Callback, EpisodeSummary, TrainContext } from './common/callbacks.ts';
-import { laneBeside, laneGapsAllowed, laneGapsState, laneOffsetOf, speedLevelOf, TOP_SPEED_LEVEL } from './common/laneGaps.ts';
+import { Rng } from '../sim/rng.ts';
+import type { Callback, TrainContext } from './common/callbacks.ts';
 import { Logger } from './common/logger.ts';
-import { MANIFEST, readPolicyManifest, writePolicyManifest } from './common/manifest.ts';
-import type { ActOptions, Policy } from './common/Policy.ts';
-import { qRow, readJson, readTable, TABLE_FILE, tableText, type QTable, type StateEncoding } from './common/qtable.ts';
+import { MANIFEST, readPolicyManifest } from './common/manifest.ts';
+import type { Policy } from './common/Policy.ts';
 import { linearSchedule } from './common/schedules.ts';
+import { afterDecision, afterStep, allowedIn, encodingFor, startTracking, stateOf, type StateEncoding, type Tracker } from './common/tabularState.ts';
+import { epsilonGreedy, IDLE, isAllowed, qRow, readJson, readTable, TABLE_FILE, tableFromRows, tableRows, tableText, TablePolicy, type QTable } from './common/TablePolicy.ts';
 
 export interface QLearningArgs {
-  /** Env steps to train for */
+  /** Env steps to train for (validation episodes not counted) */
   totalSteps: number;
   /** Step size α at the start of training, once a pair has had 1/α updates (before that, 1/n) */
   alpha: number;
@@ -44,17 +46,27 @@ export interface QLearningArgs {
   epsilonEnd: number;
   /** Fraction of totalSteps over which ε falls linearly from epsilonStart to epsilonEnd */
   explorationFraction: number;
-  /** Optimism β in training's greedy choices: Q + β / √(updates of the pair); 0 for none */
+  /** Optimism β of training's greedy choices, which maximise Q + β / √(updates of the pair); an untried action comes first. 0 for none */
   explorationBonus: number;
   /** Env steps per decision; the steps between send IDLE, so above 1 it needs the meta-actions */
   decisionInterval: number;
-  /** Env steps a lane change may run before the next decision, which comes sooner when the ego crosses into the new lane; 0 waits for no lane change */
+  /** Env steps after which a lane change not yet done is taken as lost; 0 tracks no lane changes */
   laneChangeHold: number;
-  /** At each episode's end, the latest this many episodes are updated again, each from its last decision to its first */
-  replayEpisodes: number;
-  /** Seed of the exploration stream: ε draws and tie-breaks */
+  /** At each episode's end, update its decisions again from the last to the first */
+  replayBackward: boolean;
+  /** Remembered decisions replayed at each episode's end, per decision of the episode */
+  replayRatio: number;
+  /** Decisions remembered for replay; the oldest are forgotten */
+  bufferSize: number;
+  /** Validation episodes the greedy policy runs every evalInterval steps; train returns the best table they saw. 0 for none */
+  evalEpisodes: number;
+  /** Env steps between validations */
+  evalInterval: number;
+  /** Env seed of the first validation episode */
+  evalSeedStart: number;
+  /** Seed of the exploration stream: ε draws, tie-breaks and replay draws */
   seed: number;
-  /** Env seed of the first training episode; episode i runs on trainSeedStart + i */
+  /** Env seed of the first training episode */
   trainSeedStart: number;
   /** Latest episodes the rollout/ means are taken over */
   statsWindow: number;
@@ -63,17 +75,22 @@ export interface QLearningArgs {
 }
 
 export const DEFAULT_QLEARNING: QLearningArgs = {
-  totalSteps: 300_000,
+  totalSteps: 600_000,
   alpha: 0.1,
-  alphaEnd: 0.1,
-  gamma: 0.95,
+  alphaEnd: 0.005,
+  gamma: 0.99,
   epsilonStart: 1,
   epsilonEnd: 0.02,
   explorationFraction: 0.5,
-  explorationBonus: 0,
+  explorationBonus: 50,
   decisionInterval: 5,
   laneChangeHold: 100,
-  replayEpisodes: 1,
+  replayBackward: true,
+  replayRatio: 4,
+  bufferSize: 200_000,
+  evalEpisodes: 30,
+  evalInterval: 50_000,
+  evalSeedStart: 500_000,
   seed: 0,
   trainSeedStart: 1_000_000,
   statsWindow: 100,
@@ -84,8 +101,10 @@ const unit = z.number().min(0).max(1);
 const count = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const seed = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const ArgsInput = z.strictObject({
-  totalSteps: count, alpha: unit.positive(), alphaEnd: unit.positive(), gamma: unit, epsilonStart: unit, epsilonEnd: unit, explorationFraction: unit.positive(), explorationBonus: z.number().min(0).max(1e6),
-  decisionInterval: count.max(1000), laneChangeHold: z.number().int().min(0).max(1000), replayEpisodes: z.number().int().min(0).max(10_000), seed, trainSeedStart: seed, statsWindow: count, logInterval: count,
+  totalSteps: count, alpha: unit.positive(), alphaEnd: unit.positive(), gamma: unit, epsilonStart: unit, epsilonEnd: unit,
+  explorationFraction: unit.positive(), explorationBonus: z.number().min(0).max(1e6), decisionInterval: count.max(1000),
+  laneChangeHold: z.number().int().min(0).max(1000), replayBackward: z.boolean(), replayRatio: z.number().min(0).max(1000), bufferSize: count,
+  evalEpisodes: z.number().int().min(0).max(10_000), evalInterval: count, evalSeedStart: seed, seed, trainSeedStart: seed, statsWindow: count, logInterval: count,
 }).partial();
 
 /** The defaults with `args` merged in; a bad field is a one-line error naming it. */
@@ -95,81 +114,7 @@ export function qlearningArgs(args: unknown): QLearningArgs {
   return { ...DEFAULT_QLEARNING, ...result.data };
 }
 
-/** The meta-action that keeps the controller's targets; also taken in states never visited. */
-const IDLE = META_ACTIONS.indexOf('IDLE');
-const FASTER = META_ACTIONS.indexOf('FASTER'), SLOWER = META_ACTIONS.indexOf('SLOWER');
-const LANE_CHANGES: Record<number, number> = { [META_ACTIONS.indexOf('LANE_LEFT')]: 1, [META_ACTIONS.indexOf('LANE_RIGHT')]: -1 };
-
-/** The encoding for `env`: its own states when its observations are Discrete, else lane gaps. */
-function encodingFor(env: Env<SpaceValue, SpaceValue>): StateEncoding {
-  const space = env.observationSpace;
-  if (space.type === 'discrete') return { type: 'discrete' };
-  const scenario = env.unwrapped.scenario;
-  const sensor = scenario.sensors.find((s) => s.type === 'features');
-  if (space.type !== 'dict' || !sensor || !(sensor.id in space.spaces)) throw new Error('qlearning needs a Discrete observation space or a features sensor');
-  return { type: 'lane-gaps', key: sensor.id, range: sensor.range, laneWidth: (scenario.map as { laneWidth?: number }).laneWidth ?? 3.6 };
-}
-
-const features = (encoding: StateEncoding & { type: 'lane-gaps' }, observation: SpaceValue) => (observation as Record<string, Float32Array>)[encoding.key];
-
-/**
- * Where an episode stands between decisions: env steps since the last; the controller's target
- * lane, in lanes left of the ego's (+1 left, −1 right, 0 the ego's own), as the agent tracks it from
- * its own lane changes and the ego's crossings; steps since that last changed; the ego's lane offset.
- */
-interface Clock { steps: number; change: number; changeSteps: number; offset: number; level: number }
-
-function newClock(encoding: StateEncoding, observation: SpaceValue): Clock {
-  if (encoding.type !== 'lane-gaps') return { steps: 0, change: 0, changeSteps: 0, offset: 0, level: 0 };
-  const f = features(encoding, observation);
-  return { steps: 0, change: 0, changeSteps: 0, offset: laneOffsetOf(f), level: speedLevelOf(f) };
-}
-
-/**
- * After each env step. Crossing into the next lane flips the ego's lane offset from one edge to
- * the other; to the left (+1 to −1) it leaves the target lane one lane less to the left. A change
- * still under way after laneChangeHold steps is taken as lost (a safety net; it should not happen).
- */
-function tick(a: QLearningArgs, encoding: StateEncoding, clock: Clock, observation: SpaceValue): void {
-  clock.steps++;
-  if (encoding.type !== 'lane-gaps' || a.laneChangeHold === 0) return;
-  const offset = laneOffsetOf(features(encoding, observation));
-  if (Math.abs(offset - clock.offset) > 1) {
-    clock.change += Math.sign(offset - clock.offset);
-    clock.changeSteps = 0;
-  } else if (clock.change !== 0 && ++clock.changeSteps >= a.laneChangeHold) clock.change = 0;
-  clock.offset = offset;
-}
-
-/** At a decision: LANE_LEFT moves the controller's target lane one to the left (where there is one), LANE_RIGHT one to the right. */
-function decided(a: QLearningArgs, encoding: StateEncoding, clock: Clock, action: number, observation: SpaceValue): void {
-  clock.steps = 0;
-  if (action === FASTER) clock.level = Math.min(clock.level + 1, TOP_SPEED_LEVEL);
-  if (action === SLOWER) clock.level = Math.max(clock.level - 1, 0);
-  const side = LANE_CHANGES[action] ?? 0;
-  if (encoding.type !== 'lane-gaps' || a.laneChangeHold === 0 || side === 0) return;
-  // The features show the lanes beside the ego's, so a change is tracked from the ego's lane, or back to it.
-  if (clock.change === -side || (clock.change === 0 && laneBeside(features(encoding, observation), side))) {
-    clock.change += side;
-    clock.changeSteps = 0;
-  }
-}
-
-function stateOf(encoding: StateEncoding, observation: SpaceValue, clock: Clock): number {
-  return encoding.type === 'discrete' ? (observation as number) : laneGapsState(features(encoding, observation), encoding, clock.change, clock.level);
-}
-
-/** The actions with an effect in `state`, as bits: a lane change is not one toward no lane, nor a second while one is under way. */
-function allowedIn(encoding: StateEncoding, state: number, actions: number): number {
-  return encoding.type === 'lane-gaps' ? laneGapsAllowed(state) : 2 ** actions - 1;
-}
-
-const isAllowed = (allowed: number, action: number) => ((allowed >>> action) & 1) === 1;
-
-/**
- * One update of Q(state, action) towards the tdTarget r + discount · max Q(next, a') over the
- * actions `nextAllowed` (bits) — r alone when `terminal`; returns the TD error.
- */
+/** One update of Q(state, action) towards r + discount · max Q(next, ·) over the `nextAllowed` actions (bits), r alone when `terminal`; returns the TD error. */
 export function qUpdate(table: QTable, actions: number, state: number, action: number, reward: number, next: number, terminal: boolean, alpha: number, discount: number, nextAllowed = -1): number {
   const q = qRow(table, state, actions);
   const qNext = table.get(next);
@@ -181,69 +126,9 @@ export function qUpdate(table: QTable, actions: number, state: number, action: n
   return tdError;
 }
 
-/** The greedy action among `allowed`: ties go to IDLE if it is among them, else to the first; unseen states to IDLE. */
-function greedy(q: Float64Array | undefined, actions: number, allowed: number): number {
-  const keep = Math.min(IDLE, actions - 1);
-  if (!q) return keep;
-  let best = -1;
-  for (let a = 0; a < actions; a++) if (isAllowed(allowed, a) && (best < 0 || q[a] > q[best])) best = a;
-  return isAllowed(allowed, keep) && q[keep] === q[best] ? keep : best;
-}
-
-/**
- * ε-greedy among `allowed`, with seeded tie-breaking among the best. With visit counts `n`, the
- * greedy choice is optimistic about what was seldom tried: it maximises Q + bonus / √n, and an
- * action never tried comes first (MBIE-EB, Strehl & Littman 2008).
- */
-function epsilonGreedy(q: Float64Array | undefined, actions: number, allowed: number, epsilon: number, rng: Rng, n?: Uint32Array, bonus = 0): number {
-  const explore = rng.next() < epsilon || !q;
-  const value = (a: number) => (n && bonus > 0 ? (n[a] === 0 ? Infinity : q![a] + bonus / Math.sqrt(n[a])) : q![a]);
-  let max = -Infinity;
-  if (!explore) for (let a = 0; a < actions; a++) if (isAllowed(allowed, a) && value(a) > max) max = value(a);
-  const candidates: number[] = [];
-  for (let a = 0; a < actions; a++) if (isAllowed(allowed, a) && (explore || value(a) === max)) candidates.push(a);
-  return candidates.length === 1 ? candidates[0] : candidates[rng.int(0, candidates.length - 1)];
-}
-
-class QPolicy implements Policy<SpaceValue, number> {
-  readonly name = 'qlearning';
-  private clock: Clock | null = null;
-  private rng = Rng.seeded(0);
-
-  constructor(readonly table: QTable, readonly actions: number, readonly encoding: StateEncoding, readonly args: QLearningArgs) {}
-
-  /** Greedy by default; with `deterministic: false`, ε-greedy at epsilonEnd. */
-  act(observation: SpaceValue, options: ActOptions = {}): number {
-    if (!this.clock) this.clock = newClock(this.encoding, observation);
-    else tick(this.args, this.encoding, this.clock, observation);
-    if (this.clock.steps > 0 && this.clock.steps < this.args.decisionInterval) return IDLE;
-    const state = stateOf(this.encoding, observation, this.clock);
-    const q = this.table.get(state), allowed = allowedIn(this.encoding, state, this.actions);
-    const action = options.deterministic === false ? epsilonGreedy(q, this.actions, allowed, this.args.epsilonEnd, this.rng) : greedy(q, this.actions, allowed);
-    decided(this.args, this.encoding, this.clock, action, observation);
-    return action;
-  }
-
-  reset(episodeSeed: number): void {
-    if (!Number.isSafeInteger(episodeSeed) || episodeSeed < 0) throw new Error(`reset: expected the episode's seed, a non-negative integer, got ${episodeSeed}`);
-    this.clock = null;
-    // The agent's seed and the episode's, hashed with a constant of this agent's own.
-    let h = mix32(0x51a7e ^ (this.args.seed >>> 0) ^ Math.floor(this.args.seed / 2 ** 32));
-    h = mix32(h ^ (episodeSeed >>> 0) ^ Math.floor(episodeSeed / 2 ** 32));
-    this.rng = Rng.seeded(h >>> 0);
-  }
-
-  save(dir: string): Promise<void> {
-    return this.write(dir, tableText(this.table, this.actions, this.encoding));
-  }
-
-  async write(dir: string, table: string): Promise<void> {
-    await writePolicyManifest(dir, { agent: 'qlearning', args: this.args, actionSpace: { type: 'discrete', n: this.actions } });
-    const { writeFile } = await import('node:fs/promises');
-    const { join } = await import('node:path');
-    await writeFile(join(dir, TABLE_FILE), table + '\n');
-  }
-}
+/** The greedy policy over `table`, saved as agent "qlearning" with args `a` */
+const qPolicy = (a: QLearningArgs, table: QTable, actions: number, encoding: StateEncoding) =>
+  new TablePolicy('qlearning', a, { decisionInterval: a.decisionInterval, laneChangeHold: a.laneChangeHold, epsilon: a.epsilonEnd, seed: a.seed }, table, actions, encoding);
 
 /** One decision's experience: state, action, reward, next state, terminal (1) or not (0), discount */
 type Transition = [number, number, number, number, number, number];
@@ -253,15 +138,19 @@ interface TrainState {
   step: number;
   episodes: number;
   rng: number[];
-  /** Updates of each state–action pair, for the step size */
+  /** Updates of each state–action pair, for step sizes and optimism */
   visits: Record<string, number[]>;
-  /** The episode under way: its seed and env actions so far (replayed on resume), and the open decision */
-  episode: { seed: number; actions: number[]; return: number; clock: Clock; decision: { state: number; action: number; reward: number } | null; transitions: Transition[] } | null;
-  /** The latest episodes' decisions, replayed at each episode's end */
-  replay: Transition[][];
+  /** The episode under way: its seed and env actions so far (replayed on resume), the tracker, the open decision and the decisions made */
+  episode: { seed: number; actions: number[]; return: number; tracker: Tracker; decision: { state: number; action: number; reward: number } | null; transitions: Transition[] } | null;
+  /** Remembered decisions */
+  buffer: Transition[];
   /** The latest episodes, for the rollout/ means */
   recent: { return: number; length: number; success: boolean }[];
-  /** Sum of |TD error| and updates since the last logger row; updates in all */
+  /** Steps of the next and the last validation; the best one and its table */
+  nextEval: number;
+  evaluatedAt: number;
+  best: { successRate: number; meanReward: number; step: number; q: Record<string, number[]> } | null;
+  /** |TD error| summed and counted since the last logger row; updates in all */
   tdSum: number;
   tdCount: number;
   updates: number;
@@ -273,6 +162,8 @@ export interface TrainOptions {
   /** Where the rows go; an in-memory logger if none */
   logger?: Logger;
 }
+
+const TRAIN_STATE = 'train-state.json';
 
 /** Trains a Q-table in `env` (Discrete actions) and returns the greedy policy over it. */
 export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLearningArgs> = {}, callbacks: Callback[] = [], options: TrainOptions = {}): Promise<Policy<SpaceValue, number>> {
@@ -286,26 +177,28 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
   const logger = options.logger ?? new Logger();
 
   let table: QTable = new Map();
-  let s: TrainState = { step: 0, episodes: 0, rng: [], visits: {}, episode: null, replay: [], recent: [], tdSum: 0, tdCount: 0, updates: 0 };
+  let s: TrainState = { step: 0, episodes: 0, rng: [], visits: {}, episode: null, buffer: [], recent: [], nextEval: a.evalInterval, evaluatedAt: -1, best: null, tdSum: 0, tdCount: 0, updates: 0 };
   if (options.resume) {
-    ({ table, state: s } = await readCheckpoint(options.resume, actions));
+    const { join } = await import('node:path');
+    table = (await readTable(join(options.resume, TABLE_FILE), actions)).table;
+    s = await readTrainState(join(options.resume, TRAIN_STATE));
     logger.truncateAfter(s.step);
   }
   const rng = options.resume ? Rng.fromState(s.rng) : Rng.seeded(a.seed);
   const visits = new Map(Object.entries(s.visits).map(([k, v]) => [Number(k), Uint32Array.from(v)]));
-  const policy = new QPolicy(table, actions, encoding, a);
+  const policy = qPolicy(a, table, actions, encoding);
+  let result = policy;
   const ctx: TrainContext = {
     algorithm: 'qlearning',
     get step() { return s.step; },
     totalSteps: a.totalSteps,
     get episodes() { return s.episodes; },
     logger,
-    policy,
-    checkpoint: (dir) => {
-      // Serialised at once, so that training going on meanwhile cannot change what is written.
-      const state = JSON.stringify({ ...s, rng: rng.state(), visits: Object.fromEntries([...visits].map(([k, v]) => [k, Array.from(v)])) });
-      return writeCheckpoint(dir, policy, tableText(table, actions, encoding), state);
-    },
+    get policy() { return result; },
+    // Serialised at once, so that training going on meanwhile cannot change what is written.
+    checkpoint: (dir) => policy.write(dir, tableText(table, actions, encoding), {
+      [TRAIN_STATE]: JSON.stringify({ ...s, rng: rng.state(), visits: Object.fromEntries([...visits].map(([k, v]) => [k, Array.from(v)])) }),
+    }),
   };
 
   // On resume, the episode under way is replayed to where it stood.
@@ -329,6 +222,7 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
     }
     logger.record('rollout/exploration_rate', epsilon(s.step / a.totalSteps));
     if (s.tdCount > 0) logger.record('train/td_error', s.tdSum / s.tdCount);
+    logger.record('train/learning_rate', alpha(s.step / a.totalSteps));
     logger.record('train/n_updates', s.updates);
     logger.record('train/n_states', table.size);
     logger.record('time/episodes', s.episodes);
@@ -337,19 +231,54 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
     s.tdSum = s.tdCount = 0;
   };
 
+  // Validation runs between training episodes, greedy, on the same env with seeds of its own, and
+  // writes a logger row at once, as Stable-Baselines3's EvalCallback does.
+  const validate = () => {
+    const greedyPolicy = qPolicy(a, table, actions, encoding);
+    let successes = 0, total = 0, length = 0;
+    for (let i = 0; i < a.evalEpisodes; i++) {
+      let obs = env.reset({ seed: a.evalSeedStart + i }).observation;
+      greedyPolicy.reset(a.evalSeedStart + i);
+      for (let done = false; !done; length++) {
+        const r = env.step(greedyPolicy.act(obs));
+        total += r.reward;
+        obs = r.observation;
+        done = r.terminated || r.truncated;
+        if (done && r.info.outcome === 'goal') successes++;
+      }
+    }
+    const successRate = successes / a.evalEpisodes, meanReward = total / a.evalEpisodes;
+    s.evaluatedAt = s.step;
+    logger.record('eval/success_rate', successRate);
+    logger.record('eval/mean_reward', meanReward);
+    logger.record('eval/mean_ep_length', length / a.evalEpisodes);
+    dump();
+    // The most successes, then (as Stable-Baselines3) the highest mean reward.
+    if (!s.best || successRate > s.best.successRate || (successRate === s.best.successRate && meanReward > s.best.meanReward)) {
+      s.best = { successRate, meanReward, step: s.step, q: tableRows(table) };
+    }
+  };
+
+  const replay = ([state, action, reward, next, terminal, discount]: Transition) =>
+    qUpdate(table, actions, state, action, reward, next, terminal === 1, alpha(s.step / a.totalSteps), discount, allowedIn(encoding, next, actions));
+
   for (const cb of callbacks) await cb.onTrainingStart?.(ctx);
   while (s.step < a.totalSteps) {
     if (!s.episode) {
+      if (a.evalEpisodes > 0 && s.step >= s.nextEval) {
+        validate();
+        s.nextEval += a.evalInterval;
+      }
       const seed = a.trainSeedStart + s.episodes;
       observation = env.reset({ seed }).observation;
-      s.episode = { seed, actions: [], return: 0, clock: newClock(encoding, observation), decision: null, transitions: [] };
+      s.episode = { seed, actions: [], return: 0, tracker: startTracking(encoding, observation), decision: null, transitions: [] };
     }
     const ep = s.episode;
     let action = IDLE;
     if (!ep.decision) {
-      const state = stateOf(encoding, observation, ep.clock);
+      const state = stateOf(encoding, observation, ep.tracker);
       action = epsilonGreedy(table.get(state), actions, allowedIn(encoding, state, actions), epsilon(s.step / a.totalSteps), rng, visits.get(state), a.explorationBonus);
-      decided(a, encoding, ep.clock, action, observation);
+      afterDecision(encoding, ep.tracker, action, observation, a.laneChangeHold);
       ep.decision = { state, action, reward: 0 };
     }
     const d = ep.decision;
@@ -359,19 +288,17 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
     ep.return += r.reward;
     d.reward += r.reward;
     observation = r.observation;
-    tick(a, encoding, ep.clock, observation);
+    afterStep(encoding, ep.tracker, observation, a.laneChangeHold);
     const done = r.terminated || r.truncated;
 
-    if (done || ep.clock.steps >= a.decisionInterval) {
-      let v = visits.get(d.state);
-      if (!v) visits.set(d.state, (v = new Uint32Array(actions)));
-      const n = ++v[d.action];
+    if (done || ep.tracker.steps >= a.decisionInterval) {
+      let n = visits.get(d.state);
+      if (!n) visits.set(d.state, (n = new Uint32Array(actions)));
+      const stepSize = Math.max(alpha(s.step / a.totalSteps), 1 / ++n[d.action]);
       // A decision cut short by the time limit is discounted for the steps it had.
-      const discount = a.gamma ** (ep.clock.steps / a.decisionInterval);
-      const next = stateOf(encoding, observation, ep.clock);
-      const stepSize = Math.max(alpha(s.step / a.totalSteps), 1 / n);
-      const tdError = qUpdate(table, actions, d.state, d.action, d.reward, next, r.terminated, stepSize, discount, allowedIn(encoding, next, actions));
-      if (a.replayEpisodes > 0) ep.transitions.push([d.state, d.action, d.reward, next, r.terminated ? 1 : 0, discount]);
+      const transition: Transition = [d.state, d.action, d.reward, stateOf(encoding, observation, ep.tracker), r.terminated ? 1 : 0, a.gamma ** (ep.tracker.steps / a.decisionInterval)];
+      const tdError = qUpdate(table, actions, d.state, d.action, d.reward, transition[3], r.terminated, stepSize, transition[5], allowedIn(encoding, transition[3], actions));
+      ep.transitions.push(transition);
       ep.decision = null;
       s.tdSum += Math.abs(tdError);
       s.tdCount++;
@@ -379,54 +306,41 @@ export async function train(env: Env<SpaceValue, SpaceValue>, args: Partial<QLea
       for (const cb of callbacks) cb.onUpdate?.(ctx, { 'train/td_error': tdError, 'train/learning_rate': stepSize });
     }
     if (done) {
-      const summary: EpisodeSummary = { return: ep.return, length: ep.actions.length, success: r.info.outcome === 'goal', truncated: r.truncated && !r.terminated };
-      s.recent.push({ return: summary.return, length: summary.length, success: summary.success });
-      if (s.recent.length > a.statsWindow) s.recent.shift();
-      // Lin's (1992) backward replay: the latest episodes' lessons again, each from its end, so that
-      // what an end taught reaches the decisions that led there in one sweep.
-      s.replay.push(ep.transitions);
-      if (s.replay.length > a.replayEpisodes) s.replay.shift();
-      for (let e = s.replay.length - 1; e >= 0; e--) {
-        for (let i = s.replay[e].length - 1; i >= 0; i--) {
-          const [state, action, reward, next, terminal, discount] = s.replay[e][i];
-          qUpdate(table, actions, state, action, reward, next, terminal === 1, alpha(s.step / a.totalSteps), discount, allowedIn(encoding, next, actions));
-        }
+      if (a.replayBackward) for (let i = ep.transitions.length - 1; i >= 0; i--) replay(ep.transitions[i]);
+      if (a.replayRatio > 0) {
+        s.buffer.push(...ep.transitions);
+        if (s.buffer.length > a.bufferSize) s.buffer.splice(0, s.buffer.length - a.bufferSize);
+        for (let i = Math.round(a.replayRatio * ep.transitions.length); i > 0; i--) replay(s.buffer[rng.int(0, s.buffer.length - 1)]);
       }
+      const success = r.info.outcome === 'goal';
+      s.recent.push({ return: ep.return, length: ep.actions.length, success });
+      if (s.recent.length > a.statsWindow) s.recent.shift();
       s.episodes++;
       s.episode = null;
-      for (const cb of callbacks) cb.onEpisodeEnd?.(ctx, summary);
+      for (const cb of callbacks) cb.onEpisodeEnd?.(ctx, { return: ep.return, length: ep.actions.length, success, truncated: r.truncated && !r.terminated });
     }
     if (s.step % a.logInterval === 0) dump();
     let go = true;
     for (const cb of callbacks) if ((await cb.onStep?.(ctx)) === false) go = false;
     if (!go) break;
   }
-  if (s.step % a.logInterval !== 0) dump();
+  if (a.evalEpisodes > 0) {
+    if (s.evaluatedAt !== s.step) validate();
+    if (s.best!.step !== s.step) result = qPolicy(a, tableFromRows(s.best!.q), actions, encoding);
+  }
+  if (s.step % a.logInterval !== 0 && s.evaluatedAt !== s.step) dump();
   for (const cb of callbacks) await cb.onTrainingEnd?.(ctx);
-  return policy;
+  return result;
 }
 
-const TRAIN_STATE = 'train-state.json';
-
-/** A checkpoint is a saved policy (policy.json and the table) plus the run's own state. */
-async function writeCheckpoint(dir: string, policy: QPolicy, table: string, state: string): Promise<void> {
-  await policy.write(dir, table);
-  const { writeFile } = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  await writeFile(join(dir, TRAIN_STATE), state + '\n');
-}
-
-async function readCheckpoint(dir: string, actions: number): Promise<{ table: QTable; state: TrainState }> {
-  const { join } = await import('node:path');
-  const { table } = await readTable(join(dir, TABLE_FILE), actions);
-  const file = join(dir, TRAIN_STATE);
+async function readTrainState(file: string): Promise<TrainState> {
   const state = (await readJson(file)) as TrainState;
-  for (const key of ['step', 'episodes', 'tdSum', 'tdCount', 'updates'] as const) {
+  for (const key of ['step', 'episodes', 'nextEval', 'evaluatedAt', 'tdSum', 'tdCount', 'updates'] as const) {
     if (typeof state?.[key] !== 'number' || !Number.isFinite(state[key])) throw new Error(`${file}: ${key}: expected a number, got ${JSON.stringify(state?.[key])}`);
   }
-  for (const key of ['rng', 'recent', 'replay'] as const) if (!Array.isArray(state[key])) throw new Error(`${file}: ${key}: expected an array, got ${JSON.stringify(state[key])}`);
+  for (const key of ['rng', 'recent', 'buffer'] as const) if (!Array.isArray(state[key])) throw new Error(`${file}: ${key}: expected an array, got ${JSON.stringify(state[key])}`);
   if (typeof state.visits !== 'object' || state.visits === null) throw new Error(`${file}: visits: expected an object, got ${JSON.stringify(state.visits)}`);
-  return { table, state };
+  return state;
 }
 
 /** The greedy policy saved in `dir` (by `save` or a checkpoint), for `env`. */
@@ -443,5 +357,5 @@ export async function load(dir: string, env: Env<SpaceValue, SpaceValue>): Promi
   }
   if (env.actionSpace.type !== 'discrete') throw new Error('qlearning needs a Discrete action space; set action.type to "discrete"');
   const { table, encoding } = await readTable(join(dir, TABLE_FILE), env.actionSpace.n);
-  return new QPolicy(table, env.actionSpace.n, encoding, args);
+  return qPolicy(args, table, env.actionSpace.n, encoding);
 }

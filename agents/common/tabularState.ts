@@ -1,13 +1,18 @@
 /**
- * A small discrete state for tabular agents, read from the feature observation alone (layout at
- * the top of `sim/sensors/FeatureSensor.ts`): where the ego is across the road, whether it is
- * moving across, how its own lane ahead looks, whether each neighbouring lane is open for a lane
- * change (or that there is none: the ego is at the road's edge), and its speed against the
- * meta-controller's speed levels.
+ * How a tabular agent turns observations into table states. An env whose observation space is
+ * Discrete gives its own states. A driving env with the meta-actions gives lane-gap states, read
+ * from the feature observation (layout at the top of `sim/sensors/FeatureSensor.ts`): how the
+ * ego's own lane looks ahead and whether each lane beside it is open for a lane change (or that
+ * there is none: the road's edge); completed by what the agent knows from its own actions and the
+ * features do not show: the lane change under way and the meta-controller's target speed level.
  *
  * Each object is put in a lane by its lateral offset from the centre of the ego's lane, in lane
- * widths: 0 is the ego's lane, +1 the lane to the left, −1 the lane to the right.
+ * widths: 0 is the ego's lane, +1 the lane to the left, −1 the lane to the right. Distances are
+ * judged as time to reach the object where the ego closes in on it.
  */
+import { META_ACTIONS } from '../../sim/control/MetaController.ts';
+import type { Env } from '../../sim/env/Env.ts';
+import type { SpaceValue } from '../../sim/env/spaces.ts';
 
 export interface LaneGapsConfig {
   /** Range of the feature sensor, by which object positions are scaled [m] */
@@ -15,8 +20,6 @@ export interface LaneGapsConfig {
   /** Lane width [m] */
   laneWidth: number;
 }
-
-import { META_ACTIONS } from '../../sim/control/MetaController.ts';
 
 /** Feature indices of the ego part */
 const SPEED = 0, LANE_OFFSET = 4, HEADING_ERROR = 5, SPEED_LIMIT = 8, LANE_LEFT = 9, LANE_RIGHT = 10;
@@ -34,8 +37,8 @@ const MOTIONS = 3;
 /** Own lane ahead: 0 clear, 1 a vehicle within 30 m, not closing in, 2 one closing in within 6 s,
  *  3 within 2.5 s or 8 m, 4 a standing object within 8 s, 5 within 3 s or 15 m */
 const OWN = 6;
-/** A side lane: 0 none, 1 unsafe to enter now, 2 a standing object ahead, 3 a vehicle ahead, 4 free */
-const SIDE = 5;
+/** A side lane: 0 none, 1 unsafe to enter now, 2 a standing object ahead, 3 open */
+const SIDE = 4;
 
 export const LANE_GAP_STATES = MOTIONS * OWN * SIDE * SIDE * SPEED_LEVELS.length;
 
@@ -56,7 +59,7 @@ export function laneGapsState(f: Float32Array, cfg: LaneGapsConfig, changing = 0
   // Objects are seen in the ego's frame; turned by the heading error, they are in the lane's. At
   // 100 m, the 5° of a lane change would otherwise put an object ahead 9 m to the side.
   const angle = he * (Math.PI / 2), c = Math.cos(angle), s = Math.sin(angle);
-  let own = 0, leftLane = left ? 4 : 0, rightLane = right ? 4 : 0;
+  let own = 0, leftLane = left ? 3 : 0, rightLane = right ? 3 : 0;
   for (let o = EGO_FEATURES; o + OBJECT_FEATURES <= f.length; o += OBJECT_FEATURES) {
     if (f[o] < 0.5) break;
     const ex = f[o + 1] * cfg.range, ey = f[o + 2] * cfg.range;
@@ -98,14 +101,13 @@ function ownLane(x: number, relSpeed: number, standing: boolean): number {
   return gap < 30 ? 1 : 0;
 }
 
-/** How one object bears on a side lane: 1 unsafe to enter now, 2 standing ahead, 3 a vehicle ahead, 4 free. */
+/** How one object bears on a side lane: 1 unsafe to enter now, 2 standing ahead, 3 no matter. */
 function sideLane(x: number, relSpeed: number, standing: boolean): number {
   const gap = Math.abs(x) - CAR_LENGTH;
   // Alongside, or closing in (from behind or ahead) within 3 s.
   if (gap < 5 || (x < 0 && relSpeed > 0 && gap < 3 * relSpeed) || (x > 0 && relSpeed < 0 && gap < -3 * relSpeed)) return 1;
   if (x > 0 && standing) return 2;
-  if (x > 0 && (gap < 25 || (relSpeed < -0.5 && gap < -8 * relSpeed))) return 3;
-  return 4;
+  return 3;
 }
 
 /** The ego's offset from its lane centre as a fraction of half the lane width, left positive */
@@ -119,7 +121,7 @@ export interface LaneGapsParts {
   motion: number;
   /** 0 clear, 1 vehicle near, 2 closing in, 3 urgent, 4 standing object, 5 standing object close */
   own: number;
-  /** 0 none, 1 unsafe, 2 standing object ahead, 3 vehicle ahead, 4 free */
+  /** 0 none, 1 unsafe to enter, 2 standing object ahead, 3 open */
   left: number;
   right: number;
   /** Target speed level: index into 0, 0.3, 0.6, 0.8, 1 of the speed limit */
@@ -160,6 +162,86 @@ export function laneGapsAllowed(state: number): number {
 /** The state in words, for reports and debugging. */
 export function describeLaneGapsState(state: number): string {
   const p = laneGapsParts(state);
-  const sides = ['none', 'unsafe', 'standing', 'vehicle', 'free'];
+  const sides = ['none', 'unsafe', 'standing', 'open'];
   return `${['keep', 'changing-left', 'changing-right'][p.motion]} own:${['clear', 'near', 'closing', 'urgent', 'standing', 'standing-close'][p.own]} left:${sides[p.left]} right:${sides[p.right]} speed:${SPEED_LEVELS[p.speed]}`;
+}
+
+// The states of an env, completed by what the agent knows of its own actions.
+
+/** How observations become states; saved with the table, so a policy reads them as it learnt them. */
+export type StateEncoding = { type: 'discrete' } | { type: 'lane-gaps'; key: string; range: number; laneWidth: number };
+
+/** The encoding for `env`: its own states when its observations are Discrete, else lane gaps of its feature sensor. */
+export function encodingFor(env: Env<SpaceValue, SpaceValue>): StateEncoding {
+  const space = env.observationSpace;
+  if (space.type === 'discrete') return { type: 'discrete' };
+  const scenario = env.unwrapped.scenario;
+  const sensor = scenario.sensors.find((s) => s.type === 'features');
+  if (space.type !== 'dict' || !sensor || !(sensor.id in space.spaces)) throw new Error('a tabular agent needs a Discrete observation space or a features sensor');
+  return { type: 'lane-gaps', key: sensor.id, range: sensor.range, laneWidth: (scenario.map as { laneWidth?: number }).laneWidth ?? 3.6 };
+}
+
+const FASTER_ACTION = META_ACTIONS.indexOf('FASTER'), SLOWER_ACTION = META_ACTIONS.indexOf('SLOWER');
+const LANE_CHANGES: Record<number, number> = { [META_ACTIONS.indexOf('LANE_LEFT')]: 1, [META_ACTIONS.indexOf('LANE_RIGHT')]: -1 };
+
+/**
+ * What an episode's agent keeps between steps, as plain data (a checkpoint holds it): env steps
+ * since its last decision; the controller's target lane in lanes left of the ego's (+1 left, −1
+ * right, 0 its own); steps since that last changed; the ego's lane offset at the last step; the
+ * controller's target speed level.
+ */
+export interface Tracker {
+  steps: number;
+  change: number;
+  changeSteps: number;
+  offset: number;
+  level: number;
+}
+
+const features = (encoding: StateEncoding & { type: 'lane-gaps' }, observation: SpaceValue) => (observation as Record<string, Float32Array>)[encoding.key];
+
+/** At the episode's first observation; the first target level is the one the controller picks. */
+export function startTracking(encoding: StateEncoding, observation: SpaceValue): Tracker {
+  if (encoding.type !== 'lane-gaps') return { steps: 0, change: 0, changeSteps: 0, offset: 0, level: 0 };
+  const f = features(encoding, observation);
+  return { steps: 0, change: 0, changeSteps: 0, offset: laneOffsetOf(f), level: speedLevelOf(f) };
+}
+
+/**
+ * After each env step. Crossing into the next lane flips the ego's lane offset from one edge to
+ * the other; to the left (+1 to −1) it leaves the target lane one lane less to the left. A change
+ * not done after `laneChangeHold` steps is taken as lost, a safety net; 0 tracks no lane changes.
+ */
+export function afterStep(encoding: StateEncoding, t: Tracker, observation: SpaceValue, laneChangeHold: number): void {
+  t.steps++;
+  if (encoding.type !== 'lane-gaps' || laneChangeHold === 0) return;
+  const offset = laneOffsetOf(features(encoding, observation));
+  if (Math.abs(offset - t.offset) > 1) {
+    t.change += Math.sign(offset - t.offset);
+    t.changeSteps = 0;
+  } else if (t.change !== 0 && ++t.changeSteps >= laneChangeHold) t.change = 0;
+  t.offset = offset;
+}
+
+/** At a decision: FASTER and SLOWER move the target level; LANE_LEFT and LANE_RIGHT the target lane, where there is one. */
+export function afterDecision(encoding: StateEncoding, t: Tracker, action: number, observation: SpaceValue, laneChangeHold: number): void {
+  t.steps = 0;
+  if (encoding.type !== 'lane-gaps') return;
+  if (action === FASTER_ACTION) t.level = Math.min(t.level + 1, TOP_SPEED_LEVEL);
+  if (action === SLOWER_ACTION) t.level = Math.max(t.level - 1, 0);
+  const side = LANE_CHANGES[action] ?? 0;
+  // The features show the lanes beside the ego's, so a change is tracked from the ego's lane, or back to it.
+  if (laneChangeHold > 0 && side !== 0 && (t.change === -side || (t.change === 0 && laneBeside(features(encoding, observation), side)))) {
+    t.change += side;
+    t.changeSteps = 0;
+  }
+}
+
+export function stateOf(encoding: StateEncoding, observation: SpaceValue, t: Tracker): number {
+  return encoding.type === 'discrete' ? (observation as number) : laneGapsState(features(encoding, observation), encoding, t.change, t.level);
+}
+
+/** The actions with an effect in `state`, as bits (see `laneGapsAllowed`); every action of a Discrete env. */
+export function allowedIn(encoding: StateEncoding, state: number, actions: number): number {
+  return encoding.type === 'lane-gaps' ? laneGapsAllowed(state) : 2 ** actions - 1;
 }
