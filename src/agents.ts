@@ -16,6 +16,7 @@ const LEARNED: Record<string, () => Promise<{ load(dir: string, env: Env<Observa
   dqn: () => import('../agents/dqn.ts'),
   ppo: () => import('../agents/ppo.ts'),
   reinforce: () => import('../agents/reinforce.ts'),
+  qlearning: () => import('../agents/qlearning.ts') as never,
 };
 /** Learned agents that run networks, and so need tfjs started first */
 const NEEDS_TF = new Set(['dqn', 'ppo', 'reinforce']);

@@ -121,7 +121,7 @@ describe('drivelab CLI', () => {
   });
 
   const corrupt: [string, string, string][] = [
-    ['an agent named after an Object method', '{ "version": 1, "agent": "constructor" }', ': agent: expected one of expert, random, got "constructor"'],
+    ['an agent named after an Object method', '{ "version": 1, "agent": "constructor" }', ': agent: expected one of expert, random, dqn, ppo, reinforce, qlearning, got "constructor"'],
     ['arguments that are not an object', '{ "version": 1, "agent": "expert", "args": "fast" }', 'policy.json: args: expected an object of the agent\'s arguments, got "fast"'],
     ['an expert argument of the wrong type', '{ "version": 1, "agent": "expert", "args": { "speedFactor": "fast" } }', ': args.speedFactor: expected number, got "fast"'],
     ['IDM parameters that are not an object', '{ "version": 1, "agent": "expert", "args": { "idm": null } }', ': args.idm: expected object, got null'],
