@@ -17,9 +17,10 @@ import { Mlp, mlpArrays, restoreMlp } from './common/nn.ts';
 import type { ActOptions, Policy } from './common/Policy.ts';
 import { ReplayBuffer } from './common/ReplayBuffer.ts';
 import { linearSchedule } from './common/schedules.ts';
-import { TrainRun, type RunOptions } from './common/TrainRun.ts';
+import { TrainRun, type TrainOptions } from './common/TrainRun.ts';
 import { AgentInputError, loadWeights, parseArgs, saveWeights, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
 import { FeatureExtractor } from './common/FeatureExtractor.ts';
+import { clipByGlobalNorm } from './common/gradients.ts';
 
 export interface DqnArgs {
   /** Env steps to train for, summed over envs */
@@ -184,16 +185,6 @@ export function update(online: QNetwork, target: QNetwork, optimizer: AdamW, bat
   });
 }
 
-/** Scales all gradients together so their global L2 norm is at most `maxNorm` */
-export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
-  const names = Object.keys(grads);
-  const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k])))));
-  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
-  const out: tf.NamedTensorMap = {};
-  for (const k of names) out[k] = tf.mul(grads[k], scale);
-  return out;
-}
-
 /** Per env, the last n transitions, folded into n-step rows: Σ γⁱ rᵢ and the bootstrap discount γⁿ. */
 class NStep {
   private readonly pending: { obs: Float32Array; action: number; reward: number }[][];
@@ -223,11 +214,6 @@ class NStep {
     const first = q.shift()!;
     buffer.add(first.obs, first.action, ret, next, terminated, terminated ? 0 : this.gamma ** (q.length + 1));
   }
-}
-
-export interface TrainOptions extends RunOptions {
-  /** Continue the run saved in this checkpoint directory */
-  resumeFrom?: string;
 }
 
 /** Trains a DQN on `env` (Discrete actions); resolves to the greedy policy. */

@@ -26,9 +26,9 @@ import { ActorCritic, ActorCriticPolicy, actorCriticFor, networkOptions } from '
 import { linearSchedule } from './common/schedules.ts';
 import { RewardScaler } from './common/RewardScaler.ts';
 import type { ObservationNormalizer } from './common/ObservationNormalizer.ts';
-import { TrainRun, type RunOptions } from './common/TrainRun.ts';
+import { TrainRun, type TrainOptions } from './common/TrainRun.ts';
 import { loadWeights, parseArgs, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
-import { clipByGlobalNorm } from './dqn.ts';
+import { applyAndRead } from './common/gradients.ts';
 
 export interface PpoArgs {
   /** Env steps to train for, summed over envs */
@@ -206,16 +206,8 @@ function update(net: ActorCritic, optimizer: AdamW, mb: Minibatch, args: PpoArgs
       stats = [policyLoss, valueLoss, meanEntropy, approxKl, clipFraction, smoothness].map((x) => tf.keep(x));
       return total;
     }, net.variables);
-    optimizer.applyGradients(args.maxGradNorm > 0 ? clipByGlobalNorm(grads, args.maxGradNorm) : grads);
-    const out = tf.stack([loss, ...stats]).dataSync() as Float32Array;
-    // Kept tensors outlive every scope, the outer tidy's too.
-    tf.dispose(stats);
-    return out;
+    return applyAndRead(optimizer, grads, args.maxGradNorm, loss, stats);
   });
-}
-
-export interface TrainOptions extends RunOptions {
-  resumeFrom?: string;
 }
 
 export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks: Callback[] = [], options: TrainOptions = {}): Promise<ActorCriticPolicy> {

@@ -13,10 +13,10 @@ import { AdamW } from './common/AdamW.ts';
 import type { Callback } from './common/callbacks.ts';
 import { readCheckpoint, writeCheckpoint } from './common/checkpoint.ts';
 import { ActorCritic, ActorCriticPolicy, actorCriticFor, networkOptions } from './common/ActorCritic.ts';
-import { TrainRun, type RunOptions } from './common/TrainRun.ts';
+import { TrainRun, type TrainOptions } from './common/TrainRun.ts';
 import type { ObservationNormalizer } from './common/ObservationNormalizer.ts';
 import { loadWeights, parseArgs, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
-import { clipByGlobalNorm } from './dqn.ts';
+import { applyAndRead } from './common/gradients.ts';
 
 export interface ReinforceArgs {
   /** Env steps to train for, summed over envs */
@@ -112,16 +112,8 @@ function update(net: ActorCritic, optimizer: AdamW, obs: Float32Array, actions: 
       stats = [policyLoss, valueLoss, meanEntropy].map((t) => tf.keep(t));
       return tf.add(tf.sub(policyLoss, tf.mul(args.entropyCoef, meanEntropy)), tf.mul(args.valueCoef, valueLoss)) as tf.Scalar;
     }, net.variables);
-    optimizer.applyGradients(args.maxGradNorm > 0 ? clipByGlobalNorm(grads, args.maxGradNorm) : grads);
-    const out = tf.stack([loss, ...stats]).dataSync() as Float32Array;
-    // Kept tensors outlive every scope, the outer tidy's too.
-    tf.dispose(stats);
-    return out;
+    return applyAndRead(optimizer, grads, args.maxGradNorm, loss, stats);
   });
-}
-
-export interface TrainOptions extends RunOptions {
-  resumeFrom?: string;
 }
 
 export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, callbacks: Callback[] = [], options: TrainOptions = {}): Promise<ActorCriticPolicy> {

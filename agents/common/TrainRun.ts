@@ -8,6 +8,12 @@ import type { Callback, EpisodeSummary, TrainContext } from './callbacks.ts';
 import { Logger } from './logger.ts';
 import type { Policy } from './Policy.ts';
 
+/** What every `train` takes besides the env, its arguments and callbacks */
+export interface TrainOptions extends RunOptions {
+  /** Continue the run saved in this checkpoint directory */
+  resumeFrom?: string;
+}
+
 /** Training produced a non-finite number; the message names the quantity and the step. */
 export class TrainingDivergedError extends Error {}
 
