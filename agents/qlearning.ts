@@ -14,8 +14,8 @@
  * are updated again from the last to the first (Lin 1992), and remembered decisions drawn at random
  * are replayed (Dyna-Q's planning, Sutton 1990), so that each costly env step teaches more than once.
  * Validation episodes now and then keep the best table, as Stable-Baselines3's EvalCallback does.
- * Training episode i runs on env seed trainSeedStart + i, validation on evalSeedStart + i: both
- * far from the test seeds 0–49.
+ * Training episode i runs on env seed trainSeedStart + i, validation on evalSeedStart + i: by
+ * default the training and validation ranges of `common/agentFiles.ts`, clear of the test seeds.
  */
 import { z } from 'zod';
 import { formatPath } from '../scenarios/parse.ts';
@@ -24,6 +24,7 @@ import type { Env } from '../sim/env/Env.ts';
 import type { SpaceValue } from '../sim/env/spaces.ts';
 import { Rng } from '../sim/rng.ts';
 import type { Callback, TrainContext } from './common/callbacks.ts';
+import { TRAIN_SEEDS, VALIDATION_SEED } from './common/agentFiles.ts';
 import { Logger } from './common/logger.ts';
 import { MANIFEST, readPolicyManifest } from './common/manifest.ts';
 import type { Policy } from './common/Policy.ts';
@@ -90,9 +91,9 @@ export const DEFAULT_QLEARNING: QLearningArgs = {
   bufferSize: 200_000,
   evalEpisodes: 30,
   evalInterval: 50_000,
-  evalSeedStart: 500_000,
+  evalSeedStart: VALIDATION_SEED,
   seed: 0,
-  trainSeedStart: 1_000_000,
+  trainSeedStart: TRAIN_SEEDS[0],
   statsWindow: 100,
   logInterval: 5_000,
 };

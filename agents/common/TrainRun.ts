@@ -56,20 +56,22 @@ export class TrainRun implements TrainContext {
     return this.saveCheckpoint(dir);
   }
 
-  /** What `resumeAt` needs besides the counters: the recent episodes behind the logged means */
+  /** What `resumeAt` needs besides the counters: the recent episodes behind the logged means, the step of the last row and what the next row averages */
   snapshot(): unknown {
-    return { recent: this.recent };
+    return { recent: this.recent, lastLog: this.lastLog, pending: this.logger.pending() };
   }
 
   /** Continues from a checkpoint's counters and `snapshot()`; rows logged after `step` are dropped */
   resumeAt(step: number, episodes: number, snapshot: unknown): void {
-    const recent = (snapshot as { recent?: EpisodeSummary[] } | undefined)?.recent;
-    if (Array.isArray(recent)) this.recent.push(...recent.slice(-100));
+    const saved = snapshot as { recent?: EpisodeSummary[]; lastLog?: number; pending?: [string, number | null, number][] } | undefined;
+    if (Array.isArray(saved?.recent)) this.recent.push(...saved.recent.slice(-100));
     this.step = step;
     this.episodes = episodes;
-    this.lastLog = step;
+    // Rows then fall where the uninterrupted run put them; checkpoints without the field restart the count.
+    this.lastLog = Number.isSafeInteger(saved?.lastLog) && saved!.lastLog! <= step ? saved!.lastLog! : step;
     this.startStep = step;
     this.logger.truncateAfter(step);
+    if (Array.isArray(saved?.pending)) this.logger.restorePending(saved.pending);
   }
 
   async start(): Promise<void> {

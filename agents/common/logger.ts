@@ -34,6 +34,19 @@ export class Logger {
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
   }
 
+  /** The sums and counts recorded since the last dump, for a checkpoint (NaN sums as null) */
+  pending(): [string, number | null, number][] {
+    return [...this.sums].map(([key, sum]) => [key, Number.isNaN(sum) ? null : sum, this.counts.get(key)!]);
+  }
+
+  /** Takes up `pending()` from a checkpoint, so the next row averages what the uninterrupted run's would */
+  restorePending(pending: [string, number | null, number][]): void {
+    for (const [key, sum, count] of pending) {
+      this.sums.set(key, sum ?? NaN);
+      this.counts.set(key, count);
+    }
+  }
+
   /** Drops rows after `step`, so that a run resumed from a checkpoint does not log a step twice */
   truncateAfter(step: number): void {
     const keep = this.rows.filter((r) => r['time/total_timesteps'] <= step);

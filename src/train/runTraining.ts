@@ -40,13 +40,15 @@ interface AlgorithmInfo {
   discrete: boolean;
   /** Runs networks (needs tfjs) */
   tf: boolean;
+  /** The algorithm's default length, `totalSteps` of its defaults (a test keeps them equal) */
+  steps: number;
 }
 
-const INFO: Record<Algorithm, AlgorithmInfo> = {
-  qlearning: { envs: 1, discrete: true, tf: false },
-  dqn: { envs: 1, discrete: true, tf: true },
-  reinforce: { envs: 8, discrete: false, tf: true },
-  ppo: { envs: 8, discrete: false, tf: true },
+export const INFO: Record<Algorithm, AlgorithmInfo> = {
+  qlearning: { envs: 1, discrete: true, tf: false, steps: 600_000 },
+  dqn: { envs: 1, discrete: true, tf: true, steps: 150_000 },
+  reinforce: { envs: 8, discrete: false, tf: true, steps: 200_000 },
+  ppo: { envs: 8, discrete: false, tf: true, steps: 1_000_000 },
 };
 
 type VectorTrain = (env: VectorEnv, args: Record<string, unknown>, callbacks: Callback[], options: { logDir?: string; logInterval?: number; resumeFrom?: string }) => Promise<Policy<Observation, Action>>;
@@ -143,10 +145,10 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   const evalEnv = await make(scenario);
   const validationSeeds = Array.from({ length: opts.evalEpisodes }, (_, i) => VALIDATION_SEED + i);
 
-  const totalSteps = typeof args.totalSteps === 'number' ? args.totalSteps : undefined;
-  const checkpointEvery = opts.checkpointEvery ?? Math.max(5_000, Math.round((totalSteps ?? 100_000) / 10));
+  const totalSteps = typeof args.totalSteps === 'number' ? args.totalSteps : INFO[opts.agent].steps;
+  const checkpointEvery = opts.checkpointEvery ?? Math.max(5_000, Math.round(totalSteps / 10));
   const callbacks: Callback[] = [checkpointCallback(join(opts.out, 'checkpoint'), checkpointEvery)];
-  const evalEvery = opts.evalEvery ?? Math.max(5_000, Math.round((totalSteps ?? 100_000) / 10));
+  const evalEvery = opts.evalEvery ?? Math.max(5_000, Math.round(totalSteps / 10));
   if (evalEvery > 0 && opts.evalEpisodes > 0) callbacks.push(evalCallback({ env: evalEnv, every: evalEvery, seeds: validationSeeds, bestDir: join(opts.out, 'best') }));
   let interrupted = false;
   callbacks.push({ onStep: () => !(interrupted = opts.signal?.aborted ?? false) });
