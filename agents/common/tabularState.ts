@@ -69,8 +69,8 @@ export function laneGapsState(f: Float32Array, cfg: LaneGapsConfig, changing = 0
     // Standing: its own speed along the lane is near zero.
     const standing = Math.abs(egoSpeed * c + relSpeed) < 1;
     if (lane === 0) own = worseOwn(own, ownLane(x, relSpeed, standing));
-    else if (lane === 1 && left) leftLane = Math.min(leftLane, sideLane(x, relSpeed, standing));
-    else if (lane === -1 && right) rightLane = Math.min(rightLane, sideLane(x, relSpeed, standing));
+    else if (lane === 1 && left) leftLane = Math.min(leftLane, sideLane(x, relSpeed, standing, egoSpeed));
+    else if (lane === -1 && right) rightLane = Math.min(rightLane, sideLane(x, relSpeed, standing, egoSpeed));
   }
 
   return (((motion * OWN + own) * SIDE + leftLane) * SIDE + rightLane) * SPEED_LEVELS.length + level;
@@ -101,12 +101,17 @@ function ownLane(x: number, relSpeed: number, standing: boolean): number {
   return gap < 30 ? 1 : 0;
 }
 
-/** How one object bears on a side lane: 1 unsafe to enter now, 2 standing ahead, 3 no matter. */
-function sideLane(x: number, relSpeed: number, standing: boolean): number {
+/**
+ * How one object bears on a side lane: 1 unsafe to enter now, 2 standing ahead, 3 no matter. A car
+ * is in the way when it is alongside, within half a second's headway of whichever of the two
+ * follows, or closing in within 3 s from behind or 4 s ahead (the lane change itself takes about 2 s).
+ */
+function sideLane(x: number, relSpeed: number, standing: boolean, egoSpeed: number): number {
   const gap = Math.abs(x) - CAR_LENGTH;
-  // Alongside, or closing in (from behind or ahead) within 3 s.
-  if (gap < 5 || (x < 0 && relSpeed > 0 && gap < 3 * relSpeed) || (x > 0 && relSpeed < 0 && gap < -3 * relSpeed)) return 1;
-  if (x > 0 && standing) return 2;
+  if (x > 0 && standing) return gap < 5 ? 1 : 2;
+  const followerSpeed = x > 0 ? egoSpeed : egoSpeed + relSpeed;
+  if (gap < Math.max(5, 0.5 * followerSpeed)) return 1;
+  if ((x < 0 && relSpeed > 0 && gap < 3 * relSpeed) || (x > 0 && relSpeed < 0 && gap < -4 * relSpeed)) return 1;
   return 3;
 }
 

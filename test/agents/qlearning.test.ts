@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { load, qUpdate, train, type QLearningArgs } from '../../agents/qlearning.ts';
-import { afterDecision, afterStep, allowedIn, encodingFor, startTracking, stateOf } from '../../agents/common/tabularState.ts';
+import { afterDecision, afterStep, allowedIn, encodingFor, laneGapsParts, laneGapsState, startTracking, stateOf } from '../../agents/common/tabularState.ts';
 import type { Callback } from '../../agents/common/callbacks.ts';
 import { Logger } from '../../agents/common/logger.ts';
 import type { Policy } from '../../agents/common/Policy.ts';
@@ -378,6 +378,35 @@ describe('qlearning', () => {
 
 describe('tabular states of a driving env', () => {
   const [LEFT, , RIGHT, FASTER, SLOWER] = [0, 1, 2, 3, 4];
+
+  /** Features of an ego at 20 m/s (limit 25) in the middle of three 3.6 m lanes, with `objects` as [x, y, relative speed along the lane, standing] */
+  const features = (...objects: [number, number, number, boolean][]) => {
+    const f = new Float32Array(16 + 10 * 8);
+    f[0] = 20 / 40;
+    f[8] = 25 / 40;
+    f[9] = f[10] = 1;
+    objects.forEach(([x, y, rel, standing], i) => f.set([1, x / 100, y / 100, rel / 40, 0, 1, 0, standing ? 0 : 1, 0, standing ? 1 : 0], 16 + 10 * i));
+    return f;
+  };
+  const parts = (...objects: [number, number, number, boolean][]) => laneGapsParts(laneGapsState(features(...objects), { range: 100, laneWidth: 3.6 }));
+
+  it('judges side lanes by headway and closing time, and the own lane by time to reach what is ahead', () => {
+    // Left lane, same speed: 12 m ahead leaves 7.5 m, under half a second at 20 m/s; 20 m leaves 15.5 m.
+    expect(parts([12, 3.6, 0, false]).left).toBe(1);
+    expect(parts([20, 3.6, 0, false]).left).toBe(3);
+    // Right lane, 8 m/s faster from behind: 25.5 m of gap is 3.2 s away, 20.5 m is 2.6 s.
+    expect(parts([-30, -3.6, 8, false]).right).toBe(3);
+    expect(parts([-25, -3.6, 8, false]).right).toBe(1);
+    // Left lane, 6 m/s slower ahead: 25.5 m is reached in 4.25 s, 20.5 m in 3.4 s.
+    expect(parts([30, 3.6, -6, false]).left).toBe(3);
+    expect(parts([25, 3.6, -6, false]).left).toBe(1);
+    // A standing barrier in the own lane 40 m ahead is 1.8 s away at 20 m/s; 90 m ahead, 4.3 s; beside, it blocks the side lane.
+    expect(parts([40, 0, -20, true]).own).toBe(5);
+    expect(parts([90, 0, -20, true]).own).toBe(4);
+    expect(parts([60, -3.6, -20, true]).right).toBe(2);
+    expect(parts([2, -3.6, -20, true]).right).toBe(1);
+    expect(parts()).toEqual({ motion: 0, own: 0, left: 3, right: 3, speed: 3 });
+  });
 
   it("tracks the controller's target lane through a lane change and its target speed level", async () => {
     const env = await driving();
