@@ -58,7 +58,9 @@ export class TrainRun implements TrainContext {
 
   /** What `resumeAt` needs besides the counters: the recent episodes behind the logged means, the step of the last row and what the next row averages */
   snapshot(): unknown {
-    return { recent: this.recent, lastLog: this.lastLog, pending: this.logger.pending() };
+    // A checkpoint written mid-step (after an update, before `endStep`) precedes the row this step may still log.
+    const logsNow = this.step - this.lastLog >= (this.options.logInterval ?? 1000);
+    return { recent: this.recent, lastLog: logsNow ? this.step : this.lastLog, pending: logsNow ? [] : this.logger.pending() };
   }
 
   /** Continues from a checkpoint's counters and `snapshot()`; rows logged after `step` are dropped */

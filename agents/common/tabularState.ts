@@ -13,6 +13,7 @@
 import { META_ACTIONS } from '../../sim/control/MetaController.ts';
 import type { Env } from '../../sim/env/Env.ts';
 import type { SpaceValue } from '../../sim/env/spaces.ts';
+import { EGO_FEATURES, OBJECT_FEATURES } from '../../sim/sensors/FeatureSensor.ts';
 
 export interface LaneGapsConfig {
   /** Range of the feature sensor, by which object positions are scaled [m] */
@@ -23,7 +24,6 @@ export interface LaneGapsConfig {
 
 /** Feature indices of the ego part */
 const SPEED = 0, LANE_OFFSET = 4, HEADING_ERROR = 5, SPEED_LIMIT = 8, LANE_LEFT = 9, LANE_RIGHT = 10;
-const EGO_FEATURES = 16, OBJECT_FEATURES = 10;
 /** Speed scale of the features [m/s] */
 const V = 40;
 /** The meta-controller's target speeds as fractions of the speed limit */

@@ -5,7 +5,9 @@
  * Layout, [EGO_FEATURES + objects × OBJECT_FEATURES]:
  *   ego: speed, acceleration, road-wheel angle, yaw rate, lane offset, heading error, route offset,
  *        route progress, speed limit, lane to the left, lane to the right, route curvature 10 m
- *        and 30 m ahead, route heading 20 m ahead, distance to the next stop to obey, on road
+ *        and 30 m ahead, route heading 20 m ahead, distance to the next stop to obey, on road,
+ *        bumper gap to the leader in the ego's lane (and in the lane it straddles) and the
+ *        leader's speed relative to the ego's (range and 0 when there is none within range)
  *   each object (nearest first): present, x, y (ego frame, forward and left), relative velocity x,
  *        y (ego frame), cos and sin of relative heading, is vehicle, is pedestrian, is obstacle
  */
@@ -18,8 +20,9 @@ import type { World } from '../world/World.ts';
 import type { Rng } from '../rng.ts';
 import type { Sensor, SensorContext } from './types.ts';
 import { egoPlan } from '../world/egoPlan.ts';
+import type { Neighbour } from '../traffic/LaneOccupancy.ts';
 
-export const EGO_FEATURES = 16;
+export const EGO_FEATURES = 18;
 export const OBJECT_FEATURES = 10;
 /** Speed scale [m/s] */
 const V = 40;
@@ -35,6 +38,9 @@ export class FeatureSensor implements Sensor {
   /** Indices and squared distances of the nearest actors, kept sorted */
   private readonly nearest: Int32Array;
   private readonly nearestD2: Float64Array;
+  private readonly leader: Neighbour = { actor: null, gap: Infinity };
+  /** Lane plans from each lane, for the road network and route they were made for */
+  private plans: { network: unknown; route: readonly number[] | null; byLane: Map<number, readonly number[]> } = { network: null, route: null, byLane: new Map() };
 
   constructor(spec: z.infer<typeof FeaturesSensor>, stepRate: number) {
     this.id = spec.id;
@@ -75,8 +81,48 @@ export class FeatureSensor implements Sensor {
     const stop = world.rules.stopDistance(ego, plan.lanes, plan.s, 100);
     out[14] = stop === Infinity ? 1 : stop / 100;
     out[15] = lane ? 1 : 0;
+    this.writeLeader(world, out);
     this.writeObjects(world, out);
     readings[this.id] = this.space.clip(out);
+  }
+
+  /**
+   * The nearest actor ahead along the ego's lane and the lanes after it, and along the lane it
+   * straddles, if any. In a lane the ego drives against (the oncoming one) nothing is ahead
+   * along the lane; the objects show what comes towards it.
+   */
+  private writeLeader(world: World, out: Float32Array): void {
+    const ego = world.egoActor;
+    let gap = this.range, speed = ego.speed;
+    if (Math.abs(world.egoState.headingError) < Math.PI / 2) {
+      for (const [lane, s] of [[ego.lane, ego.s], [ego.lane2, ego.s2]] as const) {
+        if (lane === NO_LANE) continue;
+        const n = world.occupancy.leader(ego, this.lanesFrom(world, lane), s, this.range, this.leader);
+        if (n.actor && n.gap < gap) {
+          gap = Math.max(0, n.gap);
+          speed = n.actor.speed;
+        }
+      }
+    }
+    out[16] = gap / this.range;
+    out[17] = (speed - ego.speed) / V;
+  }
+
+  /** `lane` and the lanes that follow it: along the route where the route has it, else first successors */
+  private lanesFrom(world: World, lane: number): readonly number[] {
+    if (this.plans.network !== world.network || this.plans.route !== world.routeLanes) this.plans = { network: world.network, route: world.routeLanes, byLane: new Map() };
+    let plan = this.plans.byLane.get(lane);
+    if (!plan) {
+      const at = world.routeLanes.indexOf(lane);
+      if (at >= 0) plan = world.routeLanes.slice(at);
+      else {
+        const lanes = [lane];
+        for (let l = world.network.lanes[lane]; l.next.length > 0 && lanes.length < 8; l = world.network.lanes[l.next[0]]) lanes.push(l.next[0]);
+        plan = lanes;
+      }
+      this.plans.byLane.set(lane, plan);
+    }
+    return plan;
   }
 
   private writeObjects(world: World, out: Float32Array): void {

@@ -9,6 +9,7 @@ import { Logger } from '../../agents/common/logger.ts';
 import type { Policy } from '../../agents/common/Policy.ts';
 import type { QTable } from '../../agents/common/TablePolicy.ts';
 import { META_ACTIONS } from '../../sim/control/MetaController.ts';
+import { EGO_FEATURES, OBJECT_FEATURES } from '../../sim/sensors/FeatureSensor.ts';
 import type { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
 import type { Env, ResetResult, StepResult } from '../../sim/env/Env.ts';
 import { make } from '../../sim/env/registry.ts';
@@ -381,11 +382,11 @@ describe('tabular states of a driving env', () => {
 
   /** Features of an ego at 20 m/s (limit 25) in the middle of three 3.6 m lanes, with `objects` as [x, y, relative speed along the lane, standing] */
   const features = (...objects: [number, number, number, boolean][]) => {
-    const f = new Float32Array(16 + 10 * 8);
+    const f = new Float32Array(EGO_FEATURES + OBJECT_FEATURES * 8);
     f[0] = 20 / 40;
     f[8] = 25 / 40;
     f[9] = f[10] = 1;
-    objects.forEach(([x, y, rel, standing], i) => f.set([1, x / 100, y / 100, rel / 40, 0, 1, 0, standing ? 0 : 1, 0, standing ? 1 : 0], 16 + 10 * i));
+    objects.forEach(([x, y, rel, standing], i) => f.set([1, x / 100, y / 100, rel / 40, 0, 1, 0, standing ? 0 : 1, 0, standing ? 1 : 0], EGO_FEATURES + OBJECT_FEATURES * i));
     return f;
   };
   const parts = (...objects: [number, number, number, boolean][]) => laneGapsParts(laneGapsState(features(...objects), { range: 100, laneWidth: 3.6 }));

@@ -64,8 +64,8 @@ describe('REINFORCE', () => {
   it('resumes from a checkpoint exactly as the run would have continued', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drivelab-reinforce-'));
     const args = { ...TOY, totalSteps: 2_000, seed: 5 };
-    // The checkpoint is written after the next gradient step; the split run stops right there. A
-    // resumed run starts its log interval at the checkpoint's step, so rows are logged every step.
+    // The checkpoint is written after the next gradient step, before that step's row; the split run
+    // stops right there.
     const at = (path: string): Callback => ({ onStep: async (ctx) => void (ctx.step === 600 && (await ctx.checkpoint(path))) });
     const whole = await train(toyVec(), args, [at(join(dir, 'a'))], { logDir: join(dir, 'whole'), logInterval: 4 });
     const stop: Callback = { onStep: () => !existsSync(join(dir, 'b', 'checkpoint.json')) };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ScenarioOverrides } from '../../../scenarios/parse.ts';
 import { make } from '../../../sim/env/registry.ts';
 import { SemanticClass } from '../../../sim/scene/semantics.ts';
+import { EGO_FEATURES, OBJECT_FEATURES } from '../../../sim/sensors/FeatureSensor.ts';
 
 /** A straight empty highway with the ego in lane 1 at 20 m and a barrier ahead in the same lane at 60 m. */
 function wallAhead(sensors: unknown[], extra: ScenarioOverrides = {}): ScenarioOverrides {
@@ -13,6 +14,36 @@ function wallAhead(sensors: unknown[], extra: ScenarioOverrides = {}): ScenarioO
     ...extra,
   };
 }
+
+describe('feature vector', () => {
+  it("gives the leader in the ego's lane as a bumper gap and a relative speed, and the nearest objects in the ego's frame", async () => {
+    const env = await make('highway', wallAhead([{ type: 'features', range: 100, objects: 2 }], {
+      obstacles: [{ lane: 1, position: 60, kind: 'barrier' }, { lane: 2, position: 30, kind: 'cone' }],
+    }));
+    const f = env.reset({ seed: 0 }).observation.features;
+    const world = env.unwrapped.world;
+    const ego = world.egoActor;
+    expect(f).toHaveLength(EGO_FEATURES + 2 * OBJECT_FEATURES);
+    expect(ego.speed).toBeCloseTo(10, 6);
+    // The barrier (0.6 m long) centred 40 m ahead in the ego's lane; the cone, nearer, is in another lane.
+    expect(f[EGO_FEATURES - 2] * 100).toBeCloseTo(40 - (ego.length + 0.6) / 2, 2);
+    expect(f[EGO_FEATURES - 1] * 40).toBeCloseTo(-10, 4);
+    // Objects nearest first: the cone 10 m ahead and one lane width to the side, then the barrier.
+    const laneWidth = world.network.lanes[ego.lane].width;
+    const cone = f.subarray(EGO_FEATURES, EGO_FEATURES + OBJECT_FEATURES);
+    expect([cone[0], cone[1] * 100, Math.abs(cone[2] * 100), cone[3] * 40, cone[9]].map((v) => +v.toFixed(3))).toEqual([1, 10, +laneWidth.toFixed(3), -10, 1]);
+    const barrier = f.subarray(EGO_FEATURES + OBJECT_FEATURES);
+    expect([barrier[0], barrier[1] * 100, Math.abs(barrier[2] * 100)].map((v) => +v.toFixed(3))).toEqual([1, 40, 0]);
+    env.close();
+  });
+
+  it('reports no leader (the full range, same speed) when the lane ahead is clear', async () => {
+    const env = await make('highway', wallAhead([{ type: 'features', range: 100 }], { obstacles: [{ lane: 0, position: 60, kind: 'barrier' }] }));
+    const f = env.reset({ seed: 0 }).observation.features;
+    expect([f[EGO_FEATURES - 2], f[EGO_FEATURES - 1]]).toEqual([1, 0]);
+    env.close();
+  });
+});
 
 describe('lidar', () => {
   it('measures the range to a wall at a known distance within 1 cm', async () => {

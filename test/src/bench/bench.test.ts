@@ -212,7 +212,7 @@ describe('drivelab bench', () => {
     writeFileSync(join(dir, 'policy.json'), JSON.stringify({ version: 1, agent: 'random', args: {}, observationSpace: { type: 'box', low: [0], high: [1], shape: [1] } }));
     const r = await drivelab('bench', '--agent', dir, '--out', join(dir, 'out'));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/observationSpace: the policy was made for Box\[1\], the env has Dict\{features: Box\[96\], lidar: Box\[1,64\]\}/);
+    expect(r.stderr).toMatch(/observationSpace: the policy was made for Box\[1\], the env has Dict\{features: Box\[98\], lidar: Box\[1,64\]\}/);
   });
 
   it('compares two result directories with significance marks', async () => {
