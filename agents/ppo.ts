@@ -78,6 +78,8 @@ export interface PpoArgs {
    * policy's mean action from one step of an episode to the next; 0 disables it
    */
   smoothCoef: number;
+  /** With a camera image in the observation: fields of the CNN config to change from the Nature-DQN default (`perception/backbones/cnn.ts`), or null for the default */
+  cnn: Record<string, unknown> | null;
 }
 
 /** Arguments that policies and checkpoints written before they existed lack, as they were then */
@@ -107,13 +109,14 @@ export const DEFAULT_PPO: PpoArgs = {
   sde: false,
   sdeSampleFreq: 8,
   smoothCoef: 1,
+  cnn: null,
 };
 
 export const PPO_ARG_SPEC: ArgSpec<PpoArgs> = {
   totalSteps: 'count', seed: 'seed', learningRate: 'positive', annealLr: 'boolean', weightDecay: 'nonNegative',
   rolloutSteps: 'count', minibatches: 'count', epochs: 'count', gamma: 'unit', gaeLambda: 'unit', clipRange: 'positive',
   entropyCoef: 'nonNegative', valueCoef: 'nonNegative', maxGradNorm: 'nonNegative', normalizeAdvantages: 'boolean', normalizeRewards: 'boolean',
-  normalizeObservations: 'boolean', hidden: 'widths', initialStd: 'positive', actionScale: 'positive', sde: 'boolean', sdeSampleFreq: 'count', smoothCoef: 'nonNegative',
+  normalizeObservations: 'boolean', hidden: 'widths', initialStd: 'positive', actionScale: 'positive', sde: 'boolean', sdeSampleFreq: 'count', smoothCoef: 'nonNegative', cnn: 'objectOrNull',
 };
 
 /** One rollout of T steps × K envs, flattened row-major as [T, K, ...] */
@@ -184,12 +187,12 @@ function update(net: ActorCritic, optimizer: AdamW, mb: Minibatch, args: PpoArgs
     const returns = tf.tensor1d(mb.returns);
     let stats: tf.Tensor[] = [];
     const { value: loss, grads } = tf.variableGrads(() => {
-      const { out, latent } = net.policy(obs);
+      const { out, latent, value } = net.forward(obs);
       const { logProb, entropy } = net.logProbAndEntropy(out, actions, latent);
       const logRatio = tf.sub(logProb, oldLogProb);
       const ratio = tf.exp(logRatio);
       const policyLoss = tf.mean(tf.maximum(tf.mul(tf.neg(advantages), ratio), tf.mul(tf.neg(advantages), tf.clipByValue(ratio, 1 - args.clipRange, 1 + args.clipRange))));
-      const valueLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(tf.reshape(net.critic.apply(obs), [-1]), returns))));
+      const valueLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(value, returns))));
       const meanEntropy = tf.mean(entropy);
       // k3 estimator of KL(old ‖ new) (Schulman 2020): (r − 1) − log r.
       const approxKl = tf.mean(tf.sub(tf.sub(ratio, 1), logRatio));

@@ -97,14 +97,13 @@ function update(net: ActorCritic, optimizer: AdamW, obs: Float32Array, actions: 
     const g = tf.tensor1d(returns);
     let stats: tf.Tensor[] = [];
     const { value: loss, grads } = tf.variableGrads(() => {
-      const values = tf.reshape(net.critic.apply(x), [-1]);
+      const { out, latent, value: values } = net.forward(x);
       // The baseline enters as a constant: its gradient comes from the value loss alone.
       let advantages: tf.Tensor = tf.sub(g, tf.tensor1d(values.dataSync() as Float32Array));
       if (args.normalizeAdvantages && n > 1) {
         const { mean, variance } = tf.moments(advantages);
         advantages = tf.div(tf.sub(advantages, mean), tf.add(tf.sqrt(variance), 1e-8));
       }
-      const { out, latent } = net.policy(x);
       const { logProb, entropy } = net.logProbAndEntropy(out, a, latent);
       const policyLoss = tf.neg(tf.mean(tf.mul(logProb, advantages)));
       const valueLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(values, g))));

@@ -1,7 +1,9 @@
 /**
  * The policy-gradient networks: an actor (a diagonal Gaussian over continuous controls with a
  * state-independent log standard deviation, or a categorical over discrete actions) and a critic
- * V(s), as separate MLPs. Used by PPO and REINFORCE; the policy below acts with them.
+ * V(s), as separate MLPs. A camera image in the observation goes through the perception CNN first,
+ * one extractor shared by both heads (as Stable-Baselines3's on-policy CNN policies share it).
+ * Used by PPO and REINFORCE; the policy below acts with them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { flatSize, flattenInto, type Space } from '../../sim/env/spaces.ts';
@@ -13,6 +15,7 @@ import type { NamedArray } from './arrayFile.ts';
 import type { ActOptions, Policy } from './Policy.ts';
 import { saveWeights } from './agentFiles.ts';
 import { ObservationNormalizer } from './ObservationNormalizer.ts';
+import { FeatureExtractor } from './FeatureExtractor.ts';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 /** x in the forward pass, no gradient in the backward one (tfjs has no stop_gradient) */
@@ -44,6 +47,10 @@ export interface ActorCriticConfig {
    * smoothly instead of adding white noise at every control step. log σ is then [hidden, actions].
    */
   sde?: boolean;
+  /** The observation space; with a camera image in it, the CNN below runs over the image */
+  space?: Space;
+  /** Fields of the CNN config to change from the Nature-DQN default, or null for the default */
+  cnn?: Record<string, unknown> | null;
 }
 
 export class ActorCritic {
@@ -57,9 +64,14 @@ export class ActorCritic {
   readonly latentSize: number;
   /** Statistics the inputs are normalised with, when the config asks for it; `evaluate` takes normalised rows */
   readonly obsNorm: ObservationNormalizer | null;
+  /** The CNN over a camera image, when the observation has one */
+  readonly extractor: FeatureExtractor | null;
 
   constructor(readonly config: ActorCriticConfig, seed: number) {
-    const { inputs, actions, hidden, activation } = config;
+    const { actions, hidden, activation } = config;
+    const extractor = config.space ? new FeatureExtractor(config.space, config.cnn ?? null, seed + 11) : null;
+    this.extractor = extractor?.cnn ? extractor : null;
+    const inputs = this.extractor ? this.extractor.outputSize : config.inputs;
     // A small last layer starts the policy near uniform (or near zero mean), as SB3 and CleanRL do.
     this.actor = new Mlp({ inputs, hidden, outputs: actions, activation, outputGain: 0.01 }, seed);
     this.critic = new Mlp({ inputs, hidden, outputs: 1, activation, outputGain: 1 }, seed + 7);
@@ -67,11 +79,21 @@ export class ActorCritic {
     const stdShape = this.latentSize > 0 ? [this.latentSize, actions] : [actions];
     this.logStd = config.continuous ? tf.tidy(() => tf.variable(tf.fill(stdShape, Math.log(config.initialStd)))) : null;
     this.rowSize = actions + 1 + this.latentSize;
-    this.obsNorm = config.normalizeObservations ? new ObservationNormalizer(inputs) : null;
+    this.obsNorm = config.normalizeObservations ? new ObservationNormalizer(config.inputs) : null;
   }
 
   get variables(): tf.Variable[] {
-    return [...this.actor.variables, ...this.critic.variables, ...(this.logStd ? [this.logStd] : [])];
+    return [...(this.extractor?.variables ?? []), ...this.actor.variables, ...this.critic.variables, ...(this.logStd ? [this.logStd] : [])];
+  }
+
+  /**
+   * From flattened rows, once through the CNN: the actor's outputs (means or logits), V(s) as
+   * [batch], and with gSDE the actor's last hidden layer φ(s).
+   */
+  forward(x: tf.Tensor2D): { out: tf.Tensor2D; latent: tf.Tensor2D | null; value: tf.Tensor1D } {
+    const h = this.extractor ? this.extractor.apply(x) : x;
+    const { out, latent } = this.heads(h);
+    return { out, latent, value: tf.reshape(this.critic.apply(h, this.extractor !== null), [-1]) };
   }
 
   /**
@@ -81,8 +103,9 @@ export class ActorCritic {
   evaluate(obs: Float32Array, rows: number): Float32Array {
     return tf.tidy(() => {
       const x = tf.tensor2d(obs, [rows, this.config.inputs]);
-      const { out, latent } = this.policy(x);
-      return tf.concat(latent ? [out, this.critic.apply(x), latent] : [out, this.critic.apply(x)], 1).dataSync() as Float32Array;
+      const { out, latent, value } = this.forward(x);
+      const v = tf.reshape(value, [rows, 1]);
+      return tf.concat(latent ? [out, v, latent] : [out, v], 1).dataSync() as Float32Array;
     });
   }
 
@@ -91,12 +114,17 @@ export class ActorCritic {
     return evaluated[r * this.rowSize + this.config.actions];
   }
 
-  /** The actor's outputs (means or logits), [batch, actions], and with gSDE its last hidden layer φ(s) */
+  /** The actor's outputs (means or logits), [batch, actions], and with gSDE its last hidden layer φ(s), from flattened rows */
   policy(x: tf.Tensor2D): { out: tf.Tensor2D; latent: tf.Tensor2D | null } {
-    if (this.latentSize === 0) return { out: this.actor.apply(x), latent: null };
+    return this.heads(this.extractor ? this.extractor.apply(x) : x);
+  }
+
+  /** The actor on extracted features `h` */
+  private heads(h: tf.Tensor2D): { out: tf.Tensor2D; latent: tf.Tensor2D | null } {
+    const trained = this.extractor !== null;
+    if (this.latentSize === 0) return { out: this.actor.apply(h, trained), latent: null };
     const layers = this.actor.layers, act = this.actor.config.activation;
-    let h = x;
-    for (let i = 0; i + 1 < layers.length; i++) h = dense(h, layers[i], act, i > 0);
+    for (let i = 0; i + 1 < layers.length; i++) h = dense(h, layers[i], act, trained || i > 0);
     return { out: dense(h, layers[layers.length - 1], 'linear'), latent: h };
   }
 
@@ -198,13 +226,14 @@ export class ActorCritic {
   }
 
   arrays(): Record<string, NamedArray> {
-    const out: Record<string, NamedArray> = { ...mlpArrays('actor', this.actor), ...mlpArrays('critic', this.critic) };
+    const out: Record<string, NamedArray> = { ...this.extractor?.arrays('features'), ...mlpArrays('actor', this.actor), ...mlpArrays('critic', this.critic) };
     if (this.logStd) out.logStd = { shape: [...this.logStd.shape], data: this.logStd.dataSync() as Float32Array };
     if (this.obsNorm) Object.assign(out, this.obsNorm.arrays());
     return out;
   }
 
   restore(read: (name: string, shape: readonly number[]) => Float32Array): void {
+    this.extractor?.restore('features', read);
     restoreMlp('actor', this.actor, read);
     restoreMlp('critic', this.critic, read);
     if (this.logStd) tf.tidy(() => this.logStd!.assign(tf.tensor1d(read('logStd', this.logStd!.shape))));
@@ -220,16 +249,16 @@ export class ActorCritic {
 export function actorCriticFor(
   observationSpace: Space,
   actionSpace: Space,
-  options: Pick<ActorCriticConfig, 'hidden' | 'activation' | 'initialStd' | 'normalizeObservations' | 'actionScale' | 'sde'>,
+  options: Pick<ActorCriticConfig, 'hidden' | 'activation' | 'initialStd' | 'normalizeObservations' | 'actionScale' | 'sde' | 'cnn'>,
 ): ActorCriticConfig {
   if (actionSpace.type === 'dict') throw new Error('policy-gradient agents need a Box or Discrete action space');
   const continuous = actionSpace.type === 'box';
-  return { inputs: flatSize(observationSpace), actions: continuous ? actionSpace.size : actionSpace.n, continuous, ...options };
+  return { inputs: flatSize(observationSpace), actions: continuous ? actionSpace.size : actionSpace.n, continuous, space: observationSpace, ...options };
 }
 
 /** The network options in a policy-gradient agent's arguments (tanh hidden layers) */
-export function networkOptions(args: { hidden: number[]; initialStd: number; normalizeObservations: boolean; actionScale: number; sde?: boolean }): Parameters<typeof actorCriticFor>[2] {
-  return { hidden: args.hidden, activation: 'tanh', initialStd: args.initialStd, normalizeObservations: args.normalizeObservations, actionScale: args.actionScale, sde: args.sde ?? false };
+export function networkOptions(args: { hidden: number[]; initialStd: number; normalizeObservations: boolean; actionScale: number; sde?: boolean; cnn?: Record<string, unknown> | null }): Parameters<typeof actorCriticFor>[2] {
+  return { hidden: args.hidden, activation: 'tanh', initialStd: args.initialStd, normalizeObservations: args.normalizeObservations, actionScale: args.actionScale, sde: args.sde ?? false, cnn: args.cnn ?? null };
 }
 
 /** Acts with an actor: the mean (or likeliest action) when deterministic, a sample otherwise. */

@@ -8,6 +8,10 @@ import type { Env, ResetArgs, StepResult } from '../../sim/env/Env.ts';
 import type { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
 import { Rng } from '../../sim/rng.ts';
 import { train } from '../../agents/dqn.ts';
+import { load as loadPpo, train as trainPpo } from '../../agents/ppo.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { observationLayout } from '../../agents/common/FeatureExtractor.ts';
 
 beforeAll(async () => {
@@ -84,6 +88,40 @@ describe('pixel observations', () => {
     const { observation } = env.reset({ seed: 1_000_000 });
     expect([0, 1, 2, 3, 4]).toContain(policy.act(observation));
     policy.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('PPO learns from pixels through the CNN backbone, shared by actor and critic', async () => {
+    const env = new SyncVectorEnv([new BrightSide(), new BrightSide(), new BrightSide(), new BrightSide()]);
+    const policy = await trainPpo(env, { totalSteps: 2_048, rolloutSteps: 64, minibatches: 4, epochs: 4, gamma: 0, hidden: [32], learningRate: 1e-3, cnn: SMALL_CNN });
+    // The image went through the CNN: the MLPs see its 32 features and the 1-float hint, not 768 pixels.
+    expect(policy.net.extractor?.outputSize).toBe(33);
+    expect(policy.net.actor.config.inputs).toBe(33);
+    const test = new BrightSide();
+    let right = 0;
+    for (let seed = 0; seed < 100; seed++) {
+      const { observation } = test.reset({ seed: 1_000_000 + seed });
+      right += test.step(policy.act(observation, { deterministic: true }) as number).reward;
+    }
+    expect(right).toBeGreaterThanOrEqual(90);
+    policy.dispose();
+  });
+
+  it('PPO trains on a driving scenario with a camera and features, saves and loads the CNN, and leaks no tensors', async () => {
+    const overrides = { traffic: { vehicles: 4 }, sensors: [{ type: 'camera' as const, id: 'camera', width: 32, height: 24 }, { type: 'features' as const, id: 'features' }] };
+    const vec = new SyncVectorEnv([await make('highway', overrides), await make('highway', overrides)]);
+    const before = tf.memory().numTensors;
+    const policy = await trainPpo(vec, { totalSteps: 128, rolloutSteps: 32, minibatches: 2, epochs: 2, hidden: [32], cnn: SMALL_CNN });
+    const dir = mkdtempSync(join(tmpdir(), 'drivelab-ppo-pixels-'));
+    await policy.save(dir);
+    const env = await make('highway', overrides);
+    const loaded = await loadPpo(dir, env);
+    const { observation } = env.reset({ seed: 1_000_000 });
+    const a = policy.act(observation, { deterministic: true }) as Float32Array;
+    expect(a).toHaveLength(2);
+    expect(Array.from(loaded.act(observation, { deterministic: true }) as Float32Array)).toEqual(Array.from(a));
+    policy.dispose();
+    loaded.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 });

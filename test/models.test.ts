@@ -1,0 +1,35 @@
+/**
+ * The policies shipped in models/ must load in the world as it is now: a change to an observation
+ * or action space that they were trained for breaks them, and this test names the one it broke.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateScenario } from '../scenarios/parse.ts';
+import { make } from '../sim/env/registry.ts';
+import { initPhysics } from '../sim/world/physics.ts';
+import { loadAgent, scenarioForAgent } from '../src/agents.ts';
+import { runEpisode } from '../src/episode.ts';
+
+const MODELS = join(import.meta.dirname, '..', 'models');
+const shipped = readdirSync(MODELS).filter((d) => existsSync(join(MODELS, d, 'policy.json')));
+
+describe('shipped policies', () => {
+  it('ships one policy per learning agent', () => {
+    const agents = shipped.map((d) => JSON.parse(readFileSync(join(MODELS, d, 'policy.json'), 'utf8')).agent);
+    expect(new Set(agents)).toEqual(new Set(['qlearning', 'dqn', 'ppo', 'reinforce']));
+  });
+
+  it.each(shipped)('%s loads for the scenario it was trained on and drives a test episode', async (name) => {
+    await initPhysics();
+    const dir = join(MODELS, name);
+    const record = JSON.parse(readFileSync(join(dir, 'train.json'), 'utf8')) as { scenario: unknown };
+    const scenario = await scenarioForAgent(dir, validateScenario(record.scenario, join(dir, 'train.json')));
+    const env = await make(scenario);
+    const policy = await loadAgent(dir, env);
+    const episode = runEpisode(env, policy, 1_000_000);
+    // Every shipped policy gets well along its route on the first test seed.
+    expect(episode.routeProgress / episode.routeGoal).toBeGreaterThan(0.5);
+    env.close();
+  }, 120_000);
+});
