@@ -35,7 +35,8 @@ export const rewardTerms: { readonly [K in RewardName]: (c: RewardContext) => nu
   speed: (c) => clamp(c.world.egoActor.speed / speedLimit(c.world), 0, 1),
   laneCentering: (c) => {
     const st = c.world.egoState;
-    if (st.lane === NO_LANE) return 0;
+    // Centred in a lane driven the wrong way (the oncoming one) is not lane keeping.
+    if (st.lane === NO_LANE || Math.abs(st.headingError) > Math.PI / 2) return 0;
     return 1 - Math.min(1, Math.abs(st.laneOffset) / (c.world.network.lanes[st.lane].width / 2));
   },
   collision: (c) => (c.events.collision ? 1 : 0),

@@ -13,6 +13,8 @@ interface Situation {
   /** Lane after the step: 0 (limit 25 m/s, 3.6 m wide), 1 (limit 10 m/s, 3 m wide) or NO_LANE */
   lane?: number;
   laneOffset?: number;
+  /** The ego's heading less the lane's [rad] */
+  headingError?: number;
   speed?: number;
   /** Acceleration and road-wheel angle before and after the step [m/s²], [rad] */
   fromAccel?: number;
@@ -28,7 +30,7 @@ interface Situation {
  */
 function context(x: Situation): RewardContext {
   const world = {
-    egoState: { s: x.s ?? 0, d: 0, lane: x.lane ?? 0, laneOffset: x.laneOffset ?? 0, headingError: 0 },
+    egoState: { s: x.s ?? 0, d: 0, lane: x.lane ?? 0, laneOffset: x.laneOffset ?? 0, headingError: x.headingError ?? 0 },
     network: { lanes: [{ speedLimit: 25, width: 3.6 }, { speedLimit: 10, width: 3 }] },
     routeLanes: [1],
     egoActor: { speed: x.speed ?? 0, accel: x.accel ?? 0 },
@@ -60,7 +62,7 @@ describe('reward terms, each against a value worked out by hand', () => {
     expect(term('speed', { speed: 2.5, lane: NO_LANE })).toBeCloseTo(0.25, 12);
   });
 
-  it('lane centering: 1 on the centre line, 0 at the lane edge and beyond, 0 off the lanes', () => {
+  it('lane centering: 1 on the centre line, 0 at the lane edge and beyond, 0 off the lanes or against the lane', () => {
     // Half of a 3.6 m lane is 1.8 m: 0.9 m off centre is half way to the edge.
     expect(term('laneCentering', { laneOffset: 0 })).toBe(1);
     expect(term('laneCentering', { laneOffset: 0.9 })).toBeCloseTo(0.5, 12);
@@ -68,6 +70,10 @@ describe('reward terms, each against a value worked out by hand', () => {
     expect(term('laneCentering', { laneOffset: 1.2, lane: 1 })).toBeCloseTo(0.2, 12);
     expect(term('laneCentering', { laneOffset: 2.5 })).toBe(0);
     expect(term('laneCentering', { lane: NO_LANE })).toBe(0);
+    // Centred in a lane but driving against it (the oncoming lane of a two-way road) earns nothing; askew along it still counts.
+    expect(term('laneCentering', { laneOffset: 0, headingError: Math.PI - 0.1 })).toBe(0);
+    expect(term('laneCentering', { laneOffset: 0, headingError: -Math.PI / 2 - 0.01 })).toBe(0);
+    expect(term('laneCentering', { laneOffset: 0, headingError: 0.5 })).toBe(1);
   });
 
   it('comfort: (jerk / 10 m/s³)² + (steering rate / 0.6 rad/s)², at most 5', () => {
