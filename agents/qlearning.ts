@@ -20,14 +20,12 @@
  * Training episode i runs on env seed trainSeedStart + i, validation on evalSeedStart + i: by
  * default the training and validation ranges of `common/agentFiles.ts`, clear of the test seeds.
  */
-import { z } from 'zod';
-import { formatPath } from '../scenarios/parse.ts';
 import { META_ACTIONS } from '../sim/control/MetaController.ts';
 import type { Env } from '../sim/env/Env.ts';
 import type { SpaceValue } from '../sim/env/spaces.ts';
 import { Rng } from '../sim/rng.ts';
 import type { Callback, TrainContext } from './common/callbacks.ts';
-import { TRAIN_SEEDS, VALIDATION_SEED } from './common/agentFiles.ts';
+import { parseArgs, TRAIN_SEEDS, VALIDATION_SEED, type ArgSpec } from './common/agentFiles.ts';
 import { Logger } from './common/logger.ts';
 import { MANIFEST, readPolicyManifest } from './common/manifest.ts';
 import type { Policy } from './common/Policy.ts';
@@ -101,22 +99,14 @@ export const DEFAULT_QLEARNING: QLearningArgs = {
   logInterval: 5_000,
 };
 
-const unit = z.number().min(0).max(1);
-const count = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const seed = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const ArgsInput = z.strictObject({
-  totalSteps: count, alpha: unit.positive(), alphaEnd: unit.positive(), gamma: unit, epsilonStart: unit, epsilonEnd: unit,
-  explorationFraction: unit.positive(), explorationBonus: z.number().min(0).max(1e6), decisionInterval: count.max(1000),
-  laneChangeHold: z.number().int().min(0).max(1000), replayBackward: z.boolean(), replayRatio: z.number().min(0).max(1000), bufferSize: count,
-  evalEpisodes: z.number().int().min(0).max(10_000), evalInterval: count, evalSeedStart: seed, seed, trainSeedStart: seed, statsWindow: count, logInterval: count,
-}).partial();
+const ARG_SPEC: ArgSpec<QLearningArgs> = {
+  totalSteps: 'count', alpha: 'fraction', alphaEnd: 'fraction', gamma: 'unit', epsilonStart: 'unit', epsilonEnd: 'unit', explorationFraction: 'fraction',
+  explorationBonus: 'nonNegative', decisionInterval: 'count', laneChangeHold: 'nonNegativeInt', replayBackward: 'boolean', replayRatio: 'nonNegative',
+  bufferSize: 'count', evalEpisodes: 'nonNegativeInt', evalInterval: 'count', evalSeedStart: 'seed', seed: 'seed', trainSeedStart: 'seed', statsWindow: 'count', logInterval: 'count',
+};
 
-/** The defaults with `args` merged in; a bad field is a one-line error naming it. */
-export function qlearningArgs(args: unknown): QLearningArgs {
-  const result = ArgsInput.safeParse(args ?? {});
-  if (!result.success) throw new Error(result.error.issues.map((i) => `args.${formatPath(i.path)}: ${i.message}`).join('; '));
-  return { ...DEFAULT_QLEARNING, ...result.data };
-}
+/** The defaults with `args` merged in; a bad field is a one-line error naming it (`where.field: ...`). */
+export const qlearningArgs = (args: unknown, where?: string): QLearningArgs => parseArgs('qlearning', ARG_SPEC, DEFAULT_QLEARNING, args, where);
 
 /** One update of Q(state, action) towards r + discount · max Q(next, ·) over the `nextAllowed` actions (bits), r alone when `terminal`; returns the TD error. */
 export function qUpdate(table: QTable, actions: number, state: number, action: number, reward: number, next: number, terminal: boolean, alpha: number, discount: number, nextAllowed = -1): number {
@@ -353,12 +343,7 @@ export async function load(dir: string, env: Env<SpaceValue, SpaceValue>): Promi
   const manifest = await readPolicyManifest(dir);
   const file = join(dir, MANIFEST);
   if (manifest.agent !== 'qlearning') throw new Error(`${file}: agent: expected "qlearning", got "${manifest.agent}"`);
-  let args: QLearningArgs;
-  try {
-    args = qlearningArgs(manifest.args);
-  } catch (err) {
-    throw new Error(`${file}: ${(err as Error).message}`);
-  }
+  const args = qlearningArgs(manifest.args, `${file}: args`);
   if (env.actionSpace.type !== 'discrete') throw new Error('qlearning needs a Discrete action space; set action.type to "discrete"');
   const { table, encoding } = await readTable(join(dir, TABLE_FILE), env.actionSpace.n);
   return qPolicy(args, table, env.actionSpace.n, encoding);

@@ -12,7 +12,7 @@ import { AgentInputError } from './errors.ts';
 export { AgentInputError };
 
 /** How an argument is checked */
-export type ArgKind = 'count' | 'nonNegativeInt' | 'seed' | 'positive' | 'nonNegative' | 'unit' | 'boolean' | 'widths' | 'string' | 'objectOrNull';
+export type ArgKind = 'count' | 'nonNegativeInt' | 'seed' | 'positive' | 'nonNegative' | 'unit' | 'fraction' | 'boolean' | 'widths' | 'string' | 'objectOrNull';
 export type ArgSpec<T> = { [K in keyof T]: ArgKind };
 
 const EXPECTED: Record<ArgKind, string> = {
@@ -22,6 +22,7 @@ const EXPECTED: Record<ArgKind, string> = {
   positive: 'a number above 0',
   nonNegative: 'a number ≥ 0',
   unit: 'a number from 0 to 1',
+  fraction: 'a number above 0, at most 1',
   boolean: 'true or false',
   widths: 'a list of layer widths, whole numbers from 1 to 4096',
   string: 'a string',
@@ -36,6 +37,7 @@ function valid(kind: ArgKind, v: unknown): boolean {
     case 'positive': return typeof v === 'number' && Number.isFinite(v) && v > 0;
     case 'nonNegative': return typeof v === 'number' && Number.isFinite(v) && v >= 0;
     case 'unit': return typeof v === 'number' && v >= 0 && v <= 1;
+    case 'fraction': return typeof v === 'number' && v > 0 && v <= 1;
     case 'boolean': return typeof v === 'boolean';
     case 'widths': return Array.isArray(v) && v.length >= 1 && v.every((w) => Number.isInteger(w) && w >= 1 && w <= 4096);
     case 'string': return typeof v === 'string';
