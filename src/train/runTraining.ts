@@ -136,7 +136,6 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   }
   mkdirSync(opts.out, { recursive: true });
   const args = { ...record.args, ...(opts.resume ? opts.args : {}), ...(opts.steps !== undefined ? { totalSteps: opts.steps } : {}) };
-  writeFileSync(recordFile, JSON.stringify(record, null, 2) + '\n');
 
   const backend = INFO[opts.agent].tf ? await initTf(opts.backend) : 'none';
   await initPhysics();
@@ -147,7 +146,8 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
 
   const totalSteps = typeof args.totalSteps === 'number' ? args.totalSteps : INFO[opts.agent].steps;
   const checkpointEvery = opts.checkpointEvery ?? Math.max(5_000, Math.round(totalSteps / 10));
-  const callbacks: Callback[] = [checkpointCallback(join(opts.out, 'checkpoint'), checkpointEvery)];
+  // The record is written once the agent has taken its arguments: a run refused at the start leaves --out empty.
+  const callbacks: Callback[] = [{ onTrainingStart: () => writeFileSync(recordFile, JSON.stringify(record, null, 2) + '\n') }, checkpointCallback(join(opts.out, 'checkpoint'), checkpointEvery)];
   const evalEvery = opts.evalEvery ?? Math.max(5_000, Math.round(totalSteps / 10));
   if (evalEvery > 0 && opts.evalEpisodes > 0) callbacks.push(evalCallback({ env: evalEnv, every: evalEvery, seeds: validationSeeds, bestDir: join(opts.out, 'best') }));
   let interrupted = false;

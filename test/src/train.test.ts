@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -89,6 +89,7 @@ describe('drivelab train, eval, and saved policies elsewhere', () => {
     const cases: [string[], RegExp][] = [
       [['train', '--agent', 'sarsa'], /--agent sarsa: expected one of qlearning, dqn, reinforce, ppo/],
       [['train', '--agent', 'dqn', '--out', join(tmp(), 'x'), '--arg', 'gamma=2', '--steps', '10'], /dqn args\.gamma: expected a number from 0 to 1, got 2/],
+      [['train', '--agent', 'qlearning', '--out', join(tmp(), 'q'), '--arg', 'alpha=0', '--steps', '10'], /qlearning args\.alpha: expected a number above 0, at most 1, got 0/],
       [['train', '--agent', 'dqn', '--out', join(tmp(), 'y'), '--arg', 'gama=0.9', '--steps', '10'], /dqn args\.gama: unknown argument/],
       [['train', '--agent', 'ppo', '--steps', '-5'], /--steps -5: expected a whole number from 1 up/],
       [['train', '--agent', 'dqn', '--out', tmp(), '--resume'], /--resume: .* has no checkpoint\/checkpoint\.json/],
@@ -100,6 +101,9 @@ describe('drivelab train, eval, and saved policies elsewhere', () => {
       expect(r.stderr, args.join(' ')).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).not.toMatch(STACK_FRAME);
+      // A run refused at the start leaves its --out empty, so the corrected command can use it.
+      const out = args.indexOf('--out');
+      if (out >= 0 && !args.includes('--resume') && args[out + 1] !== dir) expect(existsSync(args[out + 1]) ? readdirSync(args[out + 1]) : [], args.join(' ')).toEqual([]);
     }
     const ckpt = join(dir, 'checkpoint', 'checkpoint.bin');
     const bytes = readFileSync(ckpt);
