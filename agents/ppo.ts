@@ -68,8 +68,8 @@ export interface PpoArgs {
   hidden: number[];
   /** Initial σ of the Gaussian policy, in the policy's units (before `actionScale`) */
   initialStd: number;
-  /** Continuous actions: the env gets clip(actionScale · u) for the policy's u */
-  actionScale: number;
+  /** Continuous actions: the env gets clip(actionScale · u) for the policy's u; one number, or one per action dimension */
+  actionScale: number | number[];
   /** Generalised state-dependent exploration: smooth noise θ·φ(s) instead of white noise per step */
   sde: boolean;
   /** gSDE: steps between two draws of each env's exploration matrix θ */
@@ -117,7 +117,7 @@ export const PPO_ARG_SPEC: ArgSpec<PpoArgs> = {
   totalSteps: 'count', seed: 'seed', learningRate: 'positive', annealLr: 'boolean', weightDecay: 'nonNegative',
   rolloutSteps: 'count', minibatches: 'count', epochs: 'count', gamma: 'unit', gaeLambda: 'unit', clipRange: 'positive',
   entropyCoef: 'nonNegative', valueCoef: 'nonNegative', maxGradNorm: 'nonNegative', normalizeAdvantages: 'boolean', normalizeRewards: 'boolean',
-  normalizeObservations: 'boolean', hidden: 'widths', initialStd: 'positive', actionScale: 'positive', sde: 'boolean', sdeSampleFreq: 'count', smoothCoef: 'nonNegative', cnn: 'objectOrNull',
+  normalizeObservations: 'boolean', hidden: 'widths', initialStd: 'positive', actionScale: 'scales', sde: 'boolean', sdeSampleFreq: 'count', smoothCoef: 'nonNegative', cnn: 'objectOrNull',
 };
 
 interface Minibatch {

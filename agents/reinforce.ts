@@ -41,8 +41,8 @@ export interface ReinforceArgs {
   hidden: number[];
   /** Initial σ of the Gaussian policy, in the policy's units (before `actionScale`) */
   initialStd: number;
-  /** Continuous actions: the env gets clip(actionScale · u) for the policy's u */
-  actionScale: number;
+  /** Continuous actions: the env gets clip(actionScale · u) for the policy's u; one number, or one per action dimension */
+  actionScale: number | number[];
   /** Normalise observations by their running mean and std; saved with the policy */
   normalizeObservations: boolean;
 }
@@ -70,7 +70,7 @@ export const DEFAULT_REINFORCE: ReinforceArgs = {
 const ARG_SPEC: ArgSpec<ReinforceArgs> = {
   totalSteps: 'count', seed: 'seed', learningRate: 'positive', weightDecay: 'nonNegative', episodesPerBatch: 'count',
   gamma: 'unit', valueCoef: 'nonNegative', entropyCoef: 'nonNegative', normalizeAdvantages: 'boolean', maxGradNorm: 'nonNegative',
-  hidden: 'widths', initialStd: 'positive', actionScale: 'positive', normalizeObservations: 'boolean',
+  hidden: 'widths', initialStd: 'positive', actionScale: 'scales', normalizeObservations: 'boolean',
 };
 
 /** One env's episode so far: rows of observation and action, and the rewards */

@@ -13,7 +13,7 @@ import type { Action, Observation } from '../../sim/env/DrivingEnv.ts';
 import { Mlp, dense, mlpArrays, restoreMlp, type Activation } from './nn.ts';
 import type { NamedArray } from './arrayFile.ts';
 import type { ActOptions, Policy } from './Policy.ts';
-import { saveWeights } from './agentFiles.ts';
+import { AgentInputError, saveWeights } from './agentFiles.ts';
 import { ObservationNormalizer } from './ObservationNormalizer.ts';
 import { FeatureExtractor } from './FeatureExtractor.ts';
 
@@ -39,7 +39,7 @@ export interface ActorCriticConfig {
    * Continuous only: the env gets clip(actionScale · u) for the policy's sample u. The policy then
    * works at unit scale when the useful controls span only part of the action Box.
    */
-  actionScale?: number;
+  actionScale?: number | number[];
   /**
    * Continuous only: generalised state-dependent exploration (gSDE, Raffin et al. 2022). The noise
    * is θ·φ(s), with φ(s) the actor's last hidden layer and θ a [hidden, actions] matrix of
@@ -220,9 +220,15 @@ export class ActorCritic {
 
   /** The envs' actions for sampled rows `u`: actionScale · u (continuous) or the indices (discrete) */
   envActions(u: Float32Array, out: Float32Array | Int32Array): Float32Array | Int32Array {
-    const scale = this.config.continuous ? (this.config.actionScale ?? 1) : 1;
-    for (let j = 0; j < u.length; j++) out[j] = scale * u[j];
+    const A = this.config.actions;
+    for (let j = 0; j < u.length; j++) out[j] = this.scaleOf(j % A) * u[j];
     return out;
+  }
+
+  /** The factor from the policy's units to the env's for action dimension `j` (1 for discrete actions) */
+  scaleOf(j: number): number {
+    const scale = this.config.continuous ? (this.config.actionScale ?? 1) : 1;
+    return typeof scale === 'number' ? scale : scale[j];
   }
 
   arrays(): Record<string, NamedArray> {
@@ -253,11 +259,15 @@ export function actorCriticFor(
 ): ActorCriticConfig {
   if (actionSpace.type === 'dict') throw new Error('policy-gradient agents need a Box or Discrete action space');
   const continuous = actionSpace.type === 'box';
+  const scale = options.actionScale;
+  if (continuous && Array.isArray(scale) && scale.length !== actionSpace.size) {
+    throw new AgentInputError(`args.actionScale: expected ${actionSpace.size} numbers, one per action dimension, got ${scale.length}`);
+  }
   return { inputs: flatSize(observationSpace), actions: continuous ? actionSpace.size : actionSpace.n, continuous, space: observationSpace, ...options };
 }
 
 /** The network options in a policy-gradient agent's arguments (tanh hidden layers) */
-export function networkOptions(args: { hidden: number[]; initialStd: number; normalizeObservations: boolean; actionScale: number; sde?: boolean; cnn?: Record<string, unknown> | null }): Parameters<typeof actorCriticFor>[2] {
+export function networkOptions(args: { hidden: number[]; initialStd: number; normalizeObservations: boolean; actionScale: number | number[]; sde?: boolean; cnn?: Record<string, unknown> | null }): Parameters<typeof actorCriticFor>[2] {
   return { hidden: args.hidden, activation: 'tanh', initialStd: args.initialStd, normalizeObservations: args.normalizeObservations, actionScale: args.actionScale, sde: args.sde ?? false, cnn: args.cnn ?? null };
 }
 
@@ -287,8 +297,7 @@ export class ActorCriticPolicy implements Policy<Observation, Action> {
     if (!this.net.config.continuous) return this.action[0];
     // The env clamps too; clipping here keeps the returned action inside the space.
     const out = new Float32Array(this.action.length);
-    const scale = this.net.config.actionScale ?? 1;
-    for (let j = 0; j < out.length; j++) out[j] = Math.max(-1, Math.min(1, scale * this.action[j]));
+    for (let j = 0; j < out.length; j++) out[j] = Math.max(-1, Math.min(1, this.net.scaleOf(j) * this.action[j]));
     return out;
   }
 

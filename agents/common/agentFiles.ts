@@ -12,7 +12,7 @@ import { AgentInputError } from './errors.ts';
 export { AgentInputError };
 
 /** How an argument is checked */
-export type ArgKind = 'count' | 'nonNegativeInt' | 'seed' | 'positive' | 'nonNegative' | 'unit' | 'fraction' | 'boolean' | 'widths' | 'string' | 'objectOrNull';
+export type ArgKind = 'count' | 'nonNegativeInt' | 'seed' | 'positive' | 'nonNegative' | 'unit' | 'fraction' | 'scales' | 'boolean' | 'widths' | 'string' | 'objectOrNull';
 export type ArgSpec<T> = { [K in keyof T]: ArgKind };
 
 const EXPECTED: Record<ArgKind, string> = {
@@ -23,6 +23,7 @@ const EXPECTED: Record<ArgKind, string> = {
   nonNegative: 'a number ≥ 0',
   unit: 'a number from 0 to 1',
   fraction: 'a number above 0, at most 1',
+  scales: 'a number above 0, or a list of them, one per action dimension',
   boolean: 'true or false',
   widths: 'a list of layer widths, whole numbers from 1 to 4096',
   string: 'a string',
@@ -38,6 +39,7 @@ function valid(kind: ArgKind, v: unknown): boolean {
     case 'nonNegative': return typeof v === 'number' && Number.isFinite(v) && v >= 0;
     case 'unit': return typeof v === 'number' && v >= 0 && v <= 1;
     case 'fraction': return typeof v === 'number' && v > 0 && v <= 1;
+    case 'scales': return (Array.isArray(v) ? v.length > 0 : true) && (Array.isArray(v) ? v : [v]).every((x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0);
     case 'boolean': return typeof v === 'boolean';
     case 'widths': return Array.isArray(v) && v.length >= 1 && v.every((w) => Number.isInteger(w) && w >= 1 && w <= 4096);
     case 'string': return typeof v === 'string';

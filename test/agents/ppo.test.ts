@@ -10,7 +10,8 @@ import { make } from '../../sim/env/registry.ts';
 import { load, train, type PpoArgs } from '../../agents/ppo.ts';
 import { computeGae, nextRow } from '../../agents/common/rollout.ts';
 import type { Callback } from '../../agents/common/callbacks.ts';
-import { ActorCritic } from '../../agents/common/ActorCritic.ts';
+import { ActorCritic, ActorCriticPolicy, actorCriticFor } from '../../agents/common/ActorCritic.ts';
+import { Box } from '../../sim/env/spaces.ts';
 import { ObservationNormalizer } from '../../agents/common/ObservationNormalizer.ts';
 import { Rng } from '../../sim/rng.ts';
 import { SteerToy, steerToyReturn } from './steerToy.ts';
@@ -110,6 +111,19 @@ describe('gSDE', () => {
     expect(sum / n).toBeCloseTo(0, 1);
     expect(sum2 / n / (0.25 * phi2)).toBeGreaterThan(0.9);
     expect(sum2 / n / (0.25 * phi2)).toBeLessThan(1.1);
+    net.dispose();
+  });
+
+  it('scales each action dimension by its own factor on the way to the env, and clips there', () => {
+    const space = { obs: new Box(-1, 1, [3]), act: new Box(-1, 1, [2]) };
+    const net = new ActorCritic(actorCriticFor(space.obs, space.act, { hidden: [4], activation: 'tanh', initialStd: 0.5, actionScale: [0.25, 2] }), 1);
+    expect(Array.from(net.envActions(Float32Array.of(1, 0.3, -2, -1), new Float32Array(4)))).toEqual([0.25, Math.fround(0.6), -0.5, -2]);
+    const policy = new ActorCriticPolicy('ppo', net, {}, space.obs, space.act);
+    const evaluated = net.evaluate(Float32Array.of(0.5, -0.5, 0.2), 1);
+    const act = policy.act(Float32Array.of(0.5, -0.5, 0.2) as never, { deterministic: true }) as Float32Array;
+    expect(act[0]).toBeCloseTo(0.25 * evaluated[0], 6);
+    expect(act[1]).toBeCloseTo(Math.max(-1, Math.min(1, 2 * evaluated[1])), 6);
+    expect(() => actorCriticFor(space.obs, space.act, { hidden: [4], activation: 'tanh', initialStd: 0.5, actionScale: [1, 1, 1] })).toThrow('args.actionScale: expected 2 numbers, one per action dimension, got 3');
     net.dispose();
   });
 });
