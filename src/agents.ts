@@ -1,5 +1,6 @@
 /** The `--agent` argument: a built-in agent name or a saved policy directory. */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { createExpert } from '../agents/expert.ts';
 import { createRandom } from '../agents/random.ts';
 import { readPolicyManifest } from '../agents/common/manifest.ts';
@@ -8,6 +9,9 @@ import type { Env } from '../sim/env/Env.ts';
 import type { Action, Observation } from '../sim/env/DrivingEnv.ts';
 import { UsageError } from './errors.ts';
 import type { Scenario } from '../scenarios/schema.ts';
+import { validateScenario, type ScenarioOverrides } from '../scenarios/parse.ts';
+import { resolveScenario } from '../sim/env/registry.ts';
+import { scenarioFromArg } from './scenarioFiles.ts';
 
 export const BUILTIN_AGENTS = ['expert', 'random'] as const;
 
@@ -102,4 +106,28 @@ export async function scenarioForAgent(arg: string, scenario: Scenario): Promise
   const type = (saved as { type?: string } | undefined)?.type;
   const wanted = type === 'discrete' ? 'discrete' : type === 'box' ? 'continuous' : null;
   return wanted && scenario.action.type !== wanted ? { ...scenario, action: { ...scenario.action, type: wanted } } : scenario;
+}
+
+/**
+ * The scenario a command runs `agent` in: `scenarioArg` (an id or a file) when given; else, for a
+ * saved policy with a run record (`train.json`, as `drivelab train` writes and models/ ship), the
+ * scenario it was trained on; else highway. `--set` overrides apply, then `scenarioForAgent`.
+ */
+export async function scenarioForRun(agent: string, scenarioArg: string | undefined, overrides?: ScenarioOverrides): Promise<Scenario> {
+  const trained = scenarioArg === undefined ? trainedScenario(agent) : null;
+  const scenario = trained ? resolveScenario(trained, overrides) : await scenarioFromArg(scenarioArg ?? 'highway', overrides);
+  return scenarioForAgent(agent, scenario);
+}
+
+/** The scenario recorded in a policy directory's train.json, or null when there is none */
+function trainedScenario(agent: string): Scenario | null {
+  const file = join(agent, 'train.json');
+  if (isBuiltin(agent) || !existsSync(file)) return null;
+  let record: { scenario?: unknown };
+  try {
+    record = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new UsageError(`${file}: not valid JSON; pass --scenario to choose the scenario`);
+  }
+  return validateScenario(record.scenario, `${file}: scenario`);
 }

@@ -39,7 +39,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
   program
     .command('run')
     .description('drive one episode headless and print a summary')
-    .option('-s, --scenario <id|file>', 'built-in scenario id or a .json/.yaml scenario file', 'highway')
+    .option('-s, --scenario <id|file>', 'built-in scenario id or a .json/.yaml scenario file (default: a saved policy\'s training scenario, else highway)')
     .option('-a, --agent <name|dir>', 'expert, random, or a saved policy directory', 'expert')
     .option('--seed <n>', 'episode seed', '0')
     .option('--set <path=value>', 'override a scenario field, e.g. --set traffic.vehicles=5 (repeatable)', collect, [])
@@ -94,7 +94,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .command('eval')
     .description('score a policy on test seeds: success rate, route completion, mean return')
     .requiredOption('-a, --agent <name|dir>', 'expert, random, or a saved policy directory such as runs/name')
-    .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file', 'highway')
+    .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file (default: the policy\'s training scenario, else highway)')
     .option('--episodes <n>', 'episodes, one per seed', '50')
     .option('--first-seed <n>', 'seed of the first episode (test seeds start at 1000000)', '1000000')
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
@@ -104,7 +104,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
   program
     .command('capture')
     .description('save camera frames with COCO ground truth (boxes, masks, depth, semantics) for detector datasets')
-    .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file', 'highway')
+    .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file (default: a saved policy\'s training scenario, else highway)')
     .option('--frames <n>', 'frames per seed, at most; an episode that ends early gives fewer', '50')
     .option('--seeds <a..b>', 'seeds: one, a range a..b, or a list a,b,c', '0')
     .requiredOption('--out <dir>', 'output directory, new or empty')

@@ -4,11 +4,10 @@ import { capture, maxFramesPerEpisode, type SeedCapture } from '../capture.ts';
 import type { CliIo } from '../io.ts';
 import { requireNewOrEmpty } from '../outputDir.ts';
 import { parseSetFlags } from '../overrides.ts';
-import { scenarioFromArg } from '../scenarioFiles.ts';
-import { scenarioForAgent } from '../agents.ts';
+import { scenarioForRun } from '../agents.ts';
 
 export interface CaptureCliOptions {
-  scenario: string;
+  scenario?: string;
   frames: string;
   seeds: string;
   out: string;
@@ -66,7 +65,7 @@ export async function captureCommand(opts: CaptureCliOptions, io: CliIo): Promis
   const frames = numberFlag('--frames', opts.frames, 1, 1_000_000)!;
   const every = numberFlag('--every', opts.every, 1, 10_000)!;
   const seeds = parseSeeds(opts.seeds);
-  const scenario = await scenarioForAgent(opts.agent, await scenarioFromArg(opts.scenario, parseSetFlags(opts.set)));
+  const scenario = await scenarioForRun(opts.agent, opts.scenario, parseSetFlags(opts.set));
   const most = maxFramesPerEpisode(scenario, every);
   if (frames > most) {
     throw new UsageError(`--frames ${frames}: an episode of ${scenario.id} gives at most ${most} frames at --every ${every} (${scenario.limits.duration} s at ${scenario.sim.stepDt} s per step); expected at most ${most}, or a smaller --every`);

@@ -2,10 +2,9 @@
 import { initPhysics } from '../../sim/world/physics.ts';
 import { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
 import { TimeLimit } from '../../sim/env/wrappers.ts';
-import { loadAgent, scenarioForAgent } from '../agents.ts';
+import { loadAgent, scenarioForRun } from '../agents.ts';
 import { runEpisode, type EpisodeSummary } from '../episode.ts';
 import { parseSetFlags } from '../overrides.ts';
-import { scenarioFromArg } from '../scenarioFiles.ts';
 import { UsageError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
 import { createOutputDir, requireNewOrEmpty } from '../outputDir.ts';
@@ -14,7 +13,7 @@ import { join } from 'node:path';
 import { encode } from 'fast-png';
 
 export interface RunOptions {
-  scenario: string;
+  scenario?: string;
   agent: string;
   seed: string;
   json?: boolean;
@@ -29,7 +28,7 @@ export async function runCommand(opts: RunOptions, io: CliIo): Promise<void> {
   // Digits only: Number() would take '' for 0, '0x10' for 16 and '1e3' for 1000.
   const seed = /^\d+$/.test(opts.seed) ? Number(opts.seed) : NaN;
   if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed ${opts.seed}: expected a non-negative integer`);
-  const scenario = await scenarioForAgent(opts.agent, await scenarioFromArg(opts.scenario, parseSetFlags(opts.set)));
+  const scenario = await scenarioForRun(opts.agent, opts.scenario, parseSetFlags(opts.set));
   const dir = opts.render;
   if (opts.renderEvery !== undefined && dir === undefined) throw new UsageError(`--render-every ${opts.renderEvery}: only means something with --render <dir>, the directory for the frames`);
   const every = Number(opts.renderEvery ?? 1);

@@ -5,7 +5,7 @@ import { BACKENDS, type BackendChoice } from '../../perception/runtime/backends.
 import { TimeLimit } from '../../sim/env/wrappers.ts';
 import { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
 import { initPhysics } from '../../sim/world/physics.ts';
-import { loadAgent, scenarioForAgent } from '../agents.ts';
+import { loadAgent, scenarioForRun } from '../agents.ts';
 import { UsageError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
 import { requireNewOrEmpty, createOutputDir } from '../outputDir.ts';
@@ -128,7 +128,7 @@ export async function trainCommand(opts: TrainCliOptions, io: CliIo): Promise<nu
 
 export interface EvalCliOptions {
   agent: string;
-  scenario: string;
+  scenario?: string;
   episodes: string;
   firstSeed: string;
   set: string[];
@@ -139,7 +139,7 @@ export interface EvalCliOptions {
 export async function evalCommand(opts: EvalCliOptions, io: CliIo): Promise<void> {
   const episodes = whole('--episodes', opts.episodes, 1, 100_000)!;
   const first = whole('--first-seed', opts.firstSeed, 0)!;
-  const scenario = await scenarioForAgent(opts.agent, await scenarioFromArg(opts.scenario, parseSetFlags(opts.set)));
+  const scenario = await scenarioForRun(opts.agent, opts.scenario, parseSetFlags(opts.set));
   await initPhysics();
   const env = new TimeLimit(new DrivingEnv(scenario), Math.round(scenario.limits.duration / scenario.sim.stepDt));
   const policy = await loadAgent(opts.agent, env);
