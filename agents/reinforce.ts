@@ -51,7 +51,7 @@ export interface ReinforceArgs {
 const BEFORE_SCALING: Partial<ReinforceArgs> = { normalizeObservations: false, actionScale: 1 };
 
 export const DEFAULT_REINFORCE: ReinforceArgs = {
-  totalSteps: 200_000,
+  totalSteps: 2_000_000,
   seed: 0,
   learningRate: 1e-3,
   weightDecay: 0,

@@ -47,7 +47,7 @@ interface AlgorithmInfo {
 export const INFO: Record<Algorithm, AlgorithmInfo> = {
   qlearning: { envs: 1, discrete: true, tf: false, steps: 600_000 },
   dqn: { envs: 1, discrete: true, tf: true, steps: 150_000 },
-  reinforce: { envs: 8, discrete: false, tf: true, steps: 200_000 },
+  reinforce: { envs: 8, discrete: false, tf: true, steps: 2_000_000 },
   ppo: { envs: 8, discrete: false, tf: true, steps: 1_000_000 },
 };
 
