@@ -318,9 +318,9 @@ export async function train(env: VectorEnv, argsIn: Partial<DqnArgs>, callbacks:
       if (run.step + K >= args.learningStarts && transitions % args.trainFrequency === 0) dueUpdates += args.gradientSteps;
     }
     obs.set(result.observations);
-    run.logger.record('rollout/exploration_rate', eps);
+    run.logger.set('rollout/exploration_rate', eps);
     run.countStep(result.rewards, result.terminated, result.truncated, result.infos);
-    run.logger.record('train/n_updates', optimizer.iterations);
+    run.logger.set('train/n_updates', optimizer.iterations);
     if (run.step - lastTargetSync >= args.targetUpdateInterval) {
       target.copyFrom(online);
       lastTargetSync = run.step;

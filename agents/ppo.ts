@@ -303,7 +303,7 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
     }
     std = net.std();
     run.logger.record('train/std', std.length > 0 ? std.reduce((a, b) => a + b, 0) / std.length : 0);
-    run.logger.record('train/learning_rate', optimizer.learningRate);
+    run.logger.set('train/learning_rate', optimizer.learningRate);
     run.logger.record('train/explained_variance', explainedVariance(r.values, r.returns));
     policy.refresh();
     go = await run.endStep();

@@ -47,6 +47,12 @@ export class Logger {
     }
   }
 
+  /** Sets `key` for the next row to `value` alone: a counter or a schedule's current value, not a mean */
+  set(key: string, value: number): void {
+    this.sums.set(key, value);
+    this.counts.set(key, 1);
+  }
+
   /** Drops rows after `step`, so that a run resumed from a checkpoint does not log a step twice */
   truncateAfter(step: number): void {
     const keep = this.rows.filter((r) => r['time/total_timesteps'] <= step);

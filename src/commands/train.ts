@@ -115,9 +115,10 @@ export async function trainCommand(opts: TrainCliOptions, io: CliIo): Promise<nu
   if (opts.json) {
     io.stdout(JSON.stringify(result) + '\n');
   } else {
-    io.stdout(`drivelab train · ${opts.agent} on ${scenario.id} · ${result.steps.toLocaleString('en-US')} steps, ${result.episodes} episodes in ${result.seconds.toFixed(1)} s (${Math.round(result.steps / result.seconds)} steps/s, ${result.backend})\n`);
+    const resumed = result.sessionSteps < result.steps ? ` (${result.sessionSteps.toLocaleString('en-US')} in this session)` : '';
+    io.stdout(`drivelab train · ${opts.agent} on ${result.scenario} · ${result.steps.toLocaleString('en-US')} steps${resumed}, ${result.episodes} episodes in ${result.seconds.toFixed(1)} s (${Math.round(result.sessionSteps / result.seconds)} steps/s, ${result.backend})\n`);
     if (v.episodes > 0) io.stdout(`  validation (${v.episodes} seeds): success ${(100 * v.successRate).toFixed(0)}%, route completion ${(100 * v.routeCompletion).toFixed(0)}%, mean return ${v.meanReturn.toFixed(1)}\n`);
-    io.stdout(`  policy, checkpoint, learning curve: ${out}/ (drivelab eval --agent ${out} --scenario ${opts.scenario})\n`);
+    io.stdout(`  policy, checkpoint, learning curve: ${out}/ (drivelab eval --agent ${out})\n`);
   }
   if (result.interrupted) {
     io.stderr(`interrupted at step ${result.steps}: continue with drivelab train --agent ${opts.agent} --out ${out} --resume\n`);

@@ -10,7 +10,7 @@
  *   learning-curve.csv/.svg    return and success rate against env steps
  *   train.json                 what was trained, on what, and how it went
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../../scenarios/schema.ts';
 import { make } from '../../sim/env/registry.ts';
@@ -98,8 +98,13 @@ export interface TrainingOptions {
 
 export interface TrainingResult {
   outDir: string;
+  /** The scenario trained on (from the run record when resuming) */
+  scenario: string;
+  /** Env steps in all, and in this session (less when resumed) */
   steps: number;
+  sessionSteps: number;
   episodes: number;
+  /** Wall time of this session */
   seconds: number;
   interrupted: boolean;
   backend: string;
@@ -123,7 +128,8 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   const recordFile = join(opts.out, 'train.json');
   let record: RunRecord;
   if (opts.resume) {
-    if (!existsSync(join(opts.out, 'checkpoint', 'checkpoint.json'))) throw new UsageError(`--resume: ${opts.out} has no checkpoint/checkpoint.json to continue from`);
+    const ckpt = join(opts.out, 'checkpoint');
+    if (!existsSync(ckpt) || readdirSync(ckpt).length === 0) throw new UsageError(`--resume: ${opts.out} has no checkpoint/ to continue from`);
     try {
       record = JSON.parse(readFileSync(recordFile, 'utf8')) as RunRecord;
     } catch {
@@ -147,11 +153,28 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   const totalSteps = typeof args.totalSteps === 'number' ? args.totalSteps : INFO[opts.agent].steps;
   const checkpointEvery = opts.checkpointEvery ?? Math.max(5_000, Math.round(totalSteps / 10));
   // The record is written once the agent has taken its arguments: a run refused at the start leaves --out empty.
-  const callbacks: Callback[] = [{ onTrainingStart: () => writeFileSync(recordFile, JSON.stringify(record, null, 2) + '\n') }, checkpointCallback(join(opts.out, 'checkpoint'), checkpointEvery)];
+  let startStep = 0;
+  const start: Callback = {
+    onTrainingStart: (ctx) => {
+      startStep = ctx.step;
+      writeFileSync(recordFile, JSON.stringify(record, null, 2) + '\n');
+    },
+  };
+  const callbacks: Callback[] = [start, checkpointCallback(join(opts.out, 'checkpoint'), checkpointEvery)];
   const evalEvery = opts.evalEvery ?? Math.max(5_000, Math.round(totalSteps / 10));
   if (evalEvery > 0 && opts.evalEpisodes > 0) callbacks.push(evalCallback({ env: evalEnv, every: evalEvery, seeds: validationSeeds, bestDir: join(opts.out, 'best') }));
   let interrupted = false;
-  callbacks.push({ onStep: () => !(interrupted = opts.signal?.aborted ?? false) });
+  // A loop that steps without real I/O (no worker thread) never lets the SIGINT handler run: every
+  // 64 steps the run yields to the event loop, so Ctrl-C stops it within 64 steps.
+  let sinceYield = 0;
+  const stopOnAbort = () => !(interrupted = opts.signal?.aborted ?? false);
+  callbacks.push({
+    onStep: () => {
+      if (++sinceYield < 64) return stopOnAbort();
+      sinceYield = 0;
+      return new Promise<boolean>((resolve) => setImmediate(() => resolve(stopOnAbort())));
+    },
+  });
   callbacks.push(...(opts.callbacks ?? []));
 
   const runOptions = { logDir: opts.out, logInterval: 1_000, resumeFrom: opts.resume ? join(opts.out, 'checkpoint') : undefined };
@@ -191,7 +214,9 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   const last = rows[rows.length - 1] ?? {};
   const result: TrainingResult = {
     outDir: opts.out,
+    scenario: scenario.id,
     steps: last['time/total_timesteps'] ?? 0,
+    sessionSteps: Math.max(0, (last['time/total_timesteps'] ?? 0) - startStep),
     episodes: last['time/episodes'] ?? 0,
     seconds,
     interrupted,

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +86,39 @@ describe('drivelab train, eval, and saved policies elsewhere', () => {
     expect(more.steps).toBe(400);
   });
 
+  it('resumes a Q-learning run without --scenario on the scenario it was trained on, and counts the rate over this session', async () => {
+    const out = join(tmp(), 'q');
+    expect((await drivelab('train', '--agent', 'qlearning', '--scenario', 'obstacle-avoidance', '--steps', '3000', '--eval-episodes', '1', '--out', out)).code).toBe(0);
+    const r = await drivelab('train', '--agent', 'qlearning', '--steps', '6000', '--eval-episodes', '1', '--out', out, '--resume');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/qlearning on obstacle-avoidance · 6,000 steps \(3,000 in this session\)/);
+    expect(r.stdout).toContain(`(drivelab eval --agent ${out})`);
+  });
+
+  it('stops at Ctrl-C within a few steps even when nothing else lets the event loop run, and says how to resume', async () => {
+    const out = join(tmp(), 'sigint');
+    const root = join(import.meta.dirname, '../..');
+    // 1M steps: checkpoints every 100,000, far beyond where the interrupt lands.
+    const child = spawn(process.execPath, [join(root, 'bin/drivelab.mjs'), 'train', '--agent', 'qlearning', '--scenario', 'obstacle-avoidance', '--steps', '1000000', '--out', out], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (existsSync(join(out, 'progress.jsonl'))) {
+          clearInterval(poll);
+          child.kill('SIGINT');
+          resolve();
+        }
+      }, 20);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    const step = Number(/interrupted at step (\d+)/.exec(stderr)?.[1]);
+    expect(step % 100_000, stderr).not.toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'checkpoint', 'train-state.json'), 'utf8')).step).toBe(step);
+  }, 120_000);
+
   it('says in one line what is wrong with a bad flag, argument, run directory or weights file', async () => {
     const cases: [string[], RegExp][] = [
       [['train', '--agent', 'sarsa'], /--agent sarsa: expected one of qlearning, dqn, reinforce, ppo/],
@@ -92,7 +126,7 @@ describe('drivelab train, eval, and saved policies elsewhere', () => {
       [['train', '--agent', 'qlearning', '--out', join(tmp(), 'q'), '--arg', 'alpha=0', '--steps', '10'], /qlearning args\.alpha: expected a number above 0, at most 1, got 0/],
       [['train', '--agent', 'dqn', '--out', join(tmp(), 'y'), '--arg', 'gama=0.9', '--steps', '10'], /dqn args\.gama: unknown argument/],
       [['train', '--agent', 'ppo', '--steps', '-5'], /--steps -5: expected a whole number from 1 up/],
-      [['train', '--agent', 'dqn', '--out', tmp(), '--resume'], /--resume: .* has no checkpoint\/checkpoint\.json/],
+      [['train', '--agent', 'dqn', '--out', tmp(), '--resume'], /--resume: .* has no checkpoint\/ to continue from/],
       [['train', '--agent', 'dqn', '--out', dir], /--out .*not empty|--out .*exists/],
     ];
     for (const [args, message] of cases) {

@@ -101,6 +101,22 @@ describe('Logger', () => {
     resumed.truncateAfter(150);
     expect(new Logger(dir).rows.map((r) => r['time/total_timesteps'])).toEqual([100]);
   });
+
+  it('keeps the last value of a key that is set, not the mean, and carries pending values across a checkpoint', () => {
+    const log = new Logger();
+    for (const n of [1, 2, 3]) log.set('train/n_updates', n);
+    log.record('train/loss', 2);
+    const pending = log.pending();
+    log.record('train/loss', NaN);
+    expect(log.dump(10)).toMatchObject({ 'train/n_updates': 3 });
+    const resumed = new Logger();
+    resumed.restorePending(pending);
+    resumed.record('train/loss', 4);
+    expect(resumed.dump(10)).toEqual({ 'time/total_timesteps': 10, 'train/n_updates': 3, 'train/loss': 3 });
+    const withNaN = new Logger();
+    withNaN.restorePending([['train/loss', null, 1]]);
+    expect(withNaN.dump(5)['train/loss']).toBeNaN();
+  });
 });
 
 describe('RewardScaler', () => {
