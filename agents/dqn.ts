@@ -95,7 +95,7 @@ export const DEFAULT_DQN: DqnArgs = {
 const ARG_SPEC: ArgSpec<DqnArgs> = {
   totalSteps: 'count', seed: 'seed', learningRate: 'positive', weightDecay: 'nonNegative', bufferSize: 'count',
   learningStarts: 'nonNegativeInt', batchSize: 'count', gamma: 'unit', rewardScale: 'positive', actionRepeat: 'count', trainFrequency: 'count', gradientSteps: 'count',
-  targetUpdateInterval: 'count', explorationFraction: 'unit', explorationInitial: 'unit', explorationFinal: 'unit',
+  targetUpdateInterval: 'count', explorationFraction: 'fraction', explorationInitial: 'unit', explorationFinal: 'unit',
   hidden: 'widths', dueling: 'boolean', nStep: 'count', double: 'boolean', maxGradNorm: 'nonNegative', cnn: 'objectOrNull',
 };
 
@@ -315,7 +315,8 @@ export async function train(env: VectorEnv, argsIn: Partial<DqnArgs>, callbacks:
       const next = ended ? (result.infos[i].finalObservation as Float32Array) : result.observations.subarray(i * D, (i + 1) * D);
       nStep.push(replay, i, decisionObs.slice(i * D, (i + 1) * D), actions[i], decisionReward[i] * args.rewardScale, next.slice(), result.terminated[i] === 1, ended);
       transitions++;
-      if (run.step + K >= args.learningStarts && transitions % args.trainFrequency === 0) dueUpdates += args.gradientSteps;
+      // n-step rows reach the buffer n decisions late: no update before there is one to sample.
+      if (run.step + K >= args.learningStarts && replay.size > 0 && transitions % args.trainFrequency === 0) dueUpdates += args.gradientSteps;
     }
     obs.set(result.observations);
     run.logger.set('rollout/exploration_rate', eps);

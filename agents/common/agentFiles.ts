@@ -19,27 +19,30 @@ const EXPECTED: Record<ArgKind, string> = {
   count: 'a whole number ≥ 1',
   nonNegativeInt: 'a whole number ≥ 0',
   seed: 'a whole number ≥ 0',
-  positive: 'a number above 0',
-  nonNegative: 'a number ≥ 0',
+  positive: 'a number above 0, at most 1,000,000',
+  nonNegative: 'a number from 0 to 1,000,000',
   unit: 'a number from 0 to 1',
   fraction: 'a number above 0, at most 1',
-  scales: 'a number above 0, or a list of them, one per action dimension',
+  scales: 'a number above 0 and at most 1,000,000, or a list of them, one per action dimension',
   boolean: 'true or false',
   widths: 'a list of layer widths, whole numbers from 1 to 4096',
   string: 'a string',
   objectOrNull: 'an object of settings, or null',
 };
 
+const MAX_REAL = 1e6;
+
 function valid(kind: ArgKind, v: unknown): boolean {
   switch (kind) {
     case 'count': return Number.isSafeInteger(v) && (v as number) >= 1;
     case 'nonNegativeInt':
     case 'seed': return Number.isSafeInteger(v) && (v as number) >= 0;
-    case 'positive': return typeof v === 'number' && Number.isFinite(v) && v > 0;
-    case 'nonNegative': return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+    // Above a million, an action scale, a σ or a learning rate can only overflow.
+    case 'positive': return typeof v === 'number' && v > 0 && v <= MAX_REAL;
+    case 'nonNegative': return typeof v === 'number' && v >= 0 && v <= MAX_REAL;
     case 'unit': return typeof v === 'number' && v >= 0 && v <= 1;
     case 'fraction': return typeof v === 'number' && v > 0 && v <= 1;
-    case 'scales': return (Array.isArray(v) ? v.length > 0 : true) && (Array.isArray(v) ? v : [v]).every((x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0);
+    case 'scales': return (Array.isArray(v) ? v.length > 0 : true) && (Array.isArray(v) ? v : [v]).every((x: unknown) => valid('positive', x));
     case 'boolean': return typeof v === 'boolean';
     case 'widths': return Array.isArray(v) && v.length >= 1 && v.every((w) => Number.isInteger(w) && w >= 1 && w <= 4096);
     case 'string': return typeof v === 'string';

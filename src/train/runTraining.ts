@@ -20,7 +20,7 @@ import type { Env } from '../../sim/env/Env.ts';
 import type { Action, Observation } from '../../sim/env/DrivingEnv.ts';
 import type { Callback } from '../../agents/common/callbacks.ts';
 import type { Policy } from '../../agents/common/Policy.ts';
-import { TRAIN_SEEDS, VALIDATION_SEED } from '../../agents/common/agentFiles.ts';
+import { AgentInputError, TRAIN_SEEDS, VALIDATION_SEED } from '../../agents/common/agentFiles.ts';
 import { checkpointCallback, evalCallback, evaluate, type EvalResult } from '../../agents/common/standardCallbacks.ts';
 import { initTf, type BackendChoice } from '../../perception/runtime/tfjs.ts';
 import { initPhysics } from '../../sim/world/physics.ts';
@@ -142,6 +142,8 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   }
   mkdirSync(opts.out, { recursive: true });
   const args = { ...record.args, ...(opts.resume ? opts.args : {}), ...(opts.steps !== undefined ? { totalSteps: opts.steps } : {}) };
+  // The record keeps what the run trains with, --steps included, so a resume goes on to the same end.
+  record.args = args;
 
   const backend = INFO[opts.agent].tf ? await initTf(opts.backend) : 'none';
   await initPhysics();
@@ -156,12 +158,26 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   let startStep = 0;
   const start: Callback = {
     onTrainingStart: (ctx) => {
+      started = true;
       startStep = ctx.step;
       writeFileSync(recordFile, JSON.stringify(record, null, 2) + '\n');
+      // best/ is a policy directory of its own: with the record, run and eval find its scenario.
+      if (evalEvery > 0 && opts.evalEpisodes > 0) {
+        mkdirSync(join(opts.out, 'best'), { recursive: true });
+        writeFileSync(join(opts.out, 'best', 'train.json'), JSON.stringify(record, null, 2) + '\n');
+      }
     },
   };
-  const callbacks: Callback[] = [start, checkpointCallback(join(opts.out, 'checkpoint'), checkpointEvery)];
+  // The agent checks its arguments and reads the checkpoint before its first step: what fails
+  // there is the user's input (an argument it cannot work with, a damaged checkpoint), one line.
+  let started = false;
+  const failedToStart = (err: unknown): never => {
+    if (started || !(err instanceof Error) || err instanceof UsageError || err instanceof AgentInputError) throw err;
+    const where = opts.resume ? `--resume ${join(opts.out, 'checkpoint')}` : `--agent ${opts.agent}`;
+    throw new UsageError(`${where}: ${err.message.split('\n')[0]}`);
+  };
   const evalEvery = opts.evalEvery ?? Math.max(5_000, Math.round(totalSteps / 10));
+  const callbacks: Callback[] = [start, checkpointCallback(join(opts.out, 'checkpoint'), checkpointEvery)];
   if (evalEvery > 0 && opts.evalEpisodes > 0) callbacks.push(evalCallback({ env: evalEnv, every: evalEvery, seeds: validationSeeds, bestDir: join(opts.out, 'best') }));
   let interrupted = false;
   // A loop that steps without real I/O (no worker thread) never lets the SIGINT handler run: every
@@ -191,14 +207,14 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
       vec = new SyncVectorEnv(envs);
     }
     try {
-      policy = await vector(vec, args, callbacks, runOptions);
+      policy = await vector(vec, args, callbacks, runOptions).catch(failedToStart);
     } finally {
       await vec.close();
     }
   } else {
     const env = await makeEnv();
     try {
-      policy = await single!(env, args, callbacks, { logger: new Logger(opts.out), resume: runOptions.resumeFrom });
+      policy = await single!(env, args, callbacks, { logger: new Logger(opts.out), resume: runOptions.resumeFrom }).catch(failedToStart);
     } finally {
       env.close();
     }

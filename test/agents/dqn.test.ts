@@ -99,7 +99,13 @@ describe('DQN', () => {
   });
 
   it('stops with a clear message when the loss stops being finite', async () => {
-    await expect(train(toyVec(), { ...TOY, totalSteps: 2_000, learningStarts: 50, learningRate: 1e30, maxGradNorm: 0 })).rejects.toThrow(TrainingDivergedError);
+    // An env whose rewards turn NaN: the first update's loss is NaN.
+    class Poisoned extends LaneKeepToy {
+      override step(action: Float32Array | number) {
+        return { ...super.step(action), reward: NaN };
+      }
+    }
+    await expect(train(new SyncVectorEnv([new Poisoned(true)]), { ...TOY, totalSteps: 2_000, learningStarts: 50 })).rejects.toThrow(TrainingDivergedError);
   });
 
   it('refuses a continuous action space with the setting to change', async () => {

@@ -124,4 +124,20 @@ describe('pixel observations', () => {
     loaded.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it("trains the shared CNN through both the actor's and the critic's loss", async () => {
+    const { ActorCritic, actorCriticFor } = await import('../../agents/common/ActorCritic.ts');
+    const space = new BrightSide().observationSpace;
+    const net = new ActorCritic(actorCriticFor(space, new Discrete(2), { hidden: [8], activation: 'tanh', initialStd: 0.5, cnn: SMALL_CNN }), 3);
+    const cnnVars = net.extractor!.variables;
+    const x = tf.randomUniform([4, 16 * 16 * 3 + 1], 0, 1, 'float32', 1) as tf.Tensor2D;
+    const gradNorm = (f: () => tf.Scalar) => tf.tidy(() => {
+      const { grads } = tf.variableGrads(f, cnnVars);
+      return Object.values(grads).reduce((sum, g) => sum + (tf.sum(tf.square(g)).dataSync()[0] as number), 0);
+    });
+    expect(gradNorm(() => tf.sum(net.forward(x).value) as tf.Scalar)).toBeGreaterThan(0);
+    expect(gradNorm(() => tf.sum(net.forward(x).out) as tf.Scalar)).toBeGreaterThan(0);
+    x.dispose();
+    net.dispose();
+  });
 });

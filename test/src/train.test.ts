@@ -94,6 +94,17 @@ describe('drivelab train, eval, and saved policies elsewhere', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/qlearning on obstacle-avoidance · 6,000 steps \(3,000 in this session\)/);
     expect(r.stdout).toContain(`(drivelab eval --agent ${out})`);
+    // The record keeps --steps: resuming without it goes no further than the run's own end.
+    const again = await drivelab('train', '--agent', 'qlearning', '--eval-episodes', '1', '--out', out, '--resume');
+    expect(again.stdout).toMatch(/qlearning on obstacle-avoidance · 6,000 steps \(0 in this session\)/);
+    // Resumed as another agent, or from a damaged checkpoint: one line, exit 2.
+    const other = await drivelab('train', '--agent', 'dqn', '--out', out, '--resume');
+    expect([other.code, other.stderr.trim()]).toEqual([2, `--resume: ${out} was trained with --agent qlearning, not dqn`]);
+    writeFileSync(join(out, 'checkpoint', 'train-state.json'), '{"step": 12}');
+    const damaged = await drivelab('train', '--agent', 'qlearning', '--steps', '9000', '--out', out, '--resume');
+    expect(damaged.code).toBe(2);
+    expect(damaged.stderr).toMatch(/^--resume .*checkpoint: .*train-state\.json: /);
+    expect(damaged.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('stops at Ctrl-C within a few steps even when nothing else lets the event loop run, and says how to resume', async () => {
@@ -124,6 +135,9 @@ describe('drivelab train, eval, and saved policies elsewhere', () => {
       [['train', '--agent', 'sarsa'], /--agent sarsa: expected one of qlearning, dqn, reinforce, ppo/],
       [['train', '--agent', 'dqn', '--out', join(tmp(), 'x'), '--arg', 'gamma=2', '--steps', '10'], /dqn args\.gamma: expected a number from 0 to 1, got 2/],
       [['train', '--agent', 'qlearning', '--out', join(tmp(), 'q'), '--arg', 'alpha=0', '--steps', '10'], /qlearning args\.alpha: expected a number above 0, at most 1, got 0/],
+      [['train', '--agent', 'ppo', '--scenario', 'lane-keep-curvy', '--out', join(tmp(), 'p'), '--arg', 'actionScale=[0,1]', '--steps', '10'], /ppo args\.actionScale: expected a number above 0 and at most 1,000,000, or a list of them/],
+      [['train', '--agent', 'ppo', '--scenario', 'lane-keep-curvy', '--out', join(tmp(), 'p2'), '--arg', 'actionScale=[0.25]', '--steps', '10'], /args\.actionScale: expected 2 numbers, one per action dimension, got 1/],
+      [['train', '--agent', 'dqn', '--out', join(tmp(), 'd'), '--arg', 'bufferSize=1000000000000000', '--steps', '10'], /^--agent dqn: /],
       [['train', '--agent', 'dqn', '--out', join(tmp(), 'y'), '--arg', 'gama=0.9', '--steps', '10'], /dqn args\.gama: unknown argument/],
       [['train', '--agent', 'ppo', '--steps', '-5'], /--steps -5: expected a whole number from 1 up/],
       [['train', '--agent', 'dqn', '--out', tmp(), '--resume'], /--resume: .* has no checkpoint\/ to continue from/],
