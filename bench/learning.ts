@@ -4,7 +4,9 @@
  */
 import { initTf } from '../perception/runtime/tfjs.ts';
 import { QNetwork, update, DEFAULT_DQN, train as trainDqn } from '../agents/dqn.ts';
-import { train as trainPpo } from '../agents/ppo.ts';
+import { train as trainPpo, type PpoArgs } from '../agents/ppo.ts';
+import type { ScenarioOverrides } from '../scenarios/parse.ts';
+import { EGO_FEATURES, OBJECT_FEATURES } from '../sim/sensors/FeatureSensor.ts';
 import { AdamW } from '../agents/common/AdamW.ts';
 import { ReplayBuffer } from '../agents/common/ReplayBuffer.ts';
 import { TRAIN_SEEDS } from '../agents/common/agentFiles.ts';
@@ -48,19 +50,29 @@ export async function dqnUpdatesPerSecond(observation: Dict, batch: number, seco
   return rate;
 }
 
-/** The budget's feature observation: ego state + 8 objects (96) and a 64-ray lidar */
-export const FEATURE_OBSERVATION = new Dict({ features: new Box(-1, 1, [96]), lidar: new Box(0, 1, [64]) });
+/** The budget's feature observation: ego state and 8 objects, and a 64-ray lidar */
+export const FEATURE_OBSERVATION = new Dict({ features: new Box(-1, 1, [EGO_FEATURES + 8 * OBJECT_FEATURES]), lidar: new Box(0, 1, [64]) });
 
-/** PPO on `highway` (continuous actions, default sensors) with `envs` envs, one thread: env steps/s including updates */
-export async function ppoStepsPerSecond(envs: number, steps: number): Promise<number> {
+/** PPO from pixels: an 84×84 camera (through the Nature CNN) and the features */
+export const PIXEL_PPO = {
+  overrides: { sensors: [{ type: 'camera' as const, id: 'camera', width: 84, height: 84 }, { type: 'features' as const, id: 'features' }] },
+  args: { rolloutSteps: 32, epochs: 4, minibatches: 4 },
+};
+
+/**
+ * PPO on `highway` (continuous actions; default sensors unless `setup` changes them and the
+ * arguments) with `envs` envs, one thread: env steps/s including updates
+ */
+export async function ppoStepsPerSecond(envs: number, steps: number, setup: { overrides?: ScenarioOverrides; args?: Partial<PpoArgs> } = {}): Promise<number> {
   await initTf();
   const list = [];
-  for (let i = 0; i < envs; i++) list.push(await make('highway', undefined, { seedRange: TRAIN_SEEDS }));
+  for (let i = 0; i < envs; i++) list.push(await make('highway', setup.overrides, { seedRange: TRAIN_SEEDS }));
   const vec = new SyncVectorEnv(list);
+  const args = { rolloutSteps: 256, ...setup.args };
   // One rollout first: the JIT, the wasm kernels and the physics warm up outside the timing.
-  (await trainPpo(vec, { totalSteps: envs * 256, rolloutSteps: 256 })).dispose();
+  (await trainPpo(vec, { ...args, totalSteps: envs * args.rolloutSteps })).dispose();
   const t0 = performance.now();
-  (await trainPpo(vec, { totalSteps: steps, rolloutSteps: 256 })).dispose();
+  (await trainPpo(vec, { ...args, totalSteps: steps })).dispose();
   const rate = steps / ((performance.now() - t0) / 1000);
   await vec.close();
   return rate;

@@ -13,7 +13,7 @@ import { createSensor } from '../sim/sensors/registry.ts';
 import { cameraThroughput } from './camera.ts';
 import { vectorThroughput } from './vector.ts';
 import { parallelLoops } from './scaling.ts';
-import { dqnEndToEnd, dqnUpdatesPerSecond, FEATURE_OBSERVATION, ppoStepsPerSecond } from './learning.ts';
+import { dqnEndToEnd, dqnUpdatesPerSecond, FEATURE_OBSERVATION, PIXEL_PPO, ppoStepsPerSecond } from './learning.ts';
 import { Box, Dict } from '../sim/env/spaces.ts';
 
 interface Figure {
@@ -162,6 +162,8 @@ async function main(): Promise<void> {
   figures.push({ name: 'DQN end to end, highway, 1 env (act every 5 steps)', value: dqnRun.stepsPerSecond, unit: 'env steps/s', note: `${dqnRun.updatesPerSecond.toFixed(0)} updates/s` });
   const ppo = await ppoStepsPerSecond(8, 8 * 256 * 4);
   figures.push({ name: 'PPO end to end, highway, 8 envs, 1 thread', value: ppo, unit: 'env steps/s', budget: 1000, note: 'rollout + 10 epochs of updates' });
+  const ppoPixels = await ppoStepsPerSecond(8, 8 * 32 * 2, PIXEL_PPO);
+  figures.push({ name: 'PPO end to end, pixels 84×84×3 + features, 8 envs', value: ppoPixels, unit: 'env steps/s', note: 'Nature CNN; rollouts of 32 steps, 4 epochs of 4 minibatches' });
 
   if (json) {
     process.stdout.write(JSON.stringify({ cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, load: { start: loadAtStart, end: loadavg() }, figures }) + '\n');
