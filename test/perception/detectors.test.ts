@@ -88,6 +88,14 @@ describe('loading plug-ins', () => {
     expect(await detectChecked(d, FRAME, 1000)).toEqual([{ bbox: [0, 0, 64, 7], label: 'vehicle', score: 0.5 }]);
   });
 
+  it('runs the example plug-in in examples/ on a rendered frame', async () => {
+    const d = await loadDetector(join(import.meta.dirname, '../../examples/brightness-detector.mjs'), { threshold: 0.6 });
+    const out = await detectChecked(d, highwayFrame(3), 1000);
+    expect(out.length).toBeLessThanOrEqual(1);
+    for (const det of out) expect(det.label).toBe('vehicle');
+    d.dispose();
+  });
+
   it('refuses a bad plug-in with one line naming the file and what was expected', async () => {
     const cases: [string, RegExp][] = [
       [join(dir, 'missing.mjs'), /missing\.mjs: no such built-in detector or file; expected oracle, noisy-oracle or the path of a plug-in module/],
