@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { cocoEvaluate, iou, type CocoDetection, type CocoGroundTruth } from '../../perception/metrics/cocoEval.ts';
+
+const CATS = [{ id: 1, name: 'vehicle' }, { id: 2, name: 'pedestrian' }];
+const gtOf = (annotations: CocoGroundTruth['annotations'], images = [1]): CocoGroundTruth => ({ images: images.map((id) => ({ id })), annotations, categories: CATS });
+const det = (image_id: number, category_id: number, bbox: [number, number, number, number], score: number): CocoDetection => ({ image_id, category_id, bbox, score });
+
+describe('COCO box AP, against answers worked out by hand', () => {
+  it('IoU of two boxes', () => {
+    expect(iou([0, 0, 10, 10], [5, 0, 10, 10])).toBeCloseTo(50 / 150, 12);
+    expect(iou([0, 0, 10, 10], [10, 0, 10, 10])).toBe(0);
+  });
+
+  it('perfect detections score 1 everywhere; a category without ground truth is left out of the mean', () => {
+    const gt = gtOf([{ image_id: 1, category_id: 1, bbox: [10, 10, 50, 40], area: 2000 }]);
+    const r = cocoEvaluate(gt, [det(1, 1, [10, 10, 50, 40], 0.9)]);
+    expect([r.ap, r.ap50, r.ap75, r.apMedium]).toEqual([1, 1, 1, 1]);
+    expect(r.apSmall).toBeNaN();
+    expect(r.perClass.pedestrian.ap).toBeNaN();
+  });
+
+  it('one match at IoU 0.6 counts at the thresholds 0.50, 0.55 and 0.60 only: AP 0.3, AP50 1, AP75 0', () => {
+    const gt = gtOf([{ image_id: 1, category_id: 1, bbox: [0, 0, 100, 100], area: 10_000 }]);
+    // The top 60 rows of the 100 × 100 box: IoU 6000 / 10000.
+    const exact = det(1, 1, [0, 0, 100, 60], 1);
+    expect(iou(exact.bbox, gt.annotations[0].bbox)).toBeCloseTo(0.6, 12);
+    const r = cocoEvaluate(gt, [exact]);
+    expect(r.ap).toBeCloseTo(0.3, 12);
+    expect(r.ap50).toBe(1);
+    expect(r.ap75).toBe(0);
+  });
+
+  it('a higher-scored false positive before the one true positive of two: precision 0.5 up to recall 0.5, so AP = 0.5 · 51/101', () => {
+    const gt = gtOf([
+      { image_id: 1, category_id: 1, bbox: [0, 0, 40, 40], area: 1600 },
+      { image_id: 1, category_id: 1, bbox: [100, 100, 40, 40], area: 1600 },
+    ]);
+    const r = cocoEvaluate(gt, [det(1, 1, [300, 300, 40, 40], 0.9), det(1, 1, [0, 0, 40, 40], 0.8)]);
+    expect(r.ap).toBeCloseTo((0.5 * 51) / 101, 12);
+    // Scored the other way round, precision is 1 up to recall 0.5: AP = 51/101.
+    const flipped = cocoEvaluate(gt, [det(1, 1, [300, 300, 40, 40], 0.7), det(1, 1, [0, 0, 40, 40], 0.8)]);
+    expect(flipped.ap).toBeCloseTo(51 / 101, 12);
+  });
+
+  it('pools detections of all images by score, and averages categories', () => {
+    const gt = gtOf([
+      { image_id: 1, category_id: 1, bbox: [0, 0, 40, 40], area: 1600 },
+      { image_id: 2, category_id: 1, bbox: [0, 0, 40, 40], area: 1600 },
+      { image_id: 2, category_id: 2, bbox: [50, 50, 10, 30], area: 300 },
+    ], [1, 2]);
+    // Vehicles: TP (0.9, image 1), FP (0.8, image 2), TP (0.7, image 2). Precision 1, 0.5, 2/3 → monotone 1, 2/3, 2/3 at recall 0.5, 0.5, 1.
+    // Pedestrians: none found, AP 0.
+    const r = cocoEvaluate(gt, [det(1, 1, [0, 0, 40, 40], 0.9), det(2, 1, [200, 0, 40, 40], 0.8), det(2, 1, [0, 0, 40, 40], 0.7)]);
+    const vehicle = (51 * 1 + 50 * (2 / 3)) / 101;
+    expect(r.perClass.vehicle.ap).toBeCloseTo(vehicle, 12);
+    expect(r.perClass.pedestrian.ap).toBe(0);
+    expect(r.ap).toBeCloseTo(vehicle / 2, 12);
+    // By size: the pedestrian (area 300) is the only small object; the vehicles are medium.
+    expect(r.apSmall).toBe(0);
+    expect(r.apMedium).toBeCloseTo(vehicle, 12);
+    expect(r.apLarge).toBeNaN();
+  });
+
+  it('keeps the 100 best-scored detections of an image per category', () => {
+    const gt = gtOf([{ image_id: 1, category_id: 1, bbox: [0, 0, 40, 40], area: 1600 }]);
+    const noise = Array.from({ length: 100 }, (_, i) => det(1, 1, [500 + i, 500, 10, 10], 0.9));
+    expect(cocoEvaluate(gt, [...noise, det(1, 1, [0, 0, 40, 40], 0.5)]).ap).toBe(0);
+    expect(cocoEvaluate(gt, [...noise.slice(1), det(1, 1, [0, 0, 40, 40], 0.5)]).ap).toBeCloseTo(1 / 100, 12);
+  });
+});
