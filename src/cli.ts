@@ -10,6 +10,7 @@ import { listCommand, schemaCommand, validateCommand } from './commands/scenario
 import { benchCommand, compareCommand } from './commands/bench.ts';
 import { captureCommand } from './commands/capture.ts';
 import { evalCommand, trainCommand } from './commands/train.ts';
+import { evalDetectionsCommand } from './commands/evalDetections.ts';
 import { processIo, type CliIo } from './io.ts';
 import { VERSION } from './version.ts';
 import { BACKENDS } from '../perception/runtime/backends.ts';
@@ -115,6 +116,14 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--fov <deg>', 'horizontal field of view (default: the scenario camera\'s, else 70)')
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
     .action(act(captureCommand));
+
+  program
+    .command('eval-detections')
+    .description('COCO box AP of detection results against ground truth (as drivelab capture writes it)')
+    .requiredOption('--gt <file>', 'COCO ground truth: { images, annotations, categories }')
+    .requiredOption('--dt <file>', 'COCO results: [{ image_id, category_id, bbox, score }]')
+    .option('--json', 'print the figures as JSON')
+    .action(act(evalDetectionsCommand));
 
   const scenarios = program.command('scenarios').description('list and check scenarios');
   scenarios.command('list').description('list the built-in scenarios').option('--json', 'as JSON').action(act(listCommand));
