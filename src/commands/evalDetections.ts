@@ -56,7 +56,7 @@ export async function evalDetectionsCommand(opts: { gt: string; dt: string; json
     [
       `drivelab eval-detections · ${gt.images.length} images, ${gt.annotations.length} objects, ${dt.length} detections · COCO box AP [%]`,
       '',
-      `${''.padEnd(12)}    AP  AP50  AP75  small medium large`,
+      `${''.padEnd(12)} ${['AP', 'AP50', 'AP75'].map((h) => h.padStart(5)).join(' ')}  ${['small', 'med.', 'large'].map((h) => h.padStart(5)).join(' ')}`,
       row('all', r),
       ...gt.categories.map((c) => row(c.name, r.perClass[c.name])),
       '',
