@@ -13,9 +13,12 @@ export interface Association {
   unmatchedColumns: number[];
 }
 
-/** The minimum-cost assignment of rows (tracks) to columns (detections) in `cost`, pairs above `gate` left out */
-export function associate(cost: readonly (readonly number[])[], gate: number): Association {
-  const rows = cost.length, columns = rows > 0 ? cost[0].length : 0;
+/**
+ * The minimum-cost assignment of rows (tracks) to columns (detections) in `cost`, pairs above
+ * `gate` left out. `columns` is needed when there are no rows to tell it.
+ */
+export function associate(cost: readonly (readonly number[])[], gate: number, columns = cost.length > 0 ? cost[0].length : 0): Association {
+  const rows = cost.length;
   const matches: [number, number][] = [];
   if (rows > 0 && columns > 0) {
     // A forbidden pair costs more than every allowed assignment together, so it is taken only when nothing else is left.
