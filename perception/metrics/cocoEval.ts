@@ -49,16 +49,28 @@ export function iou(a: readonly number[], b: readonly number[]): number {
   return inter / (a[2] * a[3] + b[2] * b[3] - inter);
 }
 
-/** Precision at the 101 recall points, per IoU threshold, for one category and size slice; null without ground truth */
-function categoryPrecision(gt: CocoGroundTruth['annotations'], dt: CocoDetection[], imageIds: number[], range: readonly [number, number], maxDets: number): number[][] | null {
-  const inRange = (area: number) => area >= range[0] && area <= range[1];
+type Annotation = CocoGroundTruth['annotations'][number];
+
+/** Whether ground truth and detections fall in a slice; outside it they are ignored, not counted */
+interface Slice {
+  gt: (a: Annotation) => boolean;
+  dt: (d: CocoDetection) => boolean;
+}
+
+const areaSlice = (range: readonly [number, number]): Slice => ({
+  gt: (a) => (a.area ?? a.bbox[2] * a.bbox[3]) >= range[0] && (a.area ?? a.bbox[2] * a.bbox[3]) <= range[1],
+  dt: (d) => d.bbox[2] * d.bbox[3] >= range[0] && d.bbox[2] * d.bbox[3] <= range[1],
+});
+
+/** Precision at the 101 recall points, per IoU threshold, for one category and slice; null without ground truth */
+function categoryPrecision(gt: Annotation[], dt: CocoDetection[], imageIds: number[], slice: Slice, maxDets: number): number[][] | null {
   const scores: number[] = [];
   const matched: boolean[][] = IOU_THRESHOLDS.map(() => []);
   const ignored: boolean[][] = IOU_THRESHOLDS.map(() => []);
   let counted = 0;
   for (const image of imageIds) {
     // Ground truth out of the slice goes last and is ignored.
-    const g = gt.filter((a) => a.image_id === image).map((a) => ({ bbox: a.bbox, ignore: !inRange(a.area ?? a.bbox[2] * a.bbox[3]) }));
+    const g = gt.filter((a) => a.image_id === image).map((a) => ({ bbox: a.bbox, ignore: !slice.gt(a) }));
     g.sort((x, y) => Number(x.ignore) - Number(y.ignore));
     counted += g.filter((x) => !x.ignore).length;
     const d = dt.filter((x) => x.image_id === image).sort((x, y) => y.score - x.score).slice(0, maxDets);
@@ -76,9 +88,8 @@ function categoryPrecision(gt: CocoGroundTruth['annotations'], dt: CocoDetection
           best = k;
         }
         if (best >= 0) taken[best] = true;
-        const area = det.bbox[2] * det.bbox[3];
         matched[ti].push(best >= 0);
-        ignored[ti].push(best >= 0 ? g[best].ignore : !inRange(area));
+        ignored[ti].push(best >= 0 ? g[best].ignore : !slice.dt(det));
       }
     });
     for (const det of d) scores.push(det.score);
@@ -128,10 +139,30 @@ export function cocoEvaluate(gt: CocoGroundTruth, dt: CocoDetection[], maxDets =
     const g = gt.annotations.filter((a) => a.category_id === c.id);
     const d = dt.filter((x) => x.category_id === c.id);
     const entry = {} as Record<AreaRange, number[][] | null>;
-    for (const range of Object.keys(AREA_RANGES) as AreaRange[]) entry[range] = categoryPrecision(g, d, imageIds, AREA_RANGES[range], maxDets);
+    for (const range of Object.keys(AREA_RANGES) as AreaRange[]) entry[range] = categoryPrecision(g, d, imageIds, areaSlice(AREA_RANGES[range]), maxDets);
     table.set(c.id, entry);
   }
   const perClass: Record<string, ApSummary> = {};
   for (const c of gt.categories) perClass[c.name] = summarise(table, [c.id]);
   return { ...summarise(table, gt.categories.map((c) => c.id)), perClass };
+}
+
+/**
+ * AP@[.50:.95] over the categories, per slice of a value that ground truth and detections both
+ * have (say, distance from the camera): `[lo, hi)` ranges by name, NaN for a slice without
+ * ground truth. As with COCO's size slices, what falls outside a slice is ignored there.
+ */
+export function cocoEvaluateSlices<G extends Annotation, D extends CocoDetection>(gt: CocoGroundTruth & { annotations: G[] }, dt: D[], ranges: Record<string, readonly [number, number]>, gtValue: (a: G) => number, dtValue: (d: D) => number, maxDets = 100): Record<string, number> {
+  const imageIds = gt.images.map((i) => i.id);
+  const out: Record<string, number> = {};
+  for (const [name, [lo, hi]] of Object.entries(ranges)) {
+    const inside = (v: number) => v >= lo && v < hi;
+    const slice: Slice = { gt: (a) => inside(gtValue(a as G)), dt: (d) => inside(dtValue(d as D)) };
+    const perCategory = gt.categories.flatMap((c) => {
+      const p = categoryPrecision(gt.annotations.filter((a) => a.category_id === c.id), dt.filter((d) => d.category_id === c.id), imageIds, slice, maxDets);
+      return p ? [mean(p.map(mean))] : [];
+    });
+    out[name] = mean(perCategory);
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cocoEvaluate, iou, type CocoDetection, type CocoGroundTruth } from '../../perception/metrics/cocoEval.ts';
+import { cocoEvaluate, cocoEvaluateSlices, iou, type CocoDetection, type CocoGroundTruth } from '../../perception/metrics/cocoEval.ts';
 
 const CATS = [{ id: 1, name: 'vehicle' }, { id: 2, name: 'pedestrian' }];
 const gtOf = (annotations: CocoGroundTruth['annotations'], images = [1]): CocoGroundTruth => ({ images: images.map((id) => ({ id })), annotations, categories: CATS });
@@ -66,5 +66,16 @@ describe('COCO box AP, against answers worked out by hand', () => {
     const noise = Array.from({ length: 100 }, (_, i) => det(1, 1, [500 + i, 500, 10, 10], 0.9));
     expect(cocoEvaluate(gt, [...noise, det(1, 1, [0, 0, 40, 40], 0.5)]).ap).toBe(0);
     expect(cocoEvaluate(gt, [...noise.slice(1), det(1, 1, [0, 0, 40, 40], 0.5)]).ap).toBeCloseTo(1 / 100, 12);
+  });
+
+  it('slices by any value both sides carry, ignoring what falls outside a slice', () => {
+    const gt = { ...gtOf([]), annotations: [
+      { image_id: 1, category_id: 1, bbox: [0, 0, 40, 40] as [number, number, number, number], area: 1600, distance: 10 },
+      { image_id: 1, category_id: 1, bbox: [100, 0, 10, 10] as [number, number, number, number], area: 100, distance: 50 },
+    ] };
+    const dt = [{ ...det(1, 1, [0, 0, 40, 40], 0.9), distance: 10 }, { ...det(1, 1, [300, 0, 10, 10], 0.8), distance: 60 }];
+    const r = cocoEvaluateSlices(gt, dt, { near: [0, 20], far: [20, 100], beyond: [100, 1000] }, (a) => a.distance, (d) => d.distance);
+    // Near: one object, found; the far false positive is not near's business. Far: one object missed, one false positive.
+    expect(r).toEqual({ near: 1, far: 0, beyond: NaN });
   });
 });
