@@ -11,6 +11,7 @@ import { benchCommand, compareCommand } from './commands/bench.ts';
 import { captureCommand } from './commands/capture.ts';
 import { evalCommand, trainCommand } from './commands/train.ts';
 import { evalDetectionsCommand } from './commands/evalDetections.ts';
+import { evalDetectorCommand } from './commands/evalDetector.ts';
 import { processIo, type CliIo } from './io.ts';
 import { VERSION } from './version.ts';
 import { BACKENDS } from '../perception/runtime/backends.ts';
@@ -116,6 +117,22 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--fov <deg>', 'horizontal field of view (default: the scenario camera\'s, else 70)')
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
     .action(act(captureCommand));
+
+  program
+    .command('eval-detector')
+    .description('drive, capture, detect and score: COCO box AP of a detector by class, lighting and distance')
+    .requiredOption('--detector <name|file>', 'oracle, noisy-oracle, or a plug-in module (.mjs) exporting load()')
+    .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file (default: highway)')
+    .option('-a, --agent <name|dir>', 'who drives', 'expert')
+    .option('--seeds <a..b>', 'seeds: one, a range a..b, or a list a,b,c', '1000000..1000004')
+    .option('--frames <n>', 'frames per seed and lighting, at most', '20')
+    .option('--every <k>', 'env steps between frames', '5')
+    .option('--lighting <list>', 'day, dusk, night, comma-separated', 'day')
+    .option('--timeout <ms>', 'longest a detect() call may take', '5000')
+    .option('--on-error <stop|skip>', 'on a bad detector result: stop the run, or leave the frame out', 'stop')
+    .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--json', 'print the figures as JSON')
+    .action(act(evalDetectorCommand));
 
   program
     .command('eval-detections')

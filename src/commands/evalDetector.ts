@@ -1,0 +1,68 @@
+/** `drivelab eval-detector --detector X`: capture, detect and score in one go (see src/detectorEval.ts). */
+import { UsageError } from '../errors.ts';
+import type { CliIo } from '../io.ts';
+import { parseSetFlags } from '../overrides.ts';
+import { scenarioForRun } from '../agents.ts';
+import { evaluateDetector, LIGHTING, type Lighting } from '../detectorEval.ts';
+import { DetectorError } from '../../perception/detectors/validate.ts';
+import { parseSeeds } from './capture.ts';
+
+export interface EvalDetectorCliOptions {
+  detector: string;
+  scenario?: string;
+  agent: string;
+  seeds: string;
+  frames: string;
+  every: string;
+  lighting: string;
+  timeout: string;
+  onError: string;
+  set: string[];
+  json?: boolean;
+}
+
+function whole(flag: string, text: string, min: number, max: number): number {
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) throw new UsageError(`${flag} ${text}: expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
+const pct = (v: number) => (Number.isNaN(v) ? '—' : `${(100 * v).toFixed(1)}`);
+
+export async function evalDetectorCommand(opts: EvalDetectorCliOptions, io: CliIo): Promise<void> {
+  const frames = whole('--frames', opts.frames, 1, 100_000);
+  const every = whole('--every', opts.every, 1, 10_000);
+  const timeoutMs = whole('--timeout', opts.timeout, 1, 3_600_000);
+  const lighting = opts.lighting.split(',').map((s) => s.trim());
+  for (const l of lighting) if (!(LIGHTING as readonly string[]).includes(l)) throw new UsageError(`--lighting ${opts.lighting}: "${l}": expected day, dusk or night, comma-separated`);
+  if (opts.onError !== 'stop' && opts.onError !== 'skip') throw new UsageError(`--on-error ${opts.onError}: expected stop or skip`);
+  const scenario = await scenarioForRun(opts.agent, opts.scenario, parseSetFlags(opts.set));
+  const camera = scenario.sensors.find((s) => s.type === 'camera') ?? { type: 'camera' as const, id: 'front' };
+  let r;
+  try {
+    r = await evaluateDetector({
+      detector: opts.detector, scenario, agent: opts.agent, seeds: parseSeeds(opts.seeds), frames, every,
+      lighting: lighting as Lighting[], camera, timeoutMs, onError: opts.onError,
+    });
+  } catch (err) {
+    if (err instanceof DetectorError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (opts.json) {
+    io.stdout(JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v)) + '\n');
+    return;
+  }
+  const o = r.overall;
+  io.stdout(
+    [
+      `drivelab eval-detector · ${r.detector} on ${r.scenario} · ${r.images} frames, ${r.objects} objects, ${r.detections} detections`,
+      `  AP ${pct(o.ap)}   AP50 ${pct(o.ap50)}   AP75 ${pct(o.ap75)}   small ${pct(o.apSmall)}   medium ${pct(o.apMedium)}   large ${pct(o.apLarge)}`,
+      `  by class     ${Object.entries(o.perClass).map(([k, v]) => `${k} ${pct(v.ap)}`).join('   ')}`,
+      `  by lighting  ${Object.entries(r.byLighting).map(([k, v]) => `${k} ${pct(v)}`).join('   ')}`,
+      `  by distance  ${Object.entries(r.byDistance).map(([k, v]) => `${k} ${pct(v)}`).join('   ')}`,
+      ...(r.skipped > 0 ? [`  ${r.skipped} frames skipped after a bad result; the first: ${r.firstError}`] : []),
+      ...(r.unknownLabels > 0 ? [`  ${r.unknownLabels} detections with labels other than vehicle, pedestrian, obstacle were left out`] : []),
+      '  AP [%] averaged over IoU 0.50:0.05:0.95; — where there is no ground truth.',
+    ].join('\n') + '\n',
+  );
+}
