@@ -13,7 +13,7 @@ import { TimeLimit } from '../sim/env/wrappers.ts';
 import { Camera, type CameraSpecInput } from '../sim/sensors/camera/Camera.ts';
 import type { CameraFrame } from '../sim/sensors/camera/CameraFrame.ts';
 import { initPhysics } from '../sim/world/physics.ts';
-import { loadDetector } from '../perception/detectors/loader.ts';
+import { BUILTIN_DETECTORS, loadDetector } from '../perception/detectors/loader.ts';
 import { DetectorError, detectChecked } from '../perception/detectors/validate.ts';
 import { cocoEvaluate, cocoEvaluateSlices, type CocoDetection, type CocoEvalResult } from '../perception/metrics/cocoEval.ts';
 import { CATEGORIES } from './capture.ts';
@@ -80,6 +80,7 @@ type Result = CocoDetection & { distance: number };
 export async function evaluateDetector(opts: DetectorEvalOptions): Promise<DetectorEvalResult> {
   await initPhysics();
   const detector = await loadDetector(opts.detector, opts.detectorOptions);
+  const builtin = (BUILTIN_DETECTORS as readonly string[]).includes(opts.detector);
   const categoryOf = new Map<number, number>(CATEGORIES.map((c) => [c.semantic, c.id]));
   const categoryByName = new Map<string, number>(CATEGORIES.map((c) => [c.name, c.id]));
   const images: { id: number; lighting: Lighting }[] = [];
@@ -101,7 +102,9 @@ export async function evaluateDetector(opts: DetectorEvalOptions): Promise<Detec
             n++;
             let detections;
             try {
-              detections = await detectChecked(detector, frame, opts.timeoutMs);
+              // A plug-in gets the frame of the contract; only the built-in oracles read the ground-truth images.
+              const seen = builtin ? frame : { width: frame.width, height: frame.height, data: frame.data, timestamp: frame.timestamp, cameraId: frame.cameraId, intrinsics: frame.intrinsics };
+              detections = await detectChecked(detector, seen, opts.timeoutMs);
             } catch (err) {
               if (!(err instanceof DetectorError) || opts.onError === 'stop') throw err;
               skipped++;
@@ -132,7 +135,10 @@ export async function evaluateDetector(opts: DetectorEvalOptions): Promise<Detec
       env.close();
     }
   } finally {
-    detector.dispose();
+    // A dispose() that throws must not cost the figures.
+    try {
+      detector.dispose();
+    } catch {}
   }
   const categories = CATEGORIES.map(({ id, name }) => ({ id, name }));
   const gt = { images: images.map(({ id }) => ({ id })), annotations: truth, categories };

@@ -20,8 +20,10 @@ export interface CocoDetection {
   score: number;
 }
 
-export const IOU_THRESHOLDS = Array.from({ length: 10 }, (_, i) => 0.5 + 0.05 * i);
-const RECALL_POINTS = Array.from({ length: 101 }, (_, i) => i / 100);
+/** numpy's linspace, value for value (pycocotools takes its thresholds from it): i·step + start, the last exactly `stop` */
+const linspace = (start: number, stop: number, n: number) => Array.from({ length: n }, (_, i) => (i === n - 1 ? stop : i * ((stop - start) / (n - 1)) + start));
+export const IOU_THRESHOLDS = linspace(0.5, 0.95, 10);
+const RECALL_POINTS = linspace(0, 1, 101);
 export const AREA_RANGES = { all: [0, 1e10], small: [0, 32 ** 2], medium: [32 ** 2, 96 ** 2], large: [96 ** 2, 1e10] } as const;
 export type AreaRange = keyof typeof AREA_RANGES;
 
@@ -132,8 +134,11 @@ function summarise(table: Map<number, Record<AreaRange, number[][] | null>>, cat
   return { ap: ap('all', all), ap50: ap('all', [0]), ap75: ap('all', [5]), apSmall: ap('small', all), apMedium: ap('medium', all), apLarge: ap('large', all) };
 }
 
+/** The image ids as pycocotools takes them: unique and sorted, which orders detections of equal score */
+const imageIdsOf = (gt: CocoGroundTruth) => [...new Set(gt.images.map((i) => i.id))].sort((a, b) => a - b);
+
 export function cocoEvaluate(gt: CocoGroundTruth, dt: CocoDetection[], maxDets = 100): CocoEvalResult {
-  const imageIds = gt.images.map((i) => i.id);
+  const imageIds = imageIdsOf(gt);
   const table = new Map<number, Record<AreaRange, number[][] | null>>();
   for (const c of gt.categories) {
     const g = gt.annotations.filter((a) => a.category_id === c.id);
@@ -153,10 +158,11 @@ export function cocoEvaluate(gt: CocoGroundTruth, dt: CocoDetection[], maxDets =
  * ground truth. As with COCO's size slices, what falls outside a slice is ignored there.
  */
 export function cocoEvaluateSlices<G extends Annotation, D extends CocoDetection>(gt: CocoGroundTruth & { annotations: G[] }, dt: D[], ranges: Record<string, readonly [number, number]>, gtValue: (a: G) => number, dtValue: (d: D) => number, maxDets = 100): Record<string, number> {
-  const imageIds = gt.images.map((i) => i.id);
+  const imageIds = imageIdsOf(gt);
   const out: Record<string, number> = {};
   for (const [name, [lo, hi]] of Object.entries(ranges)) {
-    const inside = (v: number) => v >= lo && v < hi;
+    // An open-ended slice takes what has no finite value (a box on the sky is at no finite distance).
+    const inside = (v: number) => v >= lo && (v < hi || hi === Infinity);
     const slice: Slice = { gt: (a) => inside(gtValue(a as G)), dt: (d) => inside(dtValue(d as D)) };
     const perCategory = gt.categories.flatMap((c) => {
       const p = categoryPrecision(gt.annotations.filter((a) => a.category_id === c.id), dt.filter((d) => d.category_id === c.id), imageIds, slice, maxDets);

@@ -78,4 +78,26 @@ describe('COCO box AP, against answers worked out by hand', () => {
     // Near: one object, found; the far false positive is not near's business. Far: one object missed, one false positive.
     expect(r).toEqual({ near: 1, far: 0, beyond: NaN });
   });
+
+  it('orders detections of equal score by image id, as pycocotools does, whatever the order of the images in the file', () => {
+    const ann = (image_id: number) => ({ image_id, category_id: 1, bbox: [0, 0, 100, 100] as [number, number, number, number], area: 10_000 });
+    const dets = [det(1, 1, [0, 0, 100, 100], 0.5), det(2, 1, [500, 0, 100, 100], 0.5), det(2, 1, [0, 0, 100, 100], 0.4)];
+    // By image id: hit (image 1), miss (image 2), hit: precision 1, 1/2, 2/3 → 1 up to recall 0.5, 2/3 to 1.
+    const want = (51 + 50 * (2 / 3)) / 101;
+    expect(cocoEvaluate({ images: [{ id: 2 }, { id: 1 }], annotations: [ann(2), ann(1)], categories: CATS }, dets).ap).toBeCloseTo(want, 12);
+    expect(cocoEvaluate({ images: [{ id: 1 }, { id: 2 }], annotations: [ann(1), ann(2)], categories: CATS }, dets).ap).toBeCloseTo(want, 12);
+  });
+
+  it('counts a match at IoU exactly 0.85 at the 0.85 threshold', () => {
+    const gt = gtOf([{ image_id: 1, category_id: 1, bbox: [0, 0, 100, 100], area: 10_000 }]);
+    // Thresholds 0.50 … 0.85 are met, 0.90 and 0.95 not: 8 of 10.
+    expect(cocoEvaluate(gt, [det(1, 1, [0, 0, 85, 100], 1)]).ap).toBeCloseTo(0.8, 12);
+  });
+
+  it('puts detections at no finite distance (on the sky) in the open-ended distance slice', () => {
+    const gt = { ...gtOf([]), annotations: [{ image_id: 1, category_id: 1, bbox: [0, 0, 40, 40] as [number, number, number, number], area: 1600, distance: 90 }] };
+    const dt = [{ ...det(1, 1, [0, 0, 40, 40], 0.5), distance: 90 }, { ...det(1, 1, [300, 0, 10, 10], 0.9), distance: Infinity }];
+    // The false positive on the sky outranks the hit: precision 0.5 at recall 1.
+    expect(cocoEvaluateSlices(gt, dt, { far: [80, Infinity] }, (a) => a.distance, (d) => d.distance).far).toBeCloseTo(0.5, 12);
+  });
 });

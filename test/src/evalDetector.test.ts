@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,4 +36,23 @@ describe('drivelab eval-detector', () => {
     const bad = await drivelab('eval-detector', '--detector', 'oracle', '--lighting', 'noon');
     expect([bad.code, bad.stderr.trim()]).toEqual([2, '--lighting noon: "noon": expected day, dusk or night, comma-separated']);
   });
+
+  it('gives a plug-in the frame of the contract, not the ground truth, and exits even when a hung detect() leaves a timer behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drivelab-evaldet-'));
+    const peek = join(dir, 'peek.mjs');
+    writeFileSync(peek, `export async function load() {
+      return { name: 'peek', classes: ['vehicle'], detect: async (f) => ('instance' in f || 'semantic' in f || 'depth' in f ? null : []), dispose() { throw new Error('dispose boom'); } };
+    }`);
+    const r = await drivelab('eval-detector', '--detector', peek, ...SMALL, '--json');
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toMatchObject({ images: 8, detections: 0 });
+    const hang = join(dir, 'hang.mjs');
+    writeFileSync(hang, `export async function load() {
+      return { name: 'hang', classes: ['vehicle'], detect: () => new Promise((r) => setTimeout(r, 1e8)), dispose() {} };
+    }`);
+    const root = join(import.meta.dirname, '../..');
+    const child = spawnSync(process.execPath, [join(root, 'bin/drivelab.mjs'), 'eval-detector', '--detector', hang, '--timeout', '50', ...SMALL], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect(child.status).toBe(2);
+    expect(child.stderr.trim()).toBe('detector "hang", frame front@0.00s: detect() gave no answer within 50 ms');
+  }, 90_000);
 });
