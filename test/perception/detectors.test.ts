@@ -47,11 +47,15 @@ describe('detector output at the boundary', () => {
 
   it('passes good detections through, and names the frame and the field of a bad one', async () => {
     expect(await detectChecked(fake(good), FRAME, 1000)).toEqual(good);
+    // A box of no width is degenerate but not wrong: sizes may be 0.
+    const flat = [{ bbox: [1, 2, 0, 4], label: 'pedestrian', score: 0 }];
+    expect(await detectChecked(fake(flat), FRAME, 1000)).toEqual(flat);
     const cases: [unknown, string][] = [
       [[{ bbox: [1, NaN, 3, 4], label: 'vehicle', score: 1 }], '[0].bbox[1]: expected a finite number, got NaN'],
       [[good[0], { bbox: [1, 2, -3, 4], label: 'vehicle', score: 1 }], '[1].bbox[2]: expected a size ≥ 0, got -3'],
       [[{ bbox: [1, 2, 3, 4], label: 'cat', score: 1 }], '[0].label: expected one of its classes (vehicle, pedestrian), got "cat"'],
       [[{ bbox: [1, 2, 3, 4], label: 'vehicle', score: 7 }], '[0].score: expected a score from 0 to 1, got 7'],
+      [[{ bbox: [1, 2, 3, 4], label: 'vehicle', score: -0.5 }], '[0].score: expected a score from 0 to 1, got -0.5'],
       [[{ bbox: [1, 2, 3], label: 'vehicle', score: 1 }], '[0].bbox: expected [x, y, w, h], got [1,2,3]'],
       [{ boxes: [] }, 'detections: expected an array of detections, got {"boxes":[]}'],
       [() => { throw new Error('out of memory\nat somewhere'); }, 'detect() threw: out of memory'],
