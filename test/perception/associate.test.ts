@@ -24,6 +24,10 @@ describe('association', () => {
     // The total is what counts: 2 + 1.5 beats 1 + 9.
     expect(associate([[1, 2], [1.5, 9]], 10).matches).toEqual([[0, 1], [1, 0]]);
     expect(associate([], 10)).toEqual({ matches: [], unmatchedRows: [], unmatchedColumns: [] });
+    // The gate is inclusive; and a forbidden pair must not undercut two allowed ones (0 + forbidden vs 9 + 9).
+    expect(associate([[10]], 10).matches).toEqual([[0, 0]]);
+    expect(associate([[10.001]], 10).matches).toEqual([]);
+    expect(associate([[0, 9], [9, 100]], 10).matches).toEqual([[0, 1], [1, 0]]);
     expect(associate([], 10, 3)).toEqual({ matches: [], unmatchedRows: [], unmatchedColumns: [0, 1, 2] });
     expect(associate([[], []], 10)).toEqual({ matches: [], unmatchedRows: [0, 1], unmatchedColumns: [] });
   });

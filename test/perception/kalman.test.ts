@@ -16,6 +16,9 @@ describe('constant-velocity Kalman filter', () => {
     q.predict(0.5);
     expect(at(q.P, 0, 0)).toBeCloseTo((0.6 * 0.125) / 3, 15);
     expect(at(q.P, 1, 3)).toBeCloseTo((0.6 * 0.25) / 2, 15);
+    expect(at(q.P, 3, 1)).toBeCloseTo((0.6 * 0.25) / 2, 15);
+    expect(at(q.P, 0, 2)).toBeCloseTo((0.6 * 0.25) / 2, 15);
+    expect(at(q.P, 2, 0)).toBeCloseTo((0.6 * 0.25) / 2, 15);
     expect(at(q.P, 3, 3)).toBeCloseTo(0.3, 15);
   });
 
@@ -23,6 +26,8 @@ describe('constant-velocity Kalman filter', () => {
     const k = new ConstantVelocityKalman([0, 0], 1, 1, 0);
     const R = [1, 0, 0, 1];
     expect(k.mahalanobis2([2, 0], R)).toBeCloseTo(2, 12); // 2² / (1 + 1)
+    // Correlated noise: S = [[2, 0.5], [0.5, 2]], and (1, 1) S⁻¹ (1, 1)ᵀ = 2 / 2.5.
+    expect(k.mahalanobis2([1, 1], [1, 0.5, 0.5, 1])).toBeCloseTo(0.8, 12);
     k.update([2, 0], R);
     expect(k.x[0]).toBeCloseTo(1, 12);
     expect(at(k.P, 0, 0)).toBeCloseTo(0.5, 12);

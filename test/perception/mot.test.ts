@@ -32,6 +32,8 @@ describe('tracking metrics, against counts worked out by hand', () => {
     ];
     const r = motMetrics(frames, 2);
     expect(r.idSwitches).toBe(0);
+    // The threshold is inclusive: exactly 2 m apart still corresponds.
+    expect(motMetrics([{ truth: [o(1, 0)], tracks: [o(7, 2)] }], 2).matches).toBe(1);
     expect(r.falsePositives).toBe(1);
     expect(r.motp).toBeCloseTo(0.75, 12);
   });

@@ -49,5 +49,16 @@ describe('tracker', () => {
     expect(tracker.step(0.1, m(1))).toHaveLength(0);
     expect(tracker.step(0.2, m(2))).toHaveLength(1);
     expect(() => tracker.step(0.1, m(3))).toThrow('tracker: frames must come in time order; got 0.1 s after 0.2 s');
+    // A confirmed track survives two missed frames and ends at the third (maxMisses 3).
+    expect(tracker.step(0.3, [])).toHaveLength(1);
+    expect(tracker.step(0.4, [])).toHaveLength(1);
+    expect(tracker.step(0.5, [])).toHaveLength(0);
+    // A tentative track ends at its first miss: the next two hits start a new one, not yet confirmed.
+    const fresh = new Tracker({ confirmHits: 3 });
+    fresh.step(0, m(0));
+    fresh.step(0.1, []);
+    fresh.step(0.2, m(2));
+    expect(fresh.step(0.3, m(3))).toHaveLength(0);
+    expect(fresh.step(0.4, m(4))).toHaveLength(1);
   });
 });
