@@ -6,6 +6,9 @@
  * 2×2 are written out, as a tracker runs thousands of these a second.
  */
 
+/** Scratch matrices shared by every filter: a step allocates nothing */
+const FP = new Float64Array(16), K = new Float64Array(8), NEXT = new Float64Array(16);
+
 export class ConstantVelocityKalman {
   /** [x, y, vx, vy] */
   readonly x = new Float64Array(4);
@@ -25,7 +28,7 @@ export class ConstantVelocityKalman {
     x[0] += dt * x[2];
     x[1] += dt * x[3];
     // F = [[I, dt·I], [0, I]]: P ← F P Fᵀ, block by block on each axis pair.
-    const n = 4, FP = new Float64Array(16);
+    const n = 4;
     for (let j = 0; j < n; j++) {
       FP[0 * n + j] = P[0 * n + j] + dt * P[2 * n + j];
       FP[1 * n + j] = P[1 * n + j] + dt * P[3 * n + j];
@@ -64,7 +67,6 @@ export class ConstantVelocityKalman {
     const si = [d / det, -b / det, -c / det, a / det];
     const P = this.P, x = this.x;
     // P Hᵀ is P's first two columns; K = (P Hᵀ) S⁻¹, 4×2.
-    const K = new Float64Array(8);
     for (let i = 0; i < 4; i++) {
       K[i * 2] = P[i * 4] * si[0] + P[i * 4 + 1] * si[2];
       K[i * 2 + 1] = P[i * 4] * si[1] + P[i * 4 + 1] * si[3];
@@ -72,9 +74,8 @@ export class ConstantVelocityKalman {
     const dx = z[0] - x[0], dy = z[1] - x[1];
     for (let i = 0; i < 4; i++) x[i] += K[i * 2] * dx + K[i * 2 + 1] * dy;
     // (I − K H) P: H P is P's first two rows.
-    const next = new Float64Array(16);
-    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) next[i * 4 + j] = P[i * 4 + j] - K[i * 2] * P[j] - K[i * 2 + 1] * P[4 + j];
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) NEXT[i * 4 + j] = P[i * 4 + j] - K[i * 2] * P[j] - K[i * 2 + 1] * P[4 + j];
     // Symmetrised against round-off.
-    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) P[i * 4 + j] = 0.5 * (next[i * 4 + j] + next[j * 4 + i]);
+    for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) P[i * 4 + j] = 0.5 * (NEXT[i * 4 + j] + NEXT[j * 4 + i]);
   }
 }

@@ -95,9 +95,11 @@ export class FeatureSensor implements Sensor {
     const ego = world.egoActor;
     let gap = this.range, speed = ego.speed;
     if (Math.abs(world.egoState.headingError) < Math.PI / 2) {
-      for (const [lane, s] of [[ego.lane, ego.s], [ego.lane2, ego.s2]] as const) {
+      // The ego's lane, then the one it straddles: no arrays built per step.
+      for (let k = 0; k < 2; k++) {
+        const lane = k === 0 ? ego.lane : ego.lane2;
         if (lane === NO_LANE) continue;
-        const n = world.occupancy.leader(ego, this.lanesFrom(world, lane), s, this.range, this.leader);
+        const n = world.occupancy.leader(ego, this.lanesFrom(world, lane), k === 0 ? ego.s : ego.s2, this.range, this.leader);
         if (n.actor && n.gap < gap) {
           gap = Math.max(0, n.gap);
           speed = n.actor.speed;

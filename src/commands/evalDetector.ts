@@ -1,5 +1,6 @@
 /** `drivelab eval-detector --detector X`: capture, detect and score in one go (see src/detectorEval.ts). */
 import { UsageError } from '../errors.ts';
+import { wholeFlag } from '../flags.ts';
 import type { CliIo } from '../io.ts';
 import { parseSetFlags } from '../overrides.ts';
 import { scenarioForRun } from '../agents.ts';
@@ -21,18 +22,12 @@ export interface EvalDetectorCliOptions {
   json?: boolean;
 }
 
-function whole(flag: string, text: string, min: number, max: number): number {
-  const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(n >= min && n <= max)) throw new UsageError(`${flag} ${text}: expected a whole number from ${min} to ${max}`);
-  return n;
-}
-
 const pct = (v: number) => (Number.isNaN(v) ? '—' : `${(100 * v).toFixed(1)}`);
 
 export async function evalDetectorCommand(opts: EvalDetectorCliOptions, io: CliIo): Promise<void> {
-  const frames = whole('--frames', opts.frames, 1, 100_000);
-  const every = whole('--every', opts.every, 1, 10_000);
-  const timeoutMs = whole('--timeout', opts.timeout, 1, 3_600_000);
+  const frames = wholeFlag('--frames', opts.frames, 1, 100_000)!;
+  const every = wholeFlag('--every', opts.every, 1, 10_000)!;
+  const timeoutMs = wholeFlag('--timeout', opts.timeout, 1, 3_600_000)!;
   const lighting = opts.lighting.split(',').map((s) => s.trim());
   for (const l of lighting) if (!(LIGHTING as readonly string[]).includes(l)) throw new UsageError(`--lighting ${opts.lighting}: "${l}": expected day, dusk or night, comma-separated`);
   if (opts.onError !== 'stop' && opts.onError !== 'skip') throw new UsageError(`--on-error ${opts.onError}: expected stop or skip`);

@@ -7,6 +7,7 @@ import { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
 import { initPhysics } from '../../sim/world/physics.ts';
 import { loadAgent, scenarioForRun } from '../agents.ts';
 import { UsageError } from '../errors.ts';
+import { wholeFlag } from '../flags.ts';
 import type { CliIo } from '../io.ts';
 import { requireNewOrEmpty, createOutputDir } from '../outputDir.ts';
 import { parseSetFlags } from '../overrides.ts';
@@ -30,13 +31,6 @@ export interface TrainCliOptions {
   /** commander's negation of --no-env-thread */
   envThread: boolean;
   json?: boolean;
-}
-
-function whole(flag: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (value === undefined) return undefined;
-  const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag} ${value}: expected a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}`);
-  return n;
 }
 
 /** `--arg learningRate=1e-3 --arg hidden=[128,128]` into an arguments object (values are JSON, else strings) */
@@ -87,11 +81,11 @@ function progressCallback(stream: NodeJS.WriteStream | undefined): Callback[] {
 export async function trainCommand(opts: TrainCliOptions, io: CliIo): Promise<number> {
   if (!(ALGORITHMS as readonly string[]).includes(opts.agent)) throw new UsageError(`--agent ${opts.agent}: expected one of ${ALGORITHMS.join(', ')}`);
   if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new UsageError(`--backend ${opts.backend}: expected one of ${BACKENDS.join(', ')}`);
-  const seed = whole('--seed', opts.seed, 0)!;
-  const steps = whole('--steps', opts.steps, 1);
-  const envs = whole('--envs', opts.envs, 1, 256);
+  const seed = wholeFlag('--seed', opts.seed, 0)!;
+  const steps = wholeFlag('--steps', opts.steps, 1);
+  const envs = wholeFlag('--envs', opts.envs, 1, 256);
   if (opts.agent === 'qlearning' && envs !== undefined && envs > 1) throw new UsageError(`--envs ${envs}: qlearning trains on one env`);
-  const evalEpisodes = whole('--eval-episodes', opts.evalEpisodes, 0, 1000)!;
+  const evalEpisodes = wholeFlag('--eval-episodes', opts.evalEpisodes, 0, 1000)!;
   const out = opts.out ?? `runs/${opts.agent}-${opts.scenario.replace(/[^a-z0-9._-]+/gi, '_')}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   if (opts.resume && opts.out === undefined) throw new UsageError('--resume: expected --out <dir>, the run to continue');
   if (!opts.resume) requireNewOrEmpty('--out', out, 'this training run');
@@ -105,7 +99,7 @@ export async function trainCommand(opts: TrainCliOptions, io: CliIo): Promise<nu
   try {
     result = await runTraining({
       agent: opts.agent as Algorithm, scenario, steps, envs, seed, out, resume: Boolean(opts.resume), args: parseArgFlags(opts.arg),
-      checkpointEvery: whole('--checkpoint-every', opts.checkpointEvery, 1), evalEvery: whole('--eval-every', opts.evalEvery, 0), evalEpisodes,
+      checkpointEvery: wholeFlag('--checkpoint-every', opts.checkpointEvery, 1), evalEvery: wholeFlag('--eval-every', opts.evalEvery, 0), evalEpisodes,
       backend: opts.backend as BackendChoice, envThread: opts.envThread, callbacks: progressCallback(io.progress), signal: abort.signal,
     });
   } finally {
@@ -138,8 +132,8 @@ export interface EvalCliOptions {
 
 /** Deterministic episodes of a policy on test seeds: success, route completion, mean return. */
 export async function evalCommand(opts: EvalCliOptions, io: CliIo): Promise<void> {
-  const episodes = whole('--episodes', opts.episodes, 1, 100_000)!;
-  const first = whole('--first-seed', opts.firstSeed, 0)!;
+  const episodes = wholeFlag('--episodes', opts.episodes, 1, 100_000)!;
+  const first = wholeFlag('--first-seed', opts.firstSeed, 0)!;
   const scenario = await scenarioForRun(opts.agent, opts.scenario, parseSetFlags(opts.set));
   await initPhysics();
   const env = new TimeLimit(new DrivingEnv(scenario), Math.round(scenario.limits.duration / scenario.sim.stepDt));
