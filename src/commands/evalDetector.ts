@@ -7,6 +7,7 @@ import { scenarioForRun } from '../agents.ts';
 import { evaluateDetector, LIGHTING, type Lighting } from '../detectorEval.ts';
 import { DetectorError } from '../../perception/detectors/validate.ts';
 import { parseSeeds } from './capture.ts';
+import { maxFramesPerEpisode } from '../capture.ts';
 
 export interface EvalDetectorCliOptions {
   detector: string;
@@ -32,6 +33,8 @@ export async function evalDetectorCommand(opts: EvalDetectorCliOptions, io: CliI
   for (const l of lighting) if (!(LIGHTING as readonly string[]).includes(l)) throw new UsageError(`--lighting ${opts.lighting}: "${l}": expected day, dusk or night, comma-separated`);
   if (opts.onError !== 'stop' && opts.onError !== 'skip') throw new UsageError(`--on-error ${opts.onError}: expected stop or skip`);
   const scenario = await scenarioForRun(opts.agent, opts.scenario, parseSetFlags(opts.set));
+  const most = maxFramesPerEpisode(scenario, every);
+  if (frames > most) throw new UsageError(`--frames ${frames}: an episode of ${scenario.id} gives at most ${most} frames at --every ${every}; expected at most ${most}, or a smaller --every`);
   const camera = scenario.sensors.find((s) => s.type === 'camera') ?? { type: 'camera' as const, id: 'front' };
   let r;
   try {

@@ -35,6 +35,9 @@ describe('drivelab eval-detector', () => {
     expect([skip.images, skip.skipped]).toEqual([4, 4]);
     const bad = await drivelab('eval-detector', '--detector', 'oracle', '--lighting', 'noon');
     expect([bad.code, bad.stderr.trim()]).toEqual([2, '--lighting noon: "noon": expected day, dusk or night, comma-separated']);
+    const many = await drivelab('eval-detector', '--detector', 'oracle', '--frames', '100000');
+    expect(many.code).toBe(2);
+    expect(many.stderr).toMatch(/^--frames 100000: an episode of highway gives at most \d+ frames at --every 5/);
   });
 
   it('gives a plug-in the frame of the contract, not the ground truth, and exits even when a hung detect() leaves a timer behind', async () => {
