@@ -10,7 +10,7 @@ import { flatSize, flattenInto, type Space } from '../sim/env/spaces.ts';
 import type { VectorEnv } from '../sim/env/vector/types.ts';
 import type { Env } from '../sim/env/Env.ts';
 import type { Action, Observation } from '../sim/env/DrivingEnv.ts';
-import { AdamW } from './common/AdamW.ts';
+import { AdamW } from '../perception/training/AdamW.ts';
 import type { Callback } from './common/callbacks.ts';
 import { readCheckpoint, writeCheckpoint } from './common/checkpoint.ts';
 import { Mlp, mlpArrays, restoreMlp } from './common/nn.ts';

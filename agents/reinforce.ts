@@ -9,7 +9,7 @@ import { Rng } from '../sim/rng.ts';
 import type { VectorEnv } from '../sim/env/vector/types.ts';
 import type { Env } from '../sim/env/Env.ts';
 import type { Action, Observation } from '../sim/env/DrivingEnv.ts';
-import { AdamW } from './common/AdamW.ts';
+import { AdamW } from '../perception/training/AdamW.ts';
 import type { Callback } from './common/callbacks.ts';
 import { readCheckpoint, writeCheckpoint } from './common/checkpoint.ts';
 import { ActorCritic, ActorCriticPolicy, actorCriticFor, networkOptions } from './common/ActorCritic.ts';

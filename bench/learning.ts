@@ -7,7 +7,7 @@ import { QNetwork, update, DEFAULT_DQN, train as trainDqn } from '../agents/dqn.
 import { train as trainPpo, type PpoArgs } from '../agents/ppo.ts';
 import type { ScenarioOverrides } from '../scenarios/parse.ts';
 import { EGO_FEATURES, OBJECT_FEATURES } from '../sim/sensors/FeatureSensor.ts';
-import { AdamW } from '../agents/common/AdamW.ts';
+import { AdamW } from '../perception/training/AdamW.ts';
 import { ReplayBuffer } from '../agents/common/ReplayBuffer.ts';
 import { TRAIN_SEEDS } from '../agents/common/agentFiles.ts';
 import { Box, Dict, flatSize } from '../sim/env/spaces.ts';

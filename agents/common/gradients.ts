@@ -1,6 +1,6 @@
 /** The last part of every gradient step: clip, apply, and read the step's scalars back in one download. */
 import * as tf from '@tensorflow/tfjs';
-import type { AdamW } from './AdamW.ts';
+import type { AdamW } from '../../perception/training/AdamW.ts';
 
 /** Scales all gradients together so their global L2 norm is at most `maxNorm` */
 export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {

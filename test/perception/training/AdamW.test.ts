@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { AdamW } from '../../../agents/common/AdamW.ts';
+import { AdamW } from '../../../perception/training/AdamW.ts';
 import { initTf } from '../../../perception/runtime/tfjs.ts';
 
 beforeAll(async () => {
