@@ -9,7 +9,11 @@
 
 export interface CocoGroundTruth {
   images: { id: number }[];
-  annotations: { image_id: number; category_id: number; bbox: [number, number, number, number]; area?: number }[];
+  /**
+   * `ignore` (or pycocotools' `iscrowd: 1`) marks an object too small or hidden to score: it is
+   * neither missed when undetected nor a false positive when detected.
+   */
+  annotations: { image_id: number; category_id: number; bbox: [number, number, number, number]; area?: number; ignore?: boolean; iscrowd?: number }[];
   categories: { id: number; name: string }[];
 }
 
@@ -64,18 +68,29 @@ const areaSlice = (range: readonly [number, number]): Slice => ({
   dt: (d) => d.bbox[2] * d.bbox[3] >= range[0] && d.bbox[2] * d.bbox[3] <= range[1],
 });
 
+function groupByImage<T extends { image_id: number }>(items: readonly T[]): Map<number, T[]> {
+  const out = new Map<number, T[]>();
+  for (const item of items) {
+    const list = out.get(item.image_id);
+    if (list) list.push(item);
+    else out.set(item.image_id, [item]);
+  }
+  return out;
+}
+
 /** Precision at the 101 recall points, per IoU threshold, for one category and slice; null without ground truth */
 function categoryPrecision(gt: Annotation[], dt: CocoDetection[], imageIds: number[], slice: Slice, maxDets: number): number[][] | null {
   const scores: number[] = [];
   const matched: boolean[][] = IOU_THRESHOLDS.map(() => []);
   const ignored: boolean[][] = IOU_THRESHOLDS.map(() => []);
   let counted = 0;
+  const gtOf = groupByImage(gt), dtOf = groupByImage(dt);
   for (const image of imageIds) {
-    // Ground truth out of the slice goes last and is ignored.
-    const g = gt.filter((a) => a.image_id === image).map((a) => ({ bbox: a.bbox, ignore: !slice.gt(a) }));
+    // Ground truth out of the slice, or marked ignore, goes last and is ignored.
+    const g = (gtOf.get(image) ?? []).map((a) => ({ bbox: a.bbox, ignore: !slice.gt(a) || a.ignore === true || a.iscrowd === 1 }));
     g.sort((x, y) => Number(x.ignore) - Number(y.ignore));
     counted += g.filter((x) => !x.ignore).length;
-    const d = dt.filter((x) => x.image_id === image).sort((x, y) => y.score - x.score).slice(0, maxDets);
+    const d = (dtOf.get(image) ?? []).sort((x, y) => y.score - x.score).slice(0, maxDets);
     IOU_THRESHOLDS.forEach((t, ti) => {
       const taken = new Array<boolean>(g.length).fill(false);
       for (const det of d) {

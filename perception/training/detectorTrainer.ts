@@ -1,0 +1,216 @@
+/**
+ * Trains the built-in detector (detectors/cnn) on capture datasets: AdamW with a linear warm-up
+ * and cosine decay, augmented batches (detectorBatch.ts), validation AP50 on held-out episodes,
+ * and files written as training goes, so an interrupt loses nothing:
+ *   <out>/learning-curve.csv   one row per log interval: step, losses, images/s, validation AP
+ *   <out>/checkpoint/          the latest weights (float32), optimizer moments and loop state
+ *   <out>/best/                the weights of best validation AP50 so far
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../../sim/rng.ts';
+import { STRIDE, type DetectorNet } from '../detectors/cnn/net.ts';
+import { detectorLoss } from '../detectors/cnn/loss.ts';
+import { gridDetector } from '../detectors/cnn/detector.ts';
+import { saveModelDir } from '../detectors/cnn/modelDir.ts';
+import { cocoEvaluate, type CocoDetection, type CocoGroundTruth } from '../metrics/cocoEval.ts';
+import { AdamW } from './AdamW.ts';
+import { BatchMaker, type Augmentation } from './detectorBatch.ts';
+import type { DetectionDataset } from './captureDataset.ts';
+
+export interface DetectorTrainOptions {
+  net: DetectorNet;
+  train: DetectionDataset;
+  validation: DetectionDataset | null;
+  out: string;
+  steps: number;
+  batchSize: number;
+  learningRate: number;
+  weightDecay: number;
+  /** Steps of linear warm-up before the cosine decay */
+  warmup: number;
+  augmentation: Augmentation;
+  seed: number;
+  evalEvery: number;
+  checkpointEvery: number;
+  /** Ground truth lower than this is ignored in validation AP [px] */
+  minHeight: number;
+  /** Facts to record with the weights (data, command) */
+  provenance: Record<string, unknown>;
+  onProgress?: (p: TrainProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface TrainProgress {
+  step: number;
+  steps: number;
+  loss: number;
+  imagesPerSecond: number;
+  validationAp50: number | null;
+}
+
+export interface DetectorTrainResult {
+  steps: number;
+  seconds: number;
+  imagesPerSecond: number;
+  finalLoss: number;
+  bestAp50: number | null;
+  bestStep: number | null;
+  interrupted: boolean;
+}
+
+/** Validation AP (COCO, every class with ground truth) of `net` on `data`; objects under `minHeight` px ignored */
+export async function validationAp(net: DetectorNet, data: DetectionDataset, minHeight: number): Promise<{ ap: number; ap50: number; perClass: Record<string, number> }> {
+  const detector = gridDetector({ name: 'validation', classes: net.config.classes, input: net.config.input, predict: net.apply, dispose: () => {} }, { threshold: 0.05 });
+  const frame = data.width * data.height * 3;
+  const gt: CocoGroundTruth & { annotations: { ignore?: boolean }[] } = {
+    images: data.boxes.map((_, i) => ({ id: i + 1 })),
+    annotations: data.boxes.flatMap((list, i) => list.map((b) => ({ image_id: i + 1, category_id: b.classIndex + 1, bbox: [...b.bbox] as [number, number, number, number], ignore: b.bbox[3] < minHeight }))),
+    categories: net.config.classes.map((name, i) => ({ id: i + 1, name })),
+  };
+  const dt: CocoDetection[] = [];
+  for (let start = 0; start < data.boxes.length; start += 32) {
+    const frames = [];
+    for (let i = start; i < Math.min(start + 32, data.boxes.length); i++) {
+      frames.push({ width: data.width, height: data.height, data: data.pixels.subarray(i * frame, (i + 1) * frame), timestamp: 0, cameraId: 'validation', intrinsics: { fx: 1, fy: 1, cx: 0, cy: 0, width: data.width, height: data.height, near: 0.1, far: 200 } });
+    }
+    const found = await detector.detectBatch(frames);
+    found.forEach((list, k) => list.forEach((d) => dt.push({ image_id: start + k + 1, category_id: net.config.classes.indexOf(d.label) + 1, bbox: d.bbox, score: d.score })));
+  }
+  const result = cocoEvaluate(gt, dt);
+  return { ap: result.ap, ap50: result.ap50, perClass: Object.fromEntries(Object.entries(result.perClass).map(([k, v]) => [k, v.ap50])) };
+}
+
+interface LoopState {
+  step: number;
+  rng: number[];
+  bestAp50: number | null;
+  bestStep: number | null;
+}
+
+export async function trainDetector(opts: DetectorTrainOptions): Promise<DetectorTrainResult> {
+  const { net, train } = opts;
+  const [gridH, gridW] = net.grid;
+  const K = net.config.classes.length;
+  const grid = { gridH, gridW, classes: K, stride: STRIDE };
+  const optimizer = new AdamW({ learningRate: opts.learningRate, weightDecay: opts.weightDecay });
+  optimizer.bind(net.variables);
+  mkdirSync(opts.out, { recursive: true });
+  const curve = join(opts.out, 'learning-curve.csv');
+  const state = await restore(opts, optimizer) ?? { step: 0, rng: [], bestAp50: null, bestStep: null };
+  if (state.step === 0) writeFileSync(curve, 'step,loss,heatmap,offset,size,images_per_s,learning_rate,val_ap50,val_ap\n');
+  const rng = state.rng.length > 0 ? Rng.fromState(state.rng) : Rng.seeded(opts.seed);
+  const maker = new BatchMaker(train, grid, opts.batchSize, opts.augmentation, rng.split());
+  const order = Array.from({ length: train.boxes.length }, (_, i) => i);
+  let cursor = order.length;
+  const nextIndices = (): number[] => {
+    const out: number[] = [];
+    while (out.length < opts.batchSize) {
+      if (cursor === order.length) {
+        for (let i = order.length - 1; i > 0; i--) { const j = rng.int(0, i); [order[i], order[j]] = [order[j], order[i]]; }
+        cursor = 0;
+      }
+      out.push(order[cursor++]);
+    }
+    return out;
+  };
+  const started = performance.now();
+  const startStep = state.step;
+  let lossSum = [0, 0, 0, 0], lossRows = 0, lastLoss = NaN, lastValidation: number | null = null;
+  let intervalStart = performance.now(), intervalImages = 0;
+  const logEvery = Math.max(1, Math.min(50, opts.evalEvery));
+  while (state.step < opts.steps && !opts.signal?.aborted) {
+    const lr = state.step < opts.warmup ? opts.learningRate * (state.step + 1) / opts.warmup
+      : opts.learningRate * 0.5 * (1 + Math.cos(Math.PI * (state.step - opts.warmup) / Math.max(1, opts.steps - opts.warmup)));
+    optimizer.learningRate = lr;
+    const b = maker.make(nextIndices());
+    const values = tf.tidy(() => {
+      const B = b.size;
+      const x = tf.tensor4d(b.pixels, [B, train.height, train.width, 3]);
+      const t = {
+        positive: tf.tensor4d(b.positive, [B, gridH, gridW, K]),
+        negativeWeight: tf.tensor4d(b.negativeWeight, [B, gridH, gridW, K]),
+        regression: tf.tensor4d(b.regression, [B, gridH, gridW, 4]),
+        centre: tf.tensor4d(b.centre, [B, gridH, gridW, 1]),
+        count: b.objects,
+      };
+      let parts: tf.Scalar[] = [];
+      const { value, grads } = tf.variableGrads(() => {
+        const p = detectorLoss(net.apply(x), t);
+        parts = [tf.keep(p.heatmap), tf.keep(p.offset), tf.keep(p.size)];
+        return p.total;
+      }, net.variables);
+      optimizer.applyGradients(grads);
+      const out = tf.stack([value, ...parts]);
+      tf.dispose(parts);
+      return out;
+    });
+    const v = (await values.data()) as Float32Array;
+    values.dispose();
+    state.step++;
+    intervalImages += b.size;
+    if (!v.every(Number.isFinite)) throw new Error(`train-detector: the loss is not finite at step ${state.step} (${[...v].join(', ')}); lower --lr`);
+    for (let i = 0; i < 4; i++) lossSum[i] += v[i];
+    lossRows++;
+    lastLoss = v[0];
+    const evalNow = opts.validation !== null && (state.step % opts.evalEvery === 0 || state.step === opts.steps);
+    let val: { ap: number; ap50: number } | null = null;
+    if (evalNow) {
+      val = await validationAp(net, opts.validation!, opts.minHeight);
+      lastValidation = val.ap50;
+      if (state.bestAp50 === null || val.ap50 > state.bestAp50) {
+        state.bestAp50 = val.ap50;
+        state.bestStep = state.step;
+        await saveModelDir(net, join(opts.out, 'best'), 'float32', { ...opts.provenance, step: state.step, validationAp50: val.ap50, validationAp: val.ap });
+      }
+    }
+    if (state.step % logEvery === 0 || evalNow || state.step === opts.steps) {
+      const seconds = (performance.now() - intervalStart) / 1000;
+      const ips = intervalImages / Math.max(1e-9, seconds);
+      const m = lossSum.map((s) => s / lossRows);
+      appendFileSync(curve, `${state.step},${m.map((x) => x.toFixed(5)).join(',')},${ips.toFixed(1)},${lr.toExponential(3)},${val ? val.ap50.toFixed(4) : ''},${val ? val.ap.toFixed(4) : ''}\n`);
+      opts.onProgress?.({ step: state.step, steps: opts.steps, loss: m[0], imagesPerSecond: ips, validationAp50: lastValidation });
+      lossSum = [0, 0, 0, 0];
+      lossRows = 0;
+      intervalStart = performance.now();
+      intervalImages = 0;
+    }
+    if (state.step % opts.checkpointEvery === 0 || state.step === opts.steps || opts.signal?.aborted) {
+      state.rng = [...rng.state()];
+      await checkpoint(opts, net, optimizer, state);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  optimizer.dispose();
+  return {
+    steps: state.step,
+    seconds,
+    imagesPerSecond: ((state.step - startStep) * opts.batchSize) / Math.max(1e-9, seconds),
+    finalLoss: lastLoss,
+    bestAp50: state.bestAp50,
+    bestStep: state.bestStep,
+    interrupted: state.step < opts.steps,
+  };
+}
+
+async function checkpoint(opts: DetectorTrainOptions, net: DetectorNet, optimizer: AdamW, state: LoopState): Promise<void> {
+  const dir = join(opts.out, 'checkpoint');
+  await saveModelDir(net, dir, 'float32', { ...opts.provenance, step: state.step });
+  const moments = await optimizer.getWeights();
+  const { data, specs } = await tf.io.encodeWeights(moments);
+  writeFileSync(join(dir, 'optimizer.bin'), new Uint8Array(data));
+  writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...state, optimizer: specs, steps: opts.steps, batchSize: opts.batchSize }) + '\n');
+}
+
+/** The loop state of `<out>/checkpoint` when it exists, with the net and optimizer restored from it */
+async function restore(opts: DetectorTrainOptions, optimizer: AdamW): Promise<LoopState | null> {
+  const dir = join(opts.out, 'checkpoint');
+  if (!existsSync(join(dir, 'state.json'))) return null;
+  const saved = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as LoopState & { optimizer: tf.io.WeightsManifestEntry[] };
+  const bytes = readFileSync(join(dir, 'optimizer.bin'));
+  const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, saved.optimizer);
+  await optimizer.setWeights(Object.entries(tensors).map(([name, tensor]) => ({ name, tensor })));
+  tf.dispose(Object.values(tensors));
+  return { step: saved.step, rng: saved.rng, bestAp50: saved.bestAp50, bestStep: saved.bestStep };
+}
