@@ -15,6 +15,7 @@ import { vectorThroughput } from './vector.ts';
 import { parallelLoops } from './scaling.ts';
 import { dqnEndToEnd, dqnUpdatesPerSecond, FEATURE_OBSERVATION, PIXEL_PPO, ppoStepsPerSecond } from './learning.ts';
 import { Box, Dict } from '../sim/env/spaces.ts';
+import { detectorFramesPerSecond, detectorTrainingImagesPerSecond } from './perception.ts';
 
 interface Figure {
   name: string;
@@ -164,6 +165,13 @@ async function main(): Promise<void> {
   figures.push({ name: 'PPO end to end, highway, 8 envs, 1 thread', value: ppo, unit: 'env steps/s', budget: 1000, note: 'rollout + 10 epochs of updates' });
   const ppoPixels = await ppoStepsPerSecond(8, 8 * 32 * 2, PIXEL_PPO);
   figures.push({ name: 'PPO end to end, pixels 84×84×3 + features, 8 envs', value: ppoPixels, unit: 'env steps/s', note: 'Nature CNN; rollouts of 32 steps, 4 epochs of 4 minibatches' });
+
+  for (const precision of ['float32', 'float16', 'uint8'] as const) {
+    const r = await detectorFramesPerSecond(precision, 8, 60);
+    figures.push({ name: `detector inference, CNN ${precision}, batch 8, wasm`, value: r.framesPerSecond, unit: 'frames/s', budget: precision === 'float32' ? 500 : undefined, note: r.shipped ? 'shipped weights, decoding included' : 'no shipped weights: a fresh network of the same shape' });
+  }
+  const training = await detectorTrainingImagesPerSecond(20);
+  figures.push({ name: 'detector training, batch 32, augmented, wasm', value: training, unit: 'images/s', budget: 100, note: 'AdamW, focal + L1 loss' });
 
   if (json) {
     process.stdout.write(JSON.stringify({ cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, load: { start: loadAtStart, end: loadavg() }, figures }) + '\n');

@@ -12,6 +12,7 @@ import { captureCommand } from './commands/capture.ts';
 import { evalCommand, trainCommand } from './commands/train.ts';
 import { evalDetectionsCommand } from './commands/evalDetections.ts';
 import { evalDetectorCommand } from './commands/evalDetector.ts';
+import type { TrainDetectorCliOptions } from './commands/trainDetector.ts';
 import { processIo, type CliIo } from './io.ts';
 import { VERSION } from './version.ts';
 import { BACKENDS } from '../perception/runtime/backends.ts';
@@ -121,7 +122,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
   program
     .command('eval-detector')
     .description('drive, capture, detect and score: COCO box AP of a detector by class, lighting and distance')
-    .requiredOption('--detector <name|file>', 'oracle, noisy-oracle, or a plug-in module (.mjs) exporting load()')
+    .requiredOption('--detector <name|file>', 'oracle, noisy-oracle, cnn, a model directory, or a plug-in module (.mjs) exporting load()')
     .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file (default: highway)')
     .option('-a, --agent <name|dir>', 'who drives', 'expert')
     .option('--seeds <a..b>', 'seeds: one, a range a..b, or a list a,b,c', '1000000..1000004')
@@ -130,9 +131,33 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--lighting <list>', 'day, dusk, night, comma-separated', 'day')
     .option('--timeout <ms>', 'longest a detect() call may take', '5000')
     .option('--on-error <stop|skip>', 'on a bad detector result: stop the run, or leave the frame out', 'stop')
+    .option('--min-height <px>', 'ground truth and detections lower than this are ignored (KITTI\'s 25 px of 375 rows, scaled to 96)', '6')
+    .option('--backend <name>', 'tfjs backend for tfjs detectors: auto, tensorflow, wasm, cpu', 'auto')
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
     .option('--json', 'print the figures as JSON')
     .action(act(evalDetectorCommand));
+
+  program
+    .command('train-detector')
+    .description('train the built-in CNN detector on capture datasets; exports float32, float16 and uint8 weights')
+    .requiredOption('--data <dirs>', 'drivelab capture directories, comma-separated (repeatable)', collect, [])
+    .requiredOption('--out <dir>', 'output directory, new or empty (or the run to continue, with --resume)')
+    .option('--val <dirs>', 'validation capture directories (default: the last 10% of seeds of each --data directory)', collect, [])
+    .option('--from <cnn|dir>', 'start from these weights (fine-tuning): cnn, or a directory train-detector wrote')
+    .option('--resume', 'continue the interrupted run in --out from its checkpoint')
+    .option('--steps <n>', 'gradient steps', '4000')
+    .option('--batch <n>', 'images per step', '32')
+    .option('--lr <x>', 'peak learning rate of AdamW', '0.002')
+    .option('--weight-decay <x>', 'AdamW decoupled weight decay, per unit of learning rate', '0.05')
+    .option('--warmup <n>', 'steps of linear learning-rate warm-up before the cosine decay', '300')
+    .option('--augment <list>', 'flip, brightness, contrast, noise (comma-separated), or none', 'flip,brightness,contrast,noise')
+    .option('--seed <n>', 'seed of the initial weights, the batch order and the augmentations', '0')
+    .option('--eval-every <n>', 'steps between validation AP measurements (and best/ updates)', '500')
+    .option('--checkpoint-every <n>', 'steps between checkpoints', '500')
+    .option('--min-height <px>', 'validation ignores ground truth and detections lower than this', '6')
+    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm, cpu', 'auto')
+    // Loaded on use: it brings tfjs, which the other commands do without.
+    .action(act(async (o: TrainDetectorCliOptions, io: CliIo) => (await import('./commands/trainDetector.ts')).trainDetectorCommand(o, io)));
 
   program
     .command('eval-detections')

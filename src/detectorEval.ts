@@ -13,7 +13,7 @@ import { TimeLimit } from '../sim/env/wrappers.ts';
 import { Camera, type CameraSpecInput } from '../sim/sensors/camera/Camera.ts';
 import type { CameraFrame } from '../sim/sensors/camera/CameraFrame.ts';
 import { initPhysics } from '../sim/world/physics.ts';
-import { BUILTIN_DETECTORS, loadDetector } from '../perception/detectors/loader.ts';
+import { loadDetector, ORACLES } from '../perception/detectors/loader.ts';
 import { DetectorError, detectChecked } from '../perception/detectors/validate.ts';
 import { cocoEvaluate, cocoEvaluateSlices, type CocoDetection, type CocoEvalResult } from '../perception/metrics/cocoEval.ts';
 import { CATEGORIES } from './capture.ts';
@@ -35,6 +35,12 @@ export interface DetectorEvalOptions {
   lighting: Lighting[];
   camera: CameraSpecInput;
   timeoutMs: number;
+  /**
+   * Ground truth boxes lower than this are ignored, neither missed nor matched, and detections
+   * lower than this are left out [px]. KITTI scores objects from 25 px of its 375-px rows; scaled
+   * to a 96-px frame that is 6 px.
+   */
+  minHeight: number;
   /** A bad detector result: `stop` ends the run with its error, `skip` leaves the frame out */
   onError: 'stop' | 'skip';
   onFrame?: (done: number) => void;
@@ -44,7 +50,11 @@ export interface DetectorEvalResult {
   detector: string;
   scenario: string;
   images: number;
+  /** Ground truth scored, and ground truth ignored as lower than `minHeight` */
   objects: number;
+  ignored: number;
+  /** The tfjs backend that ran the detector, null when it ran none */
+  backend: string | null;
   detections: number;
   /** Frames left out after a bad detector result (`onError: skip`), with the first message */
   skipped: number;
@@ -74,13 +84,18 @@ function depthsIn(f: CameraFrame, bbox: readonly number[], instance?: number): n
   return out;
 }
 
-type Truth = { image_id: number; category_id: number; bbox: [number, number, number, number]; area: number; distance: number };
+/** The tfjs backend in use, without loading tfjs when nothing has */
+async function tfBackend(): Promise<string | null> {
+  return (await import('../perception/runtime/tfjs.ts')).backendInUse();
+}
+
+type Truth = { image_id: number; category_id: number; bbox: [number, number, number, number]; area: number; distance: number; ignore: boolean };
 type Result = CocoDetection & { distance: number };
 
 export async function evaluateDetector(opts: DetectorEvalOptions): Promise<DetectorEvalResult> {
   await initPhysics();
   const detector = await loadDetector(opts.detector, opts.detectorOptions);
-  const builtin = (BUILTIN_DETECTORS as readonly string[]).includes(opts.detector);
+  const builtin = ORACLES.includes(opts.detector);
   const categoryOf = new Map<number, number>(CATEGORIES.map((c) => [c.semantic, c.id]));
   const categoryByName = new Map<string, number>(CATEGORIES.map((c) => [c.name, c.id]));
   const images: { id: number; lighting: Lighting }[] = [];
@@ -116,12 +131,13 @@ export async function evaluateDetector(opts: DetectorEvalOptions): Promise<Detec
               images.push({ id: imageId, lighting });
               for (const box of camera.boxes()) {
                 const category = categoryOf.get(box.semantic);
-                if (category !== undefined) truth.push({ image_id: imageId, category_id: category, bbox: box.bbox, area: box.pixels, distance: quantile(depthsIn(frame, box.bbox, box.instance), 0.5) });
+                if (category !== undefined) truth.push({ image_id: imageId, category_id: category, bbox: box.bbox, area: box.pixels, distance: quantile(depthsIn(frame, box.bbox, box.instance), 0.5), ignore: box.bbox[3] < opts.minHeight });
               }
               for (const d of detections) {
                 const category = categoryByName.get(d.label);
                 if (category === undefined) unknownLabels++;
-                else results.push({ image_id: imageId, category_id: category, bbox: d.bbox, score: d.score, distance: quantile(depthsIn(frame, d.bbox), 0.25) });
+                // As in KITTI, detections under the height limit are ignored as the objects are.
+                else if (d.bbox[3] >= opts.minHeight) results.push({ image_id: imageId, category_id: category, bbox: d.bbox, score: d.score, distance: quantile(depthsIn(frame, d.bbox), 0.25) });
               }
             }
             opts.onFrame?.(images.length + skipped);
@@ -152,7 +168,9 @@ export async function evaluateDetector(opts: DetectorEvalOptions): Promise<Detec
     detector: detector.name,
     scenario: opts.scenario.id,
     images: images.length,
-    objects: truth.length,
+    objects: truth.filter((t) => !t.ignore).length,
+    ignored: truth.filter((t) => t.ignore).length,
+    backend: ORACLES.includes(opts.detector) ? null : await tfBackend(),
     detections: results.length,
     skipped,
     firstError,

@@ -34,9 +34,16 @@ export function initTf(choice?: BackendChoice): Promise<string> {
     return ready;
   }
   chosen = wanted;
-  ready = start(wanted);
+  ready = start(wanted).then((name) => (settled = name));
   return ready;
 }
+
+/** The backend tfjs runs on, null before `initTf` has settled */
+export function backendInUse(): string | null {
+  return settled;
+}
+
+let settled: string | null = null;
 
 function envChoice(): BackendChoice {
   const value = typeof process !== 'undefined' ? process.env.DRIVELAB_BACKEND : undefined;

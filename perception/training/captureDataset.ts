@@ -67,7 +67,7 @@ export function loadCaptureDataset(dirs: readonly string[], classes: readonly st
       if (image.width !== width || image.height !== height) {
         throw new DatasetError(`${file}: images.${k}: expected ${width}×${height} frames (capture with --width ${width} --height ${height}), got ${image.width}×${image.height}`);
       }
-      const path = join(dir, 'images', image.file_name);
+      const path = join(dir, image.file_name);
       let png;
       try {
         png = decode(readFileSync(path));
@@ -81,7 +81,7 @@ export function loadCaptureDataset(dirs: readonly string[], classes: readonly st
       chunks.push(rgb);
       boxes.push(byImage.get(image.id)!);
       names.push(`${dir}/${image.file_name}`);
-      const seed = /^(\d+)_/.exec(image.file_name);
+      const seed = /(?:^|\/)(\d+)_[^/]*$/.exec(image.file_name);
       seeds.push(seed ? Number(seed[1]) : -1);
     }
   }
@@ -89,4 +89,35 @@ export function loadCaptureDataset(dirs: readonly string[], classes: readonly st
   const pixels = new Uint8Array(chunks.length * frame);
   chunks.forEach((c, i) => pixels.set(c, i * frame));
   return { width, height, pixels, boxes, names, seeds };
+}
+
+/** The images at `indices`, in that order */
+export function subsetDataset(d: DetectionDataset, indices: readonly number[]): DetectionDataset {
+  const frame = d.width * d.height * 3;
+  const pixels = new Uint8Array(indices.length * frame);
+  indices.forEach((i, k) => pixels.set(d.pixels.subarray(i * frame, (i + 1) * frame), k * frame));
+  return { ...d, pixels, boxes: indices.map((i) => d.boxes[i]), names: indices.map((i) => d.names[i]), seeds: indices.map((i) => d.seeds[i]) };
+}
+
+/**
+ * Splits off whole episodes for validation: per capture directory, the images of its highest
+ * `fraction` of seeds (at least one seed when it has two or more), so no episode feeds both sides.
+ */
+export function splitBySeed(d: DetectionDataset, fraction: number): [DetectionDataset, DetectionDataset | null] {
+  const dirOf = (i: number) => d.names[i].slice(0, d.names[i].lastIndexOf('/images/'));
+  const seedsByDir = new Map<string, Set<number>>();
+  d.names.forEach((_, i) => {
+    const set = seedsByDir.get(dirOf(i)) ?? new Set<number>();
+    set.add(d.seeds[i]);
+    seedsByDir.set(dirOf(i), set);
+  });
+  const held = new Map<string, Set<number>>();
+  for (const [dir, set] of seedsByDir) {
+    const sorted = [...set].sort((a, b) => a - b);
+    const n = sorted.length < 2 ? 0 : Math.max(1, Math.round(sorted.length * fraction));
+    held.set(dir, new Set(sorted.slice(sorted.length - n)));
+  }
+  const train: number[] = [], val: number[] = [];
+  d.names.forEach((_, i) => (held.get(dirOf(i))!.has(d.seeds[i]) ? val : train).push(i));
+  return [subsetDataset(d, train), val.length > 0 ? subsetDataset(d, val) : null];
 }

@@ -45,12 +45,15 @@ export class BatchMaker {
     private readonly grid: GridShape,
     readonly size: number,
     private readonly augmentation: Augmentation,
-    private readonly rng: Rng,
+    /** Draws the augmentations; its state is all a checkpoint needs to continue them */
+    readonly rng: Rng,
+    noiseSeed = 0,
   ) {
     this.targets = allocTargets(grid);
-    // Noise comes from a table of normals read at random offsets: a fresh normal per pixel would
-    // cost more than the training step it feeds.
-    for (let i = 0; i < NORMALS; i++) this.normals[i] = rng.normal();
+    // Noise comes from a fixed table of normals read at random offsets: a fresh normal per pixel
+    // would cost more than the training step it feeds.
+    const table = Rng.seeded(noiseSeed);
+    for (let i = 0; i < NORMALS; i++) this.normals[i] = table.normal();
     const cells = grid.gridH * grid.gridW;
     this.batch = {
       size,

@@ -60,7 +60,7 @@ export interface DetectorTrainResult {
   interrupted: boolean;
 }
 
-/** Validation AP (COCO, every class with ground truth) of `net` on `data`; objects under `minHeight` px ignored */
+/** Validation AP (COCO, every class with ground truth) of `net` on `data`; objects and detections under `minHeight` px ignored, as KITTI does */
 export async function validationAp(net: DetectorNet, data: DetectionDataset, minHeight: number): Promise<{ ap: number; ap50: number; perClass: Record<string, number> }> {
   const detector = gridDetector({ name: 'validation', classes: net.config.classes, input: net.config.input, predict: net.apply, dispose: () => {} }, { threshold: 0.05 });
   const frame = data.width * data.height * 3;
@@ -76,7 +76,7 @@ export async function validationAp(net: DetectorNet, data: DetectionDataset, min
       frames.push({ width: data.width, height: data.height, data: data.pixels.subarray(i * frame, (i + 1) * frame), timestamp: 0, cameraId: 'validation', intrinsics: { fx: 1, fy: 1, cx: 0, cy: 0, width: data.width, height: data.height, near: 0.1, far: 200 } });
     }
     const found = await detector.detectBatch(frames);
-    found.forEach((list, k) => list.forEach((d) => dt.push({ image_id: start + k + 1, category_id: net.config.classes.indexOf(d.label) + 1, bbox: d.bbox, score: d.score })));
+    found.forEach((list, k) => list.forEach((d) => d.bbox[3] >= minHeight && dt.push({ image_id: start + k + 1, category_id: net.config.classes.indexOf(d.label) + 1, bbox: d.bbox, score: d.score })));
   }
   const result = cocoEvaluate(gt, dt);
   return { ap: result.ap, ap50: result.ap50, perClass: Object.fromEntries(Object.entries(result.perClass).map(([k, v]) => [k, v.ap50])) };
@@ -84,7 +84,12 @@ export async function validationAp(net: DetectorNet, data: DetectionDataset, min
 
 interface LoopState {
   step: number;
+  /** Generator states: batch order, augmentations */
   rng: number[];
+  augmentRng: number[];
+  /** The epoch's shuffled order and the position in it */
+  order: number[];
+  cursor: number;
   bestAp50: number | null;
   bestStep: number | null;
 }
@@ -98,20 +103,22 @@ export async function trainDetector(opts: DetectorTrainOptions): Promise<Detecto
   optimizer.bind(net.variables);
   mkdirSync(opts.out, { recursive: true });
   const curve = join(opts.out, 'learning-curve.csv');
-  const state = await restore(opts, optimizer) ?? { step: 0, rng: [], bestAp50: null, bestStep: null };
+  const seeded = Rng.seeded(opts.seed);
+  const fresh: LoopState = { step: 0, rng: [], augmentRng: [...seeded.split().state()], order: Array.from({ length: train.boxes.length }, (_, i) => i), cursor: train.boxes.length, bestAp50: null, bestStep: null };
+  fresh.rng = [...seeded.state()];
+  const state = (await restore(opts, optimizer, train.boxes.length)) ?? fresh;
   if (state.step === 0) writeFileSync(curve, 'step,loss,heatmap,offset,size,images_per_s,learning_rate,val_ap50,val_ap\n');
-  const rng = state.rng.length > 0 ? Rng.fromState(state.rng) : Rng.seeded(opts.seed);
-  const maker = new BatchMaker(train, grid, opts.batchSize, opts.augmentation, rng.split());
-  const order = Array.from({ length: train.boxes.length }, (_, i) => i);
-  let cursor = order.length;
+  const rng = Rng.fromState(state.rng);
+  const maker = new BatchMaker(train, grid, opts.batchSize, opts.augmentation, Rng.fromState(state.augmentRng), opts.seed);
+  const { order } = state;
   const nextIndices = (): number[] => {
     const out: number[] = [];
     while (out.length < opts.batchSize) {
-      if (cursor === order.length) {
+      if (state.cursor === order.length) {
         for (let i = order.length - 1; i > 0; i--) { const j = rng.int(0, i); [order[i], order[j]] = [order[j], order[i]]; }
-        cursor = 0;
+        state.cursor = 0;
       }
-      out.push(order[cursor++]);
+      out.push(order[state.cursor++]);
     }
     return out;
   };
@@ -178,6 +185,7 @@ export async function trainDetector(opts: DetectorTrainOptions): Promise<Detecto
     }
     if (state.step % opts.checkpointEvery === 0 || state.step === opts.steps || opts.signal?.aborted) {
       state.rng = [...rng.state()];
+      state.augmentRng = [...maker.rng.state()];
       await checkpoint(opts, net, optimizer, state);
     }
   }
@@ -199,18 +207,22 @@ async function checkpoint(opts: DetectorTrainOptions, net: DetectorNet, optimize
   await saveModelDir(net, dir, 'float32', { ...opts.provenance, step: state.step });
   const moments = await optimizer.getWeights();
   const { data, specs } = await tf.io.encodeWeights(moments);
+  // The step count comes as a new tensor; the moments are the optimizer's own.
+  moments[0].tensor.dispose();
   writeFileSync(join(dir, 'optimizer.bin'), new Uint8Array(data));
   writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...state, optimizer: specs, steps: opts.steps, batchSize: opts.batchSize }) + '\n');
 }
 
 /** The loop state of `<out>/checkpoint` when it exists, with the net and optimizer restored from it */
-async function restore(opts: DetectorTrainOptions, optimizer: AdamW): Promise<LoopState | null> {
+async function restore(opts: DetectorTrainOptions, optimizer: AdamW, images: number): Promise<LoopState | null> {
   const dir = join(opts.out, 'checkpoint');
   if (!existsSync(join(dir, 'state.json'))) return null;
   const saved = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as LoopState & { optimizer: tf.io.WeightsManifestEntry[] };
+  if (saved.order.length !== images) throw new Error(`${join(dir, 'state.json')}: order: the run trained on ${saved.order.length} images, --data now gives ${images}; expected the same data`);
   const bytes = readFileSync(join(dir, 'optimizer.bin'));
   const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, saved.optimizer);
   await optimizer.setWeights(Object.entries(tensors).map(([name, tensor]) => ({ name, tensor })));
   tf.dispose(Object.values(tensors));
-  return { step: saved.step, rng: saved.rng, bestAp50: saved.bestAp50, bestStep: saved.bestStep };
+  const { step, rng, augmentRng, order, cursor, bestAp50, bestStep } = saved;
+  return { step, rng, augmentRng, order, cursor, bestAp50, bestStep };
 }

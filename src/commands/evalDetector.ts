@@ -7,6 +7,7 @@ import { scenarioForRun } from '../agents.ts';
 import { evaluateDetector, LIGHTING, type Lighting } from '../detectorEval.ts';
 import { DetectorError } from '../../perception/detectors/validate.ts';
 import { parseSeeds } from './capture.ts';
+import { BACKENDS } from '../../perception/runtime/backends.ts';
 import { maxFramesPerEpisode } from '../capture.ts';
 
 export interface EvalDetectorCliOptions {
@@ -19,6 +20,8 @@ export interface EvalDetectorCliOptions {
   lighting: string;
   timeout: string;
   onError: string;
+  minHeight: string;
+  backend: string;
   set: string[];
   json?: boolean;
 }
@@ -31,6 +34,9 @@ export async function evalDetectorCommand(opts: EvalDetectorCliOptions, io: CliI
   const timeoutMs = wholeFlag('--timeout', opts.timeout, 1, 3_600_000)!;
   const lighting = opts.lighting.split(',').map((s) => s.trim());
   for (const l of lighting) if (!(LIGHTING as readonly string[]).includes(l)) throw new UsageError(`--lighting ${opts.lighting}: "${l}": expected day, dusk or night, comma-separated`);
+  const minHeight = Number(opts.minHeight);
+  if (opts.minHeight.trim() === '' || !(minHeight >= 0 && minHeight <= 4096)) throw new UsageError(`--min-height ${opts.minHeight}: expected a height from 0 to 4096 px`);
+  if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new UsageError(`--backend ${opts.backend}: expected one of ${BACKENDS.join(', ')}`);
   if (opts.onError !== 'stop' && opts.onError !== 'skip') throw new UsageError(`--on-error ${opts.onError}: expected stop or skip`);
   const scenario = await scenarioForRun(opts.agent, opts.scenario, parseSetFlags(opts.set));
   const most = maxFramesPerEpisode(scenario, every);
@@ -39,7 +45,7 @@ export async function evalDetectorCommand(opts: EvalDetectorCliOptions, io: CliI
   let r;
   try {
     r = await evaluateDetector({
-      detector: opts.detector, scenario, agent: opts.agent, seeds: parseSeeds(opts.seeds), frames, every,
+      detector: opts.detector, detectorOptions: opts.backend === 'auto' ? {} : { backend: opts.backend }, scenario, minHeight, agent: opts.agent, seeds: parseSeeds(opts.seeds), frames, every,
       lighting: lighting as Lighting[], camera, timeoutMs, onError: opts.onError,
     });
   } catch (err) {
@@ -53,9 +59,9 @@ export async function evalDetectorCommand(opts: EvalDetectorCliOptions, io: CliI
   const o = r.overall;
   io.stdout(
     [
-      `drivelab eval-detector · ${r.detector} on ${r.scenario} · ${r.images} frames, ${r.objects} objects, ${r.detections} detections`,
+      `drivelab eval-detector · ${r.detector} on ${r.scenario}${r.backend ? ` (tfjs ${r.backend})` : ''} · ${r.images} frames, ${r.objects} objects (${r.ignored} under ${minHeight} px ignored), ${r.detections} detections`,
       `  AP ${pct(o.ap)}   AP50 ${pct(o.ap50)}   AP75 ${pct(o.ap75)}   small ${pct(o.apSmall)}   medium ${pct(o.apMedium)}   large ${pct(o.apLarge)}`,
-      `  by class     ${Object.entries(o.perClass).map(([k, v]) => `${k} ${pct(v.ap)}`).join('   ')}`,
+      `  by class     ${Object.entries(o.perClass).map(([k, v]) => `${k} ${pct(v.ap)} (AP50 ${pct(v.ap50)})`).join('   ')}`,
       `  by lighting  ${Object.entries(r.byLighting).map(([k, v]) => `${k} ${pct(v)}`).join('   ')}`,
       `  by distance  ${Object.entries(r.byDistance).map(([k, v]) => `${k} ${pct(v)}`).join('   ')}`,
       ...(r.skipped > 0 ? [`  ${r.skipped} frames skipped after a bad result; the first: ${r.firstError}`] : []),

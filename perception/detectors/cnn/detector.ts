@@ -54,6 +54,10 @@ export function gridDetector(network: GridNetwork, options: GridDetectorOptions 
       if (height !== inH || width !== inW) x = tf.image.resizeBilinear(x, [inH, inW]);
       return network.predict(x);
     });
+    if (output.rank !== 4) {
+      output.dispose();
+      throw new Error(`${network.name}: expected an output of rank 4 [batch, rows, columns, ${K + 4}], got [${output.shape}]`);
+    }
     const [, gridH, gridW, C] = output.shape;
     const values = (await output.data()) as Float32Array;
     output.dispose();

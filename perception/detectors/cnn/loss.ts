@@ -34,8 +34,10 @@ export function detectorLoss(output: tf.Tensor4D, t: LossTargets): LossParts {
   const [b, h, w] = output.shape;
   const logits = tf.slice(output, [0, 0, 0, 0], [b, h, w, K]);
   const p = tf.sigmoid(logits);
-  const logP = tf.logSigmoid(logits);
-  const log1mP = tf.logSigmoid(tf.neg(logits));
+  // ln σ(z) = −softplus(−z), ln(1 − σ(z)) = −softplus(z); tf.logSigmoid's gradient reads a
+  // tensor its forward pass has already freed, inside variableGrads.
+  const logP = tf.neg(tf.softplus(tf.neg(logits)));
+  const log1mP = tf.neg(tf.softplus(logits));
   const n = tf.scalar(1 / Math.max(1, t.count));
   const pos = tf.sum(tf.mul(tf.mul(t.positive, tf.square(tf.sub(1, p))), logP));
   const neg = tf.sum(tf.mul(tf.mul(t.negativeWeight, tf.square(p)), log1mP));

@@ -68,9 +68,9 @@ export function toHalf(x: number): number {
 export async function encodeModel(net: DetectorNet, precision: Precision, training?: Record<string, unknown>): Promise<{ json: ModelJson; bytes: Uint8Array }> {
   const parts: Uint8Array[] = [];
   const weights: z.infer<typeof WeightEntry>[] = [];
-  for (const v of net.variables) {
+  for (const [i, v] of net.variables.entries()) {
     const values = (await v.data()) as Float32Array;
-    const entry: z.infer<typeof WeightEntry> = { name: v.name, shape: v.shape, dtype: 'float32' };
+    const entry: z.infer<typeof WeightEntry> = { name: net.names[i], shape: v.shape, dtype: 'float32' };
     if (precision === 'float32') {
       parts.push(new Uint8Array(values.slice().buffer));
     } else if (precision === 'float16') {

@@ -41,8 +41,10 @@ const HEAT_PRIOR = -4.6;
 
 export interface DetectorNet {
   readonly config: DetectorNetConfig;
-  /** Weights in a fixed order, named as in the saved manifest */
+  /** Weights in a fixed order */
   readonly variables: tf.Variable[];
+  /** Their names in the saved manifest (tfjs variable names must be unique per process, so these are kept apart) */
+  readonly names: string[];
   /** [gridH, gridW]: the output grid */
   readonly grid: [number, number];
   /** Channels per output cell: classes + 4 */
@@ -91,7 +93,7 @@ export function createDetectorNet(configInput: z.input<typeof DetectorNetConfig>
       : name.endsWith('/kernel') ? tf.randomNormal(shape, 0, Math.sqrt(2 / (shape[0] * shape[1] * shape[2])), 'float32', subSeed(seed, i))
       : name === 'out/bias' ? tf.concat([tf.fill([K], HEAT_PRIOR), tf.zeros([4])])
       : tf.zeros(shape);
-    const v = tf.variable(init, true, name);
+    const v = tf.variable(init, true);
     init.dispose();
     variables.push(v);
     named[name] = v;
@@ -122,6 +124,7 @@ export function createDetectorNet(configInput: z.input<typeof DetectorNetConfig>
   return {
     config,
     variables,
+    names: weightSpecs(config).map((w) => w.name),
     grid,
     outputChannels: K + 4,
     apply,

@@ -1,0 +1,131 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { capture } from '../../src/capture.ts';
+import { resolveScenario } from '../../sim/env/registry.ts';
+import { initTf, tf } from '../../perception/runtime/tfjs.ts';
+import { createDetectorNet } from '../../perception/detectors/cnn/net.ts';
+import { loadModelDir } from '../../perception/detectors/cnn/modelDir.ts';
+import { loadCaptureDataset, splitBySeed } from '../../perception/training/captureDataset.ts';
+import { BatchMaker, DEFAULT_AUGMENTATION, NO_AUGMENTATION } from '../../perception/training/detectorBatch.ts';
+import { trainDetector } from '../../perception/training/detectorTrainer.ts';
+import { Rng } from '../../sim/rng.ts';
+import { drivelab, STACK_FRAME } from './drivelab.ts';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'drivelab-train-detector-'));
+const CLASSES = ['vehicle', 'pedestrian', 'obstacle'];
+let data: string;
+
+beforeAll(async () => {
+  await initTf('wasm');
+  data = tmp();
+  await capture({ scenario: resolveScenario('highway', { traffic: { vehicles: 30 } }), seeds: [0, 1, 2, 3], frames: 6, every: 10, agent: 'expert', out: data, camera: { type: 'camera' } });
+});
+
+const curve = (out: string) => readFileSync(join(out, 'learning-curve.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+
+describe('detector datasets', () => {
+  it('hold out whole episodes: the highest seeds of each capture', () => {
+    const all = loadCaptureDataset([data], CLASSES, [96, 128]);
+    expect(all.boxes.length).toBe(24);
+    const [train, val] = splitBySeed(all, 0.25);
+    expect(new Set(val!.seeds)).toEqual(new Set([3]));
+    expect(new Set(train.seeds)).toEqual(new Set([0, 1, 2]));
+    expect(train.boxes.length + val!.boxes.length).toBe(24);
+  });
+
+  it('mirror boxes with the image when flipping', () => {
+    const all = loadCaptureDataset([data], CLASSES, [96, 128]);
+    const i = all.boxes.findIndex((b) => b.length > 0);
+    const grid = { gridH: 24, gridW: 32, classes: 3, stride: 4 };
+    const plain = new BatchMaker(all, grid, 1, NO_AUGMENTATION, Rng.seeded(1)).make([i]);
+    const flipped = new BatchMaker(all, grid, 1, { ...NO_AUGMENTATION, flip: true }, Rng.seeded(1));
+    // Draw until a flip happens (probability ½ per draw).
+    let b = flipped.make([i]);
+    for (let k = 0; k < 20 && b.pixels[0] === plain.pixels[0] && b.pixels[3 * 127] === plain.pixels[3 * 127]; k++) b = flipped.make([i]);
+    for (let y = 0; y < 96; y += 17) for (let x = 0; x < 128; x += 13) expect(b.pixels[(y * 128 + x) * 3]).toBe(plain.pixels[(y * 128 + 127 - x) * 3]);
+    // The centres mirror: a centre in column c moves to column 31 − c (up to the cell a centre on a boundary falls in).
+    const cols = (centre: Float32Array) => [...centre].flatMap((v, k) => (v ? [k % 32] : [])).sort((p, q) => p - q);
+    expect(cols(b.centre).length).toBe(cols(plain.centre).length);
+  });
+
+  it('name the file and field of a bad capture', () => {
+    const d = tmp();
+    writeFileSync(join(d, 'annotations.json'), JSON.stringify({ images: [{ id: 1, file_name: 'images/x.png', width: 128, height: 96 }], annotations: [{ image_id: 2, category_id: 1, bbox: [0, 0, 1, 1] }], categories: [{ id: 1, name: 'vehicle' }] }));
+    expect(() => loadCaptureDataset([d], CLASSES, [96, 128])).toThrow(`${join(d, 'annotations.json')}: annotations.0.image_id: expected the id of an image in the file, got 2`);
+    expect(() => loadCaptureDataset([data], CLASSES, [48, 64])).toThrow(/images\.0: expected 64×48 frames \(capture with --width 64 --height 48\), got 128×96/);
+  });
+});
+
+describe('detector training', () => {
+  it('reduces the loss on a tiny budget, with a constant tensor count from step to step', async () => {
+    const all = loadCaptureDataset([data], CLASSES, [96, 128]);
+    const net = createDetectorNet({}, 0);
+    const counts: number[] = [];
+    const out = tmp();
+    const r = await trainDetector({
+      net, train: all, validation: null, out, steps: 40, batchSize: 8, learningRate: 2e-3, weightDecay: 0.05, warmup: 5,
+      augmentation: NO_AUGMENTATION, seed: 0, evalEvery: 10, checkpointEvery: 20, minHeight: 6, provenance: {},
+      onProgress: (p) => counts.push(tf.memory().numTensors, p.step),
+    });
+    expect(r.steps).toBe(40);
+    const rows = curve(out);
+    expect(rows.map((row) => row[0])).toEqual([10, 20, 30, 40]);
+    // The mean loss of the last ten steps is well under that of the first ten.
+    expect(rows[3][1]).toBeLessThan(0.5 * rows[0][1]);
+    expect(new Set(counts.filter((_, i) => i % 2 === 0)).size).toBe(1);
+    expect(existsSync(join(out, 'checkpoint', 'optimizer.bin'))).toBe(true);
+    net.dispose();
+  });
+
+  it('resumes from a checkpoint to the same weights as an uninterrupted run', async () => {
+    const all = loadCaptureDataset([data], CLASSES, [96, 128]);
+    const base = { train: all, validation: null, steps: 12, batchSize: 5, learningRate: 2e-3, weightDecay: 0.05, warmup: 2, augmentation: DEFAULT_AUGMENTATION, seed: 3, evalEvery: 3, checkpointEvery: 100, minHeight: 6, provenance: {} };
+    const full = tmp(), cut = tmp();
+    const a = createDetectorNet({}, 3);
+    await trainDetector({ ...base, net: a, out: full });
+    // Stopped after step 6, as Ctrl-C does: the checkpoint is written then.
+    const abort = new AbortController();
+    const b = createDetectorNet({}, 3);
+    const first = await trainDetector({ ...base, net: b, out: cut, signal: abort.signal, onProgress: (p) => p.step >= 6 && abort.abort() });
+    expect(first).toMatchObject({ steps: 6, interrupted: true });
+    const { net: c } = loadModelDir(join(cut, 'checkpoint'));
+    const second = await trainDetector({ ...base, net: c, out: cut });
+    expect(second).toMatchObject({ steps: 12, interrupted: false });
+    for (const [i, v] of a.variables.entries()) expect(c.variables[i].dataSync()).toEqual(v.dataSync());
+    // The learning curve continues where it stopped, each step logged once.
+    expect(curve(cut).map((r) => r[0])).toEqual([3, 6, 9, 12]);
+    [a, b, c].forEach((n) => n.dispose());
+  });
+
+  it('train-detector trains, exports three precisions, and the export is a --detector', async () => {
+    const full = tmp();
+    const r = await drivelab('train-detector', '--data', data, '--steps', '8', '--batch', '4', '--warmup', '2', '--eval-every', '4', '--min-height', '0', '--backend', 'wasm', '--out', full);
+    expect(r.stderr).not.toMatch(STACK_FRAME);
+    expect(r.code).toBe(0);
+    for (const p of ['float32', 'float16', 'uint8']) expect(r.stdout).toMatch(new RegExp(`${p} +\\d+ KiB +val AP50 \\d`));
+    const summary = JSON.parse(readFileSync(join(full, 'train.json'), 'utf8'));
+    expect(summary.exports.uint8.bytes * 4).toBe(summary.exports.float32.bytes);
+    const e = await drivelab('eval-detector', '--detector', join(full, 'float16'), '--seeds', '1000000', '--frames', '2', '--json');
+    expect(e.stderr).toBe('');
+    expect(e.code).toBe(0);
+    expect(JSON.parse(e.stdout).backend).toBe('wasm');
+  });
+
+  it('refuses bad flags and data in one line, exit 2', async () => {
+    const out = tmp();
+    for (const [args, message] of [
+      [['--data', join(data, 'nope'), '--out', out], /--data .*nope: not a directory/],
+      [['--data', data, '--out', out, '--lr', '-1'], /--lr -1: expected a number from/],
+      [['--data', data, '--out', out, '--augment', 'rotate'], /--augment rotate: "rotate": expected none, or some of flip/],
+      [['--data', data, '--out', out, '--from', tmp()], /--from .*: no model\.json there/],
+      [['--data', data, '--out', out, '--resume'], /--resume: .*state\.json not found/],
+    ] as const) {
+      const r = await drivelab('train-detector', ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
