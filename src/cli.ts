@@ -155,6 +155,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--eval-every <n>', 'steps between validation AP measurements (and best/ updates)', '500')
     .option('--checkpoint-every <n>', 'steps between checkpoints', '500')
     .option('--min-height <px>', 'validation ignores ground truth and detections lower than this', '6')
+    .option('--ignore-below <px>', 'objects lower than this carry no training loss (too few pixels to learn from)', '4')
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm, cpu', 'auto')
     // Loaded on use: it brings tfjs, which the other commands do without.
     .action(act(async (o: TrainDetectorCliOptions, io: CliIo) => (await import('./commands/trainDetector.ts')).trainDetectorCommand(o, io)));

@@ -48,6 +48,11 @@ export class BatchMaker {
     /** Draws the augmentations; its state is all a checkpoint needs to continue them */
     readonly rng: Rng,
     noiseSeed = 0,
+    /**
+     * Objects lower than this [px] are neither positives nor negatives: too few pixels to learn
+     * from, they would teach the heatmap to fire on texture. Their cells carry no loss.
+     */
+    private readonly ignoreBelow = 0,
   ) {
     this.targets = allocTargets(grid);
     // Noise comes from a fixed table of normals read at random offsets: a fresh normal per pixel
@@ -94,7 +99,7 @@ export class BatchMaker {
         }
       }
       const boxes: LabelledBox[] = flip ? data.boxes[index].map((b) => ({ bbox: [data.width - b.bbox[0] - b.bbox[2], b.bbox[1], b.bbox[2], b.bbox[3]], classIndex: b.classIndex })) : data.boxes[index];
-      encodeTargets(boxes, grid, this.targets);
+      encodeTargets(this.ignoreBelow > 0 ? boxes.filter((b) => b.bbox[3] >= this.ignoreBelow) : boxes, grid, this.targets);
       const t = this.targets;
       const K = grid.classes;
       for (let i = 0; i < cells * K; i++) {
@@ -103,6 +108,13 @@ export class BatchMaker {
         batch.positive[slot * cells * K + i] = isCentre;
         batch.negativeWeight[slot * cells * K + i] = isCentre ? 0 : (1 - y) ** 4;
         batch.objects += isCentre;
+      }
+      for (const { bbox: [x, y, w, h], classIndex } of boxes) {
+        if (h >= this.ignoreBelow) continue;
+        // Every cell the box touches, the centre's cell at least.
+        const i0 = Math.max(0, Math.floor(x / grid.stride)), i1 = Math.min(grid.gridW - 1, Math.floor((x + w) / grid.stride));
+        const j0 = Math.max(0, Math.floor(y / grid.stride)), j1 = Math.min(grid.gridH - 1, Math.floor((y + h) / grid.stride));
+        for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) batch.negativeWeight[slot * cells * K + (j * grid.gridW + i) * K + classIndex] = 0;
       }
       batch.regression.set(t.regression, slot * cells * 4);
       batch.centre.set(t.centre, slot * cells);

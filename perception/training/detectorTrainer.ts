@@ -36,6 +36,8 @@ export interface DetectorTrainOptions {
   checkpointEvery: number;
   /** Ground truth lower than this is ignored in validation AP [px] */
   minHeight: number;
+  /** Objects lower than this carry no loss in training [px] (see BatchMaker) */
+  ignoreBelow?: number;
   /** Facts to record with the weights (data, command) */
   provenance: Record<string, unknown>;
   onProgress?: (p: TrainProgress) => void;
@@ -109,7 +111,7 @@ export async function trainDetector(opts: DetectorTrainOptions): Promise<Detecto
   const state = (await restore(opts, optimizer, train.boxes.length)) ?? fresh;
   if (state.step === 0) writeFileSync(curve, 'step,loss,heatmap,offset,size,images_per_s,learning_rate,val_ap50,val_ap\n');
   const rng = Rng.fromState(state.rng);
-  const maker = new BatchMaker(train, grid, opts.batchSize, opts.augmentation, Rng.fromState(state.augmentRng), opts.seed);
+  const maker = new BatchMaker(train, grid, opts.batchSize, opts.augmentation, Rng.fromState(state.augmentRng), opts.seed, opts.ignoreBelow ?? 0);
   const { order } = state;
   const nextIndices = (): number[] => {
     const out: number[] = [];

@@ -39,6 +39,7 @@ export interface TrainDetectorCliOptions {
   evalEvery: string;
   checkpointEvery: string;
   minHeight: string;
+  ignoreBelow: string;
   backend: string;
 }
 
@@ -71,6 +72,7 @@ export async function trainDetectorCommand(opts: TrainDetectorCliOptions, io: Cl
   const evalEvery = wholeFlag('--eval-every', opts.evalEvery, 1)!;
   const checkpointEvery = wholeFlag('--checkpoint-every', opts.checkpointEvery, 1)!;
   const minHeight = realFlag('--min-height', opts.minHeight, 0, 4096);
+  const ignoreBelow = realFlag('--ignore-below', opts.ignoreBelow, 0, 4096);
   const learningRate = realFlag('--lr', opts.lr, 1e-8, 1);
   const weightDecay = realFlag('--weight-decay', opts.weightDecay, 0, 10);
   const augment = augmentation(opts.augment);
@@ -113,12 +115,12 @@ export async function trainDetectorCommand(opts: TrainDetectorCliOptions, io: Cl
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
-  const provenance = { version: VERSION, data, from: opts.from ?? null, seed, steps, batchSize, learningRate, weightDecay, augment };
+  const provenance = { version: VERSION, data, from: opts.from ?? null, seed, steps, batchSize, learningRate, weightDecay, warmup, augment, ignoreBelow };
   let result;
   try {
     result = await trainDetector({
       net, train, validation, out: opts.out, steps, batchSize, learningRate, weightDecay, warmup, augmentation: augment, seed,
-      evalEvery, checkpointEvery, minHeight, provenance, signal: abort.signal,
+      evalEvery, checkpointEvery, minHeight, ignoreBelow, provenance, signal: abort.signal,
       onProgress: (p) => bar?.update(p.step, { ips: p.imagesPerSecond.toFixed(0), loss: p.loss.toFixed(3), ap: p.validationAp50 === null ? '–' : (100 * p.validationAp50).toFixed(1) }),
     });
   } finally {

@@ -50,6 +50,22 @@ describe('detector datasets', () => {
     expect(cols(b.centre).length).toBe(cols(plain.centre).length);
   });
 
+  it('leave objects under ignoreBelow out of the loss: no centre, no negative weight where they are', () => {
+    const d = { width: 128, height: 96, pixels: new Uint8Array(128 * 96 * 3), boxes: [[{ bbox: [40, 40, 3, 2], classIndex: 0 }, { bbox: [80, 40, 12, 8], classIndex: 0 }]], names: ['x'], seeds: [0] };
+    const grid = { gridH: 24, gridW: 32, classes: 3, stride: 4 };
+    const kept = new BatchMaker(d, grid, 1, NO_AUGMENTATION, Rng.seeded(0)).make([0]);
+    const ignoring = new BatchMaker(d, grid, 1, NO_AUGMENTATION, Rng.seeded(0), 0, 4).make([0]);
+    const cell = (i: number, j: number, c = 0) => (j * 32 + i) * 3 + c;
+    // The 2-px box's centre (41.5, 41) px is in cell (10, 10).
+    expect(kept.positive[cell(10, 10)]).toBe(1);
+    expect(ignoring.positive[cell(10, 10)]).toBe(0);
+    expect(ignoring.negativeWeight[cell(10, 10)]).toBe(0);
+    expect(ignoring.negativeWeight[cell(10, 10, 1)]).toBe(1); // other classes still learn "nothing here"
+    expect(ignoring.negativeWeight[cell(5, 5)]).toBe(1);
+    expect(ignoring.objects).toBe(1);
+    expect(ignoring.positive[cell(21, 11)]).toBe(1); // the 8-px box stays
+  });
+
   it('name the file and field of a bad capture', () => {
     const d = tmp();
     writeFileSync(join(d, 'annotations.json'), JSON.stringify({ images: [{ id: 1, file_name: 'images/x.png', width: 128, height: 96 }], annotations: [{ image_id: 2, category_id: 1, bbox: [0, 0, 1, 1] }], categories: [{ id: 1, name: 'vehicle' }] }));
