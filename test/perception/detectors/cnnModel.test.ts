@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { initTf, tf } from '../../../perception/runtime/tfjs.ts';
 import { createDetectorNet, weightSpecs } from '../../../perception/detectors/cnn/net.ts';
 import { gridDetector } from '../../../perception/detectors/cnn/detector.ts';
 import { loadModelDir, saveModelDir } from '../../../perception/detectors/cnn/modelDir.ts';
+import { loadDetectorFromUrl } from '../../../perception/detectors/cnn/browser.ts';
 import { toHalf } from '../../../perception/detectors/cnn/modelFile.ts';
 import { loadDetector } from '../../../perception/detectors/loader.ts';
 import type { CameraFrame } from '../../../perception/detectors/types.ts';
@@ -124,6 +126,37 @@ describe('model directories', () => {
     expect(() => loadModelDir(variant(() => {}, nan))).toThrow(/stem\/kernel holds a value that is not finite/);
     expect(() => loadModelDir(variant((j) => (j.weightsManifest[0].paths = ['../weights.bin'])))).toThrow(/expected file names in the model directory/);
     await expect(loadDetector(variant((j) => delete j.format))).rejects.toThrow(DetectorError);
+  });
+});
+
+describe('loading over HTTP, as a page does', () => {
+  it('gives the detector the directory gives, and names a missing file', async () => {
+    const net = createDetectorNet({}, 9);
+    const dir = tmp();
+    await saveModelDir(net, dir, 'float16');
+    net.dispose();
+    const server = createServer((req, res) => {
+      const file = join(dir, (req.url ?? '/').replace(/^\/model\//, ''));
+      try {
+        res.end(readFileSync(file));
+      } catch {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const overHttp = await loadDetectorFromUrl(`http://127.0.0.1:${port}/model/`, { threshold: 0.005 });
+      const fromDir = await loadDetector(dir, { threshold: 0.005 });
+      const f = frame(128, 96, 77);
+      expect(await overHttp.detect(f)).toEqual(await fromDir.detect(f));
+      overHttp.dispose();
+      fromDir.dispose();
+      await expect(loadDetectorFromUrl(`http://127.0.0.1:${port}/nothing/`)).rejects.toThrow(/nothing\/model\.json: .*HTTP 404/);
+    } finally {
+      server.close();
+    }
   });
 });
 
