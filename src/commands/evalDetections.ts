@@ -14,7 +14,11 @@ import type { CliIo } from '../io.ts';
 const box = z.tuple([z.number(), z.number(), z.number().min(0), z.number().min(0)]);
 const GroundTruth = z.object({
   images: z.array(z.object({ id: z.number().int() })),
-  annotations: z.array(z.object({ image_id: z.number().int(), category_id: z.number().int(), bbox: box, area: z.number().min(0).optional() })),
+  annotations: z.array(z.object({
+    image_id: z.number().int(), category_id: z.number().int(), bbox: box, area: z.number().min(0).optional(),
+    // Crowd regions and objects marked ignore are neither missed nor false positives when matched.
+    iscrowd: z.union([z.literal(0), z.literal(1)]).optional(), ignore: z.boolean().optional(),
+  })),
   categories: z.array(z.object({ id: z.number().int(), name: z.string() })).min(1),
 });
 const Results = z.array(z.object({ image_id: z.number().int(), category_id: z.number().int(), bbox: box, score: z.number().min(0).max(1) }));
@@ -41,6 +45,15 @@ export async function evalDetectionsCommand(opts: { gt: string; dt: string; json
   const gt = (await readChecked(opts.gt, '--gt', GroundTruth)) as CocoGroundTruth;
   const dt = (await readChecked(opts.dt, '--dt', Results)) as CocoDetection[];
   const images = new Set(gt.images.map((i) => i.id)), categories = new Set(gt.categories.map((c) => c.id));
+  const firstRepeat = <T>(values: T[]) => values.findIndex((v, i) => values.indexOf(v) !== i);
+  const checks: [number, string][] = [
+    [firstRepeat(gt.images.map((i) => i.id)), 'images[#].id: repeats an earlier image id; expected ids unique'],
+    [firstRepeat(gt.categories.map((c) => c.id)), 'categories[#].id: repeats an earlier category id; expected ids unique'],
+    [firstRepeat(gt.categories.map((c) => c.name)), 'categories[#].name: repeats an earlier category name; expected names unique'],
+    [gt.annotations.findIndex((a) => !images.has(a.image_id)), 'annotations[#].image_id: not the id of an image in the file'],
+    [gt.annotations.findIndex((a) => !categories.has(a.category_id)), 'annotations[#].category_id: not the id of a category in the file'],
+  ];
+  for (const [at, message] of checks) if (at >= 0) throw new UsageError(`${opts.gt}: ${message.replace('#', String(at))}`);
   const stray = dt.findIndex((d) => !images.has(d.image_id) || !categories.has(d.category_id));
   if (stray >= 0) {
     const d = dt[stray];

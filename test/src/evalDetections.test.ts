@@ -27,6 +27,25 @@ describe('drivelab eval-detections', () => {
     expect(table.stdout).toMatch(/^vehicle\s+100\.0/m);
   });
 
+  it('neither misses nor counts false what ground truth marks ignore or crowd', async () => {
+    const gt = { images: [{ id: 1 }], categories: [{ id: 1, name: 'vehicle' }], annotations: [
+      { image_id: 1, category_id: 1, bbox: [0, 0, 10, 10] },
+      { image_id: 1, category_id: 1, bbox: [50, 50, 10, 10], ignore: true },
+      { image_id: 1, category_id: 1, bbox: [80, 10, 10, 10], iscrowd: 1 },
+    ] };
+    writeFileSync(join(dir, 'ign.json'), JSON.stringify(gt));
+    // One hit on the real object and one on each ignored one, all at full IoU: AP 100%, not 1/3 precision.
+    const dt = [[0, 0], [50, 50], [80, 10]].map(([x, y], i) => ({ image_id: 1, category_id: 1, bbox: [x, y, 10, 10], score: 0.5 + 0.1 * i }));
+    writeFileSync(join(dir, 'ign-dt.json'), JSON.stringify(dt));
+    const r = await drivelab('eval-detections', '--gt', join(dir, 'ign.json'), '--dt', join(dir, 'ign-dt.json'), '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).ap50).toBe(1);
+    // Unmarked, the same results score lower: the two extra detections rank above the hit.
+    writeFileSync(join(dir, 'plain.json'), JSON.stringify({ ...gt, annotations: [gt.annotations[0]] }));
+    const plain = await drivelab('eval-detections', '--gt', join(dir, 'plain.json'), '--dt', join(dir, 'ign-dt.json'), '--json');
+    expect(JSON.parse(plain.stdout).ap50).toBeLessThan(0.5);
+  });
+
   it('says in one line which file and field are wrong', async () => {
     const gtFile = join(data, 'annotations.json');
     const bad = (name: string, text: string) => {
@@ -40,6 +59,10 @@ describe('drivelab eval-detections', () => {
       [['--gt', gtFile, '--dt', bad('size.json', '[{"image_id":1,"category_id":1,"bbox":[0,0,-1,1],"score":1}]')], /size\.json: \[0\]\.bbox\[2\]: /],
       [['--gt', gtFile, '--dt', bad('image.json', '[{"image_id":999,"category_id":1,"bbox":[0,0,1,1],"score":1}]')], /image\.json: \[0\]: image_id 999 is not an image of /],
       [['--gt', bad('gt.json', '{"images":[],"annotations":[]}'), '--dt', gtFile], /gt\.json: categories: /],
+      [['--gt', bad('ids.json', '{"images":[{"id":1},{"id":1}],"annotations":[],"categories":[{"id":1,"name":"vehicle"}]}'), '--dt', bad('none.json', '[]')], /ids\.json: images\[1\]\.id: repeats an earlier image id/],
+      [['--gt', bad('cats.json', '{"images":[{"id":1}],"annotations":[],"categories":[{"id":1,"name":"vehicle"},{"id":2,"name":"vehicle"}]}'), '--dt', bad('none.json', '[]')], /cats\.json: categories\[1\]\.name: repeats an earlier category name/],
+      [['--gt', bad('ref.json', '{"images":[{"id":1}],"annotations":[{"image_id":1,"category_id":1,"bbox":[0,0,1,1]},{"image_id":5,"category_id":1,"bbox":[0,0,1,1]}],"categories":[{"id":1,"name":"vehicle"}]}'), '--dt', bad('none.json', '[]')], /ref\.json: annotations\[1\]\.image_id: not the id of an image/],
+      [['--gt', bad('crowd.json', '{"images":[{"id":1}],"annotations":[{"image_id":1,"category_id":1,"bbox":[0,0,1,1],"iscrowd":2}],"categories":[{"id":1,"name":"vehicle"}]}'), '--dt', bad('none.json', '[]')], /crowd\.json: annotations\[0\]\.iscrowd: /],
     ];
     for (const [args, message] of cases) {
       const r = await drivelab('eval-detections', ...args);
