@@ -123,7 +123,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .command('eval-detector')
     .description('drive, capture, detect and score: COCO box AP of a detector by class, lighting and distance')
     .requiredOption('--detector <name|file>', 'oracle, noisy-oracle, cnn, a model directory, or a plug-in module (.mjs) exporting load()')
-    .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file (default: highway)')
+    .option('-s, --scenario <ids|files>', 'built-in scenario ids or scenario files, comma-separated; their frames are pooled (default: highway)')
     .option('-a, --agent <name|dir>', 'who drives', 'expert')
     .option('--seeds <a..b>', 'seeds: one, a range a..b, or a list a,b,c', '1000000..1000004')
     .option('--frames <n>', 'frames per seed and lighting, at most', '20')

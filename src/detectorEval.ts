@@ -26,14 +26,16 @@ export const DISTANCE_BINS: Record<string, [number, number]> = { '0–20 m': [0,
 export interface DetectorEvalOptions {
   detector: string;
   detectorOptions?: Record<string, unknown>;
-  scenario: Scenario;
+  /** Scenarios to drive, one after another; the figures pool their frames */
+  scenarios: Scenario[];
   agent: string;
   seeds: number[];
   /** Frames per seed and lighting, at most */
   frames: number;
   every: number;
   lighting: Lighting[];
-  camera: CameraSpecInput;
+  /** The camera of each scenario, in order */
+  cameras: CameraSpecInput[];
   timeoutMs: number;
   /**
    * Ground truth boxes lower than this are ignored, neither missed nor matched, and detections
@@ -63,6 +65,8 @@ export interface DetectorEvalResult {
   unknownLabels: number;
   overall: CocoEvalResult;
   byLighting: Record<string, number>;
+  /** With several scenarios: AP, AP50 and vehicle AP50 of each one's frames */
+  byScenario: Record<string, { ap: number; ap50: number; vehicleAp50: number }>;
   byDistance: Record<string, number>;
 }
 
@@ -98,16 +102,16 @@ export async function evaluateDetector(opts: DetectorEvalOptions): Promise<Detec
   const builtin = ORACLES.includes(opts.detector);
   const categoryOf = new Map<number, number>(CATEGORIES.map((c) => [c.semantic, c.id]));
   const categoryByName = new Map<string, number>(CATEGORIES.map((c) => [c.name, c.id]));
-  const images: { id: number; lighting: Lighting }[] = [];
+  const images: { id: number; lighting: Lighting; scenario: string }[] = [];
   const truth: Truth[] = [];
   const results: Result[] = [];
   let skipped = 0, unknownLabels = 0, firstError: string | null = null;
   try {
-    for (const lighting of opts.lighting) {
-      const scenario = resolveScenario(opts.scenario, { environment: { timeOfDay: lighting } });
+    for (const [k, base] of opts.scenarios.entries()) for (const lighting of opts.lighting) {
+      const scenario = resolveScenario(base, { environment: { timeOfDay: lighting } });
       const env = new TimeLimit(new DrivingEnv(scenario), Math.round(scenario.limits.duration / scenario.sim.stepDt));
       const policy = await loadAgent(opts.agent, env);
-      const camera = new Camera(opts.camera);
+      const camera = new Camera(opts.cameras[k]);
       for (const seed of opts.seeds) {
         let { observation } = env.reset({ seed });
         policy.reset(seed);
@@ -128,7 +132,7 @@ export async function evaluateDetector(opts: DetectorEvalOptions): Promise<Detec
             }
             if (detections) {
               const imageId = images.length + 1;
-              images.push({ id: imageId, lighting });
+              images.push({ id: imageId, lighting, scenario: base.id });
               for (const box of camera.boxes()) {
                 const category = categoryOf.get(box.semantic);
                 if (category !== undefined) truth.push({ image_id: imageId, category_id: category, bbox: box.bbox, area: box.pixels, distance: quantile(depthsIn(frame, box.bbox, box.instance), 0.5), ignore: box.bbox[3] < opts.minHeight });
@@ -158,15 +162,22 @@ export async function evaluateDetector(opts: DetectorEvalOptions): Promise<Detec
   }
   const categories = CATEGORIES.map(({ id, name }) => ({ id, name }));
   const gt = { images: images.map(({ id }) => ({ id })), annotations: truth, categories };
+  const subset = (keep: (i: (typeof images)[number]) => boolean) => {
+    const ids = new Set(images.filter(keep).map((i) => i.id));
+    return cocoEvaluate({ images: [...ids].map((id) => ({ id })), annotations: truth.filter((a) => ids.has(a.image_id)), categories }, results.filter((d) => ids.has(d.image_id)));
+  };
   const byLighting: Record<string, number> = {};
-  for (const lighting of opts.lighting) {
-    const ids = new Set(images.filter((i) => i.lighting === lighting).map((i) => i.id));
-    const sub = { images: [...ids].map((id) => ({ id })), annotations: truth.filter((a) => ids.has(a.image_id)), categories };
-    byLighting[lighting] = cocoEvaluate(sub, results.filter((d) => ids.has(d.image_id))).ap;
+  for (const lighting of opts.lighting) byLighting[lighting] = subset((i) => i.lighting === lighting).ap;
+  const byScenario: Record<string, { ap: number; ap50: number; vehicleAp50: number }> = {};
+  if (opts.scenarios.length > 1) {
+    for (const { id } of opts.scenarios) {
+      const r = subset((i) => i.scenario === id);
+      byScenario[id] = { ap: r.ap, ap50: r.ap50, vehicleAp50: r.perClass.vehicle.ap50 };
+    }
   }
   return {
     detector: detector.name,
-    scenario: opts.scenario.id,
+    scenario: opts.scenarios.map((x) => x.id).join(','),
     images: images.length,
     objects: truth.filter((t) => !t.ignore).length,
     ignored: truth.filter((t) => t.ignore).length,
@@ -177,6 +188,7 @@ export async function evaluateDetector(opts: DetectorEvalOptions): Promise<Detec
     unknownLabels,
     overall: cocoEvaluate(gt, results),
     byLighting,
+    byScenario,
     byDistance: cocoEvaluateSlices(gt, results, DISTANCE_BINS, (a) => a.distance, (d) => d.distance),
   };
 }

@@ -38,15 +38,20 @@ export async function evalDetectorCommand(opts: EvalDetectorCliOptions, io: CliI
   if (opts.minHeight.trim() === '' || !(minHeight >= 0 && minHeight <= 4096)) throw new UsageError(`--min-height ${opts.minHeight}: expected a height from 0 to 4096 px`);
   if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new UsageError(`--backend ${opts.backend}: expected one of ${BACKENDS.join(', ')}`);
   if (opts.onError !== 'stop' && opts.onError !== 'skip') throw new UsageError(`--on-error ${opts.onError}: expected stop or skip`);
-  const scenario = await scenarioForRun(opts.agent, opts.scenario, parseSetFlags(opts.set));
-  const most = maxFramesPerEpisode(scenario, every);
-  if (frames > most) throw new UsageError(`--frames ${frames}: an episode of ${scenario.id} gives at most ${most} frames at --every ${every}; expected at most ${most}, or a smaller --every`);
-  const camera = scenario.sensors.find((s) => s.type === 'camera') ?? { type: 'camera' as const, id: 'front' };
+  const scenarios = [];
+  for (const arg of opts.scenario === undefined ? [undefined] : opts.scenario.split(',').map((s) => s.trim())) {
+    if (arg === '') throw new UsageError(`--scenario ${opts.scenario}: expected scenario ids or files, comma-separated`);
+    const scenario = await scenarioForRun(opts.agent, arg, parseSetFlags(opts.set));
+    const most = maxFramesPerEpisode(scenario, every);
+    if (frames > most) throw new UsageError(`--frames ${frames}: an episode of ${scenario.id} gives at most ${most} frames at --every ${every}; expected at most ${most}, or a smaller --every`);
+    scenarios.push(scenario);
+  }
+  const cameras = scenarios.map((scenario) => scenario.sensors.find((s) => s.type === 'camera') ?? { type: 'camera' as const, id: 'front' });
   let r;
   try {
     r = await evaluateDetector({
-      detector: opts.detector, detectorOptions: opts.backend === 'auto' ? {} : { backend: opts.backend }, scenario, minHeight, agent: opts.agent, seeds: parseSeeds(opts.seeds), frames, every,
-      lighting: lighting as Lighting[], camera, timeoutMs, onError: opts.onError,
+      detector: opts.detector, detectorOptions: opts.backend === 'auto' ? {} : { backend: opts.backend }, scenarios, minHeight, agent: opts.agent, seeds: parseSeeds(opts.seeds), frames, every,
+      lighting: lighting as Lighting[], cameras, timeoutMs, onError: opts.onError,
     });
   } catch (err) {
     if (err instanceof DetectorError) throw new UsageError(err.message);
@@ -64,6 +69,7 @@ export async function evalDetectorCommand(opts: EvalDetectorCliOptions, io: CliI
       `  by class     ${Object.entries(o.perClass).map(([k, v]) => `${k} ${pct(v.ap)} (AP50 ${pct(v.ap50)})`).join('   ')}`,
       `  by lighting  ${Object.entries(r.byLighting).map(([k, v]) => `${k} ${pct(v)}`).join('   ')}`,
       `  by distance  ${Object.entries(r.byDistance).map(([k, v]) => `${k} ${pct(v)}`).join('   ')}`,
+      ...Object.entries(r.byScenario).map(([k, v]) => `  ${k.padEnd(20)} AP ${pct(v.ap)}   AP50 ${pct(v.ap50)}   vehicle AP50 ${pct(v.vehicleAp50)}`),
       ...(r.skipped > 0 ? [`  ${r.skipped} frames skipped after a bad result; the first: ${r.firstError}`] : []),
       ...(r.unknownLabels > 0 ? [`  ${r.unknownLabels} detections with labels other than vehicle, pedestrian, obstacle were left out`] : []),
       '  AP [%] averaged over IoU 0.50:0.05:0.95; — where there is no ground truth.',

@@ -9,15 +9,32 @@ const SMALL = ['--seeds', '1000000..1000001', '--frames', '4'];
 
 describe('drivelab eval-detector', () => {
   it('scores the oracle at 100% and the noisy oracle below, by class, lighting and distance', async () => {
-    const oracle = await drivelab('eval-detector', '--detector', 'oracle', '--lighting', 'day,night', ...SMALL, '--json');
+    const oracle = await drivelab('eval-detector', '--detector', 'oracle', '--lighting', 'day,night', '--min-height', '0', ...SMALL, '--json');
     expect(oracle.stderr).toBe('');
     const r = JSON.parse(oracle.stdout);
     expect(r).toMatchObject({ detector: 'oracle', scenario: 'highway', images: 16, skipped: 0, overall: { ap: 1, ap50: 1, perClass: { vehicle: { ap: 1 } } }, byLighting: { day: 1, night: 1 } });
     expect(r.objects).toBeGreaterThan(0);
+    expect(r.ignored).toBe(0);
+    // At the default height limit the same frames' far-off objects are set aside, not lost.
+    const limited = JSON.parse((await drivelab('eval-detector', '--detector', 'oracle', '--lighting', 'day,night', ...SMALL, '--json')).stdout);
+    expect(limited.objects + limited.ignored).toBe(r.objects);
+    expect(limited.ignored).toBeGreaterThan(0);
     for (const v of Object.values(r.byDistance)) expect([1, null]).toContain(v);
-    const noisy = JSON.parse((await drivelab('eval-detector', '--detector', 'noisy-oracle', ...SMALL, '--json')).stdout);
+    const noisy = JSON.parse((await drivelab('eval-detector', '--detector', 'noisy-oracle', '--min-height', '0', ...SMALL, '--json')).stdout);
     expect(noisy.overall.ap).toBeLessThan(0.95);
     expect(noisy.overall.ap).toBeGreaterThan(0.2);
+  });
+
+  it('pools several scenarios and scores each one apart', async () => {
+    const r = JSON.parse((await drivelab('eval-detector', '--detector', 'noisy-oracle', '--scenario', 'highway,merge', '--min-height', '0', ...SMALL, '--json')).stdout);
+    expect(r.scenario).toBe('highway,merge');
+    expect(r.images).toBe(16);
+    expect(Object.keys(r.byScenario)).toEqual(['highway', 'merge']);
+    const alone = JSON.parse((await drivelab('eval-detector', '--detector', 'noisy-oracle', '--scenario', 'merge', '--min-height', '0', ...SMALL, '--json')).stdout);
+    expect(r.byScenario.merge.ap).toBeCloseTo(alone.overall.ap, 10);
+    const bad = await drivelab('eval-detector', '--detector', 'oracle', '--scenario', 'highway,', ...SMALL);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--scenario highway,: expected scenario ids or files, comma-separated/);
   });
 
   it('stops on a bad detector result with one line naming the frame and field, or skips the frame when asked', async () => {
