@@ -130,6 +130,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--every <k>', 'env steps between frames', '5')
     .option('--lighting <list>', 'day, dusk, night, comma-separated', 'day')
     .option('--timeout <ms>', 'longest a detect() call may take', '5000')
+    .option('--no-isolate', 'run a plug-in module in this thread instead of its own worker thread (which survives hangs, busy loops and process.exit)')
     .option('--on-error <stop|skip>', 'on a bad detector result: stop the run, or leave the frame out', 'stop')
     .option('--min-height <px>', 'ground truth and detections lower than this are ignored (KITTI\'s 25 px of 375 rows, scaled to 96)', '6')
     .option('--backend <name>', 'tfjs backend for tfjs detectors: auto, tensorflow, wasm, cpu', 'auto')

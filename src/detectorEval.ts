@@ -37,6 +37,8 @@ export interface DetectorEvalOptions {
   /** The camera of each scenario, in order */
   cameras: CameraSpecInput[];
   timeoutMs: number;
+  /** Run a plug-in module in its own worker thread (see perception/detectors/isolated.ts) */
+  isolate?: boolean;
   /**
    * Ground truth boxes lower than this are ignored, neither missed nor matched, and detections
    * lower than this are left out [px]. KITTI scores objects from 25 px of its 375-px rows; scaled
@@ -98,7 +100,7 @@ type Result = CocoDetection & { distance: number };
 
 export async function evaluateDetector(opts: DetectorEvalOptions): Promise<DetectorEvalResult> {
   await initPhysics();
-  const detector = await loadDetector(opts.detector, opts.detectorOptions);
+  const detector = await loadDetector(opts.detector, opts.detectorOptions, opts.isolate ? { timeoutMs: opts.timeoutMs, loadTimeoutMs: Math.max(opts.timeoutMs, 30_000) } : undefined);
   const builtin = ORACLES.includes(opts.detector);
   const categoryOf = new Map<number, number>(CATEGORIES.map((c) => [c.semantic, c.id]));
   const categoryByName = new Map<string, number>(CATEGORIES.map((c) => [c.name, c.id]));
@@ -123,7 +125,8 @@ export async function evaluateDetector(opts: DetectorEvalOptions): Promise<Detec
             try {
               // A plug-in gets the frame of the contract; only the built-in oracles read the ground-truth images.
               const seen = builtin ? frame : { width: frame.width, height: frame.height, data: frame.data, timestamp: frame.timestamp, cameraId: frame.cameraId, intrinsics: frame.intrinsics };
-              detections = await detectChecked(detector, seen, opts.timeoutMs);
+              // An isolated plug-in times out in its own thread first, which is then stopped.
+              detections = await detectChecked(detector, seen, opts.isolate ? opts.timeoutMs + 1000 : opts.timeoutMs);
             } catch (err) {
               if (!(err instanceof DetectorError) || opts.onError === 'stop') throw err;
               skipped++;

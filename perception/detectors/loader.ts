@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CnnLoadOptions } from './cnn/load.ts';
+import type { IsolationOptions } from './isolated.ts';
 import { loadNoisyOracle, loadOracle } from './oracle.ts';
 import type { Detector } from './types.ts';
 import { checkDetector, DetectorError } from './validate.ts';
@@ -16,8 +17,11 @@ export const BUILTIN_DETECTORS = ['oracle', 'noisy-oracle', 'cnn'] as const;
 /** The built-ins that read the ground-truth buffers of a frame; every other detector gets the contract's frame only */
 export const ORACLES: readonly string[] = ['oracle', 'noisy-oracle'];
 
-/** The detector `spec` names, loaded with `options` */
-export async function loadDetector(spec: string, options: Record<string, unknown> = {}): Promise<Detector> {
+/**
+ * The detector `spec` names, loaded with `options`. With `isolation`, a plug-in module runs in its
+ * own worker thread (isolated.ts); built-ins and model directories run here.
+ */
+export async function loadDetector(spec: string, options: Record<string, unknown> = {}, isolation?: IsolationOptions): Promise<Detector> {
   if (spec === 'oracle') return loadOracle(options);
   if (spec === 'noisy-oracle') return loadNoisyOracle(options);
   // tfjs loads only for the detectors that need it.
@@ -30,6 +34,7 @@ export async function loadDetector(spec: string, options: Record<string, unknown
     if (!existsSync(resolve(file, 'model.json'))) throw new DetectorError(`--detector ${spec}: a directory without model.json; expected a model directory (model.json and weights) or a plug-in module`);
     return checkDetector(await (await import('./cnn/load.ts')).loadModelDirectory(file, options as CnnLoadOptions, spec), spec);
   }
+  if (isolation) return (await import('./isolated.ts')).loadIsolated(spec, options, isolation);
   let module: Record<string, unknown>;
   try {
     module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

@@ -22,6 +22,7 @@ export interface EvalDetectorCliOptions {
   onError: string;
   minHeight: string;
   backend: string;
+  isolate: boolean;
   set: string[];
   json?: boolean;
 }
@@ -51,7 +52,7 @@ export async function evalDetectorCommand(opts: EvalDetectorCliOptions, io: CliI
   try {
     r = await evaluateDetector({
       detector: opts.detector, detectorOptions: opts.backend === 'auto' ? {} : { backend: opts.backend }, scenarios, minHeight, agent: opts.agent, seeds: parseSeeds(opts.seeds), frames, every,
-      lighting: lighting as Lighting[], cameras, timeoutMs, onError: opts.onError,
+      lighting: lighting as Lighting[], cameras, timeoutMs, isolate: opts.isolate, onError: opts.onError,
     });
   } catch (err) {
     if (err instanceof DetectorError) throw new UsageError(err.message);

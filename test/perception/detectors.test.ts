@@ -102,8 +102,8 @@ describe('loading plug-ins', () => {
 
   it('refuses a bad plug-in with one line naming the file and what was expected', async () => {
     const cases: [string, RegExp][] = [
-      [join(dir, 'missing.mjs'), /missing\.mjs: no such built-in detector or file; expected oracle, noisy-oracle or the path of a plug-in module/],
-      [dir, /a directory; expected a plug-in module/],
+      [join(dir, 'missing.mjs'), /missing\.mjs: no such built-in detector or file; expected oracle, noisy-oracle, cnn, a model directory or the path of a plug-in module/],
+      [dir, /a directory without model\.json; expected a model directory \(model\.json and weights\) or a plug-in module/],
       [plugin('syntax.mjs', 'export function load( {'), /syntax\.mjs: cannot be imported as an ES module: /],
       [plugin('noload.mjs', 'export const detect = 1;'), /noload\.mjs: load: expected an exported function load\(options\) returning a detector, got undefined/],
       [plugin('throws.mjs', 'export async function load() { throw new Error("no weights here"); }'), /throws\.mjs: load\(\) threw: no weights here/],

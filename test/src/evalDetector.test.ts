@@ -73,6 +73,46 @@ describe('drivelab eval-detector', () => {
     const root = join(import.meta.dirname, '../..');
     const child = spawnSync(process.execPath, [join(root, 'bin/drivelab.mjs'), 'eval-detector', '--detector', hang, '--timeout', '50', ...SMALL], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(child.status).toBe(2);
-    expect(child.stderr.trim()).toBe('detector "hang", frame front@0.00s: detect() gave no answer within 50 ms');
+    expect(child.stderr.trim()).toBe('detector "hang", frame front@0.00s: detect() gave no answer within 50 ms; its thread was stopped');
+    // In this thread (--no-isolate) the same hang is reported by the caller's own timeout.
+    const here = spawnSync(process.execPath, [join(root, 'bin/drivelab.mjs'), 'eval-detector', '--detector', hang, '--timeout', '50', '--no-isolate', ...SMALL], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    expect([here.status, here.stderr.trim()]).toEqual([2, 'detector "hang", frame front@0.00s: detect() gave no answer within 50 ms']);
   }, 90_000);
+
+  it('survives a plug-in that busy-loops, exits the process or prints, in its own thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drivelab-evaldet-'));
+    const write = (name: string, body: string) => {
+      writeFileSync(join(dir, name), `let calls = 0;
+        export async function load() {
+          console.log('loading');
+          return { name: '${name}', classes: ['vehicle'], detect: async () => { ${body} }, dispose() {} };
+        }`);
+      return join(dir, name);
+    };
+    // Every other frame spins forever: the thread is stopped at the timeout and a new one takes the next frame.
+    const spin = write('spin.mjs', 'if (++calls % 2 === 1) for (;;) {} return [];');
+    const s = await drivelab('eval-detector', '--detector', spin, '--timeout', '300', '--on-error', 'skip', ...SMALL, '--json');
+    expect(s.code).toBe(0);
+    const r = JSON.parse(s.stdout);
+    expect(r.skipped + r.images).toBe(8);
+    expect(r.skipped).toBeGreaterThanOrEqual(1);
+    expect(r.firstError).toBe('detector "spin.mjs", frame front@0.00s: detect() gave no answer within 300 ms; its thread was stopped');
+    const exit = write('exit.mjs', 'process.exit(3);');
+    const e = await drivelab('eval-detector', '--detector', exit, ...SMALL);
+    expect([e.code, e.stderr.trim()]).toEqual([2, 'detector "exit.mjs", frame front@0.00s: detect(): it ended its thread (process.exit(3))']);
+    // What a plug-in prints stays out of stdout, so --json output stays JSON.
+    const chatty = write('chatty.mjs', 'console.log("hello from detect"); return [];');
+    const c = await drivelab('eval-detector', '--detector', chatty, ...SMALL, '--json');
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.stdout).images).toBe(8);
+    const busyLoad = join(dir, 'busy-load.mjs');
+    writeFileSync(busyLoad, 'export async function load() { for (;;) {} }');
+    const { loadIsolated } = await import('../../perception/detectors/isolated.ts');
+    const lines: string[] = [];
+    await expect(loadIsolated(busyLoad, {}, { timeoutMs: 100, loadTimeoutMs: 300, log: (l) => lines.push(l) })).rejects.toThrow(`${busyLoad}: load() gave no answer within 300 ms`);
+    const printed = await loadIsolated(chatty, {}, { timeoutMs: 1000, loadTimeoutMs: 30_000, log: (l) => lines.push(l) });
+    printed.dispose();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(lines).toContain(`[${chatty}] loading`);
+  }, 120_000);
 });
