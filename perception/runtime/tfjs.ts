@@ -4,15 +4,17 @@
  * Order of choice for `auto`: `@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node` (optional
  * peers, used when the user installed one), then the embedded wasm backend, then `cpu`. The wasm
  * backend gets drivelab's training kernels: the filter gradient of a convolution it lacks, and
- * matrix products that stay on its fast path when an operand is transposed.
+ * matrix products that stay on its fast path when an operand is transposed. `webgpu` (Dawn, an
+ * optional package; see webgpu.ts) runs only when asked for by name.
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmFusedMatMul } from './wasmMatMul.ts';
 import { registerWasmTrainingKernels } from './wasmTrainingKernels.ts';
 
-import { BACKENDS, type BackendChoice } from './backends.ts';
+import { BACKENDS, BackendUnavailableError, type BackendChoice } from './backends.ts';
+import { startWebgpu } from './webgpu.ts';
 
-export { BACKENDS, type BackendChoice };
+export { BACKENDS, BackendUnavailableError, type BackendChoice };
 
 let ready: Promise<string> | null = null;
 let chosen: BackendChoice | null = null;
@@ -55,6 +57,7 @@ function envChoice(): BackendChoice {
 async function start(choice: BackendChoice): Promise<string> {
   // Production mode skips per-op debug checks: a quarter of the per-kernel time on wasm.
   tf.enableProdMode();
+  if (choice === 'webgpu') return startWebgpu();
   if (choice === 'auto' || choice === 'tensorflow') {
     for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
       try {
@@ -64,7 +67,7 @@ async function start(choice: BackendChoice): Promise<string> {
         // Not installed (it is optional): try the next.
       }
     }
-    if (choice === 'tensorflow') throw new Error('--backend tensorflow: neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed');
+    if (choice === 'tensorflow') throw new BackendUnavailableError('--backend tensorflow: neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed');
   }
   if (choice === 'auto' || choice === 'wasm') {
     try {
@@ -75,7 +78,7 @@ async function start(choice: BackendChoice): Promise<string> {
         return 'wasm';
       }
     } catch (err) {
-      if (choice === 'wasm') throw new Error(`--backend wasm: the wasm backend did not start (${(err as Error).message})`);
+      if (choice === 'wasm') throw new BackendUnavailableError(`--backend wasm: the wasm backend did not start (${(err as Error).message})`);
     }
   }
   await tf.setBackend('cpu');
