@@ -29,7 +29,7 @@ export interface DetectorBatch {
   positive: Float32Array;
   negativeWeight: Float32Array;
   regression: Float32Array;
-  centre: Float32Array;
+  regressionWeight: Float32Array;
   objects: number;
 }
 
@@ -66,7 +66,7 @@ export class BatchMaker {
       positive: new Float32Array(size * cells * grid.classes),
       negativeWeight: new Float32Array(size * cells * grid.classes),
       regression: new Float32Array(size * cells * 4),
-      centre: new Float32Array(size * cells),
+      regressionWeight: new Float32Array(size * cells),
       objects: 0,
     };
   }
@@ -117,7 +117,7 @@ export class BatchMaker {
         for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) batch.negativeWeight[slot * cells * K + (j * grid.gridW + i) * K + classIndex] = 0;
       }
       batch.regression.set(t.regression, slot * cells * 4);
-      batch.centre.set(t.centre, slot * cells);
+      batch.regressionWeight.set(t.regressionWeight, slot * cells);
     }
     return batch;
   }

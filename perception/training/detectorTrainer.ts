@@ -141,7 +141,7 @@ export async function trainDetector(opts: DetectorTrainOptions): Promise<Detecto
         positive: tf.tensor4d(b.positive, [B, gridH, gridW, K]),
         negativeWeight: tf.tensor4d(b.negativeWeight, [B, gridH, gridW, K]),
         regression: tf.tensor4d(b.regression, [B, gridH, gridW, 4]),
-        centre: tf.tensor4d(b.centre, [B, gridH, gridW, 1]),
+        regressionWeight: tf.tensor4d(b.regressionWeight, [B, gridH, gridW, 1]),
         count: b.objects,
       };
       let parts: tf.Scalar[] = [];

@@ -5,7 +5,10 @@
  * Targets follow TTFNet (Liu et al. 2020): each object puts an elliptical Gaussian on its class's
  * heatmap, peaking at exactly 1 in the cell that holds its centre, with standard deviations
  * α·w/6 and α·h/6 (α = 0.54) in cells; where Gaussians overlap the larger value stays. The centre
- * cell also gets the regression target (dx, dy, ln(w/stride), ln(h/stride)).
+ * cell gets the regression target (dx, dy, ln(w/stride), ln(h/stride)) at weight 1, and so do its
+ * eight neighbours at weight ½, with the offset measured from each: a peak one cell off the centre,
+ * common for objects a few pixels wide, then still gives a good box (TTFNet trains its regression
+ * over the Gaussian's area for the same reason).
  */
 import type { Detection } from '../types.ts';
 
@@ -28,28 +31,29 @@ export interface GridShape {
 export interface Targets {
   /** [gridH·gridW·classes]: Gaussian heatmap, 1 at centres */
   heat: Float32Array;
-  /** [gridH·gridW·4]: dx, dy, ln w, ln h at centre cells, 0 elsewhere */
+  /** [gridH·gridW·4]: dx, dy, ln w, ln h around centre cells, 0 elsewhere */
   regression: Float32Array;
-  /** [gridH·gridW]: 1 at cells holding some object's centre */
-  centre: Float32Array;
+  /** [gridH·gridW]: weight of the regression: 1 at cells holding an object's centre, ½ beside them */
+  regressionWeight: Float32Array;
 }
 
 const ALPHA = 0.54;
 
 export function allocTargets(g: GridShape): Targets {
   const cells = g.gridH * g.gridW;
-  return { heat: new Float32Array(cells * g.classes), regression: new Float32Array(cells * 4), centre: new Float32Array(cells) };
+  return { heat: new Float32Array(cells * g.classes), regression: new Float32Array(cells * 4), regressionWeight: new Float32Array(cells) };
 }
 
 /**
  * Writes the targets of `boxes` into `out` (cleared first). Boxes are drawn largest first, so that
- * where two centres share a cell the smaller (usually farther, less occluded) object keeps the
- * regression target; heatmap peaks of both stay. Boxes without area are skipped.
+ * where two objects' cells meet the smaller (usually farther, less occluded) object keeps the
+ * regression target, and a centre keeps it over a neighbour; heatmap peaks of both stay. Boxes
+ * without area are skipped.
  */
 export function encodeTargets(boxes: readonly LabelledBox[], g: GridShape, out: Targets): Targets {
   out.heat.fill(0);
   out.regression.fill(0);
-  out.centre.fill(0);
+  out.regressionWeight.fill(0);
   const order = boxes.filter((b) => b.bbox[2] > 0 && b.bbox[3] > 0).sort((a, b) => b.bbox[2] * b.bbox[3] - a.bbox[2] * a.bbox[3]);
   for (const { bbox: [x, y, w, h], classIndex } of order) {
     const cx = (x + w / 2) / g.stride, cy = (y + h / 2) / g.stride;
@@ -66,9 +70,16 @@ export function encodeTargets(boxes: readonly LabelledBox[], g: GridShape, out: 
         if (v > out.heat[k]) out.heat[k] = v;
       }
     }
-    const cell = iy * g.gridW + ix;
-    out.centre[cell] = 1;
-    out.regression.set([cx - ix, cy - iy, Math.log(w / g.stride), Math.log(h / g.stride)], cell * 4);
+    for (let j = Math.max(0, iy - 1); j <= Math.min(g.gridH - 1, iy + 1); j++) {
+      for (let i = Math.max(0, ix - 1); i <= Math.min(g.gridW - 1, ix + 1); i++) {
+        const cell = j * g.gridW + i;
+        const weight = i === ix && j === iy ? 1 : 0.5;
+        // A neighbour never takes a cell from another object's centre.
+        if (weight < 1 && out.regressionWeight[cell] === 1) continue;
+        out.regressionWeight[cell] = weight;
+        out.regression.set([cx - i, cy - j, Math.log(w / g.stride), Math.log(h / g.stride)], cell * 4);
+      }
+    }
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /**
  * The detector's training loss, as in CenterNet: the penalty-reduced focal loss on the heatmaps
- * (α = 2, β = 4) plus L1 on the centre offset and log size at centre cells, each divided by the
+ * (α = 2, β = 4) plus L1 on the centre offset and log size around centre cells, each divided by the
  * number of objects. The target-only factors (which cells are centres, (1 − Y)⁴ elsewhere) are
  * computed on the CPU with the targets, so the graph holds few kernels.
  */
@@ -13,8 +13,8 @@ export interface LossTargets {
   negativeWeight: tf.Tensor4D;
   /** [batch, gridH, gridW, 4]: dx, dy, ln w, ln h */
   regression: tf.Tensor4D;
-  /** [batch, gridH, gridW, 1]: 1 at centre cells */
-  centre: tf.Tensor4D;
+  /** [batch, gridH, gridW, 1]: regression weight, 1 at centre cells and ½ beside them */
+  regressionWeight: tf.Tensor4D;
   /** Objects in the batch (at least 1) */
   count: number;
 }
@@ -43,7 +43,7 @@ export function detectorLoss(output: tf.Tensor4D, t: LossTargets): LossParts {
   const neg = tf.sum(tf.mul(tf.mul(t.negativeWeight, tf.square(p)), log1mP));
   const heatmap = tf.neg(tf.mul(tf.add(pos, neg), n)) as tf.Scalar;
   const reg = tf.slice(output, [0, 0, 0, K], [b, h, w, 4]);
-  const l1 = tf.mul(tf.abs(tf.sub(reg, t.regression)), t.centre);
+  const l1 = tf.mul(tf.abs(tf.sub(reg, t.regression)), t.regressionWeight);
   const offset = tf.mul(tf.sum(tf.slice(l1, [0, 0, 0, 0], [b, h, w, 2])), n) as tf.Scalar;
   const size = tf.mul(tf.sum(tf.slice(l1, [0, 0, 0, 2], [b, h, w, 2])), n) as tf.Scalar;
   const total = tf.add(tf.add(heatmap, offset), tf.mul(size, SIZE_WEIGHT)) as tf.Scalar;

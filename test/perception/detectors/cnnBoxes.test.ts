@@ -21,7 +21,12 @@ describe('detector targets', () => {
     const t = encodeTargets([{ bbox: [40, 20, 32, 16], classIndex: 0 }], G, allocTargets(G));
     // Centre (56, 28) px → cell (14, 7) with offset (0, 0).
     expect(t.heat[at(7, 14, 0)]).toBe(1);
-    expect(t.centre[7 * 32 + 14]).toBe(1);
+    expect(t.regressionWeight[7 * 32 + 14]).toBe(1);
+    // The neighbours regress the same box, with offsets from their own corners, at half weight.
+    expect(t.regressionWeight[7 * 32 + 15]).toBe(0.5);
+    expect([...t.regression.subarray((7 * 32 + 15) * 4, (7 * 32 + 15) * 4 + 2)]).toEqual([-1, 0]);
+    expect([...t.regression.subarray((8 * 32 + 13) * 4, (8 * 32 + 13) * 4 + 2)]).toEqual([1, -1]);
+    expect(t.regressionWeight[7 * 32 + 16]).toBe(0);
     expect([...t.regression.subarray((7 * 32 + 14) * 4, (7 * 32 + 15) * 4)]).toEqual([0, 0, Math.log(8), Math.log(4)].map((v) => expect.closeTo(v, 6)));
     // σx = 0.54·32/(6·4) = 0.72 cells: one cell right is exp(−1/(2·0.72²)).
     expect(t.heat[at(7, 15, 0)]).toBeCloseTo(Math.exp(-1 / (2 * 0.72 ** 2)), 5);
@@ -38,7 +43,12 @@ describe('detector targets', () => {
     expect(t.heat[at(7, 15, 0)]).toBe(1);
     encodeTargets([{ bbox: [0, 0, 8, 8], classIndex: 2 }], G, t);
     expect(t.heat[at(7, 14, 0)]).toBe(0);
-    expect(t.centre.reduce((a, b) => a + b)).toBe(1);
+    expect(t.regressionWeight.filter((v) => v === 1).length).toBe(1);
+    expect(t.regressionWeight.filter((v) => v === 0.5).length).toBe(8);
+    // A centre keeps its own regression where another object's neighbourhood reaches it.
+    encodeTargets([{ bbox: [40, 20, 32, 16], classIndex: 0 }, { bbox: [44, 20, 32, 16], classIndex: 1 }], G, t);
+    expect(t.regressionWeight[7 * 32 + 14]).toBe(1);
+    expect(t.regression[(7 * 32 + 14) * 4]).toBe(0);
   });
 });
 
