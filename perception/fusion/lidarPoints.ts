@@ -21,6 +21,15 @@ export interface EgoPose {
   heading: number;
 }
 
+/** One lidar reading with the ego's pose when it was taken */
+export interface LidarScan {
+  /** [s] */
+  timestamp: number;
+  /** [channels × rays] ranges as fractions of the lidar's range, 1 for no return */
+  ranges: ArrayLike<number>;
+  ego: EgoPose;
+}
+
 /** Where a lidar's rays start and point, in the ego frame; fixed for a mounted sensor. */
 export interface LidarGeometry {
   channels: number;

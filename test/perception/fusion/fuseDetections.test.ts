@@ -3,29 +3,12 @@ import type { Detection } from '../../../perception/detectors/types.ts';
 import { DEFAULT_FUSION, fuseDetections } from '../../../perception/fusion/fuseDetections.ts';
 import { LidarClusters } from '../../../perception/fusion/lidarClusters.ts';
 import { LidarPoints, type EgoPose } from '../../../perception/fusion/lidarPoints.ts';
-import { cameraModel, projectEgoPoint, ProjectedClusters } from '../../../perception/fusion/project.ts';
+import { projectEgoPoint, ProjectedClusters } from '../../../perception/fusion/project.ts';
+import { camera, carBox, sweep } from './synthetic.ts';
 
 const DEG = Math.PI / 180;
-const camera = cameraModel({ fx: 100, fy: 100, cx: 64, cy: 48, width: 128, height: 96, near: 0.1, far: 200 }, { x: 1, y: 0, z: 1.4, yaw: 0, pitch: 0, roll: 0 });
 const LIDAR: [number, number, number] = [0, 0, 1];
-const [L, W] = DEFAULT_FUSION.sizes.vehicle;
-
-/** Where level rays from the lidar, 0.5° apart, first meet boxes of L × W centred at `centres` (ego frame, headed as the ego) */
-function sweep(centres: readonly (readonly [number, number])[]): [number, number][] {
-  const hits: [number, number][] = [];
-  for (let a = -90; a <= 90; a += 0.5) {
-    const dx = Math.cos(a * DEG), dy = Math.sin(a * DEG);
-    let best = Infinity;
-    for (const [cx, cy] of centres) {
-      // Slab test on the box [cx ± L/2] × [cy ± W/2].
-      const t1 = (cx - L / 2) / dx, t2 = (cx + L / 2) / dx, t3 = (cy - W / 2) / dy, t4 = (cy + W / 2) / dy;
-      const tIn = Math.max(Math.min(t1, t2), Math.min(t3, t4)), tOut = Math.min(Math.max(t1, t2), Math.max(t3, t4));
-      if (tIn <= tOut && tIn > 0) best = Math.min(best, tIn);
-    }
-    if (best < Infinity) hits.push([best * dx, best * dy]);
-  }
-  return hits;
-}
+const [L] = DEFAULT_FUSION.sizes.vehicle;
 
 /** Clusters and their image positions for points at ego (x, y), all at the lidar's height */
 function scene(xy: readonly (readonly [number, number])[]): { clusters: LidarClusters; projected: ProjectedClusters } {
@@ -38,24 +21,13 @@ function scene(xy: readonly (readonly [number, number])[]): { clusters: LidarClu
   return { clusters, projected: new ProjectedClusters().compute(camera, p, clusters) };
 }
 
-/** The image box of a car centred at ego (x, y), from the ground to 1.5 m */
-function boxOf(x: number, y: number, label = 'vehicle', score = 1): Detection {
-  let u0 = Infinity, v0 = Infinity, u1 = -Infinity, v1 = -Infinity;
-  const out = [0, 0, 0];
-  for (const dx of [-L / 2, L / 2]) for (const dy of [-W / 2, W / 2]) for (const z of [0, 1.5]) {
-    projectEgoPoint(camera, x + dx, y + dy, z, out);
-    [u0, v0, u1, v1] = [Math.min(u0, out[0]), Math.min(v0, out[1]), Math.max(u1, out[0]), Math.max(v1, out[1])];
-  }
-  return { bbox: [u0, v0, u1 - u0, v1 - v0], label, score };
-}
-
 describe('camera–lidar fusion', () => {
   it('places each detected car at its centre in the world, from the faces the lidar hit', () => {
     // Ahead, ahead and a lane left, and close by two lanes left (rear and side faces hit); the ego at (100, 50) heading north.
     const cars = [[20, 0], [30, 3.6], [9, 7.2]] as const;
-    const { clusters, projected } = scene(sweep(cars));
+    const { clusters, projected } = scene(sweep([0, 0], cars, 0.5));
     const pose: EgoPose = { x: 100, y: 50, heading: 90 * DEG };
-    const m = fuseDetections(cars.map(([x, y]) => boxOf(x, y)), camera, clusters, projected, pose, LIDAR);
+    const m = fuseDetections(cars.map(([x, y]) => carBox(camera, x, y)), camera, clusters, projected, pose, LIDAR);
     expect(m.map((k) => [k.source, k.detection, k.label])).toEqual([['lidar', 0, 'vehicle'], ['lidar', 1, 'vehicle'], ['lidar', 2, 'vehicle']]);
     cars.forEach(([x, y], i) => {
       // Heading north: ego x is world +y, ego y is world −x; to within the rays' spacing (0.24 m at 28 m).
