@@ -12,6 +12,7 @@ import { captureCommand } from './commands/capture.ts';
 import { evalCommand, trainCommand } from './commands/train.ts';
 import { evalDetectionsCommand } from './commands/evalDetections.ts';
 import { evalDetectorCommand } from './commands/evalDetector.ts';
+import { evalTrackingCommand } from './commands/evalTracking.ts';
 import { processIo, type CliIo } from './io.ts';
 import { VERSION } from './version.ts';
 import { BACKENDS } from '../perception/runtime/backends.ts';
@@ -133,6 +134,21 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
     .option('--json', 'print the figures as JSON')
     .action(act(evalDetectorCommand));
+
+  program
+    .command('eval-tracking')
+    .description('drive, detect, fuse with lidar and track: MOTA, MOTP and IDF1 of the world-frame tracks')
+    .requiredOption('--detector <name|file>', 'oracle, noisy-oracle, or a plug-in module (.mjs) exporting load()')
+    .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file (default: highway)')
+    .option('-a, --agent <name|dir>', 'who drives', 'expert')
+    .option('--seeds <a..b>', 'seeds: one, a range a..b, or a list a,b,c', '1000000..1000004')
+    .option('--frames <n>', 'frames (env steps) per seed, at most', '200')
+    .option('--range <m>', 'objects and tracks within this distance of the ego are scored', '50')
+    .option('--threshold <m>', 'largest distance at which a track matches an object', '2')
+    .option('--timeout <ms>', 'longest a detect() call may take', '5000')
+    .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--json', 'print the figures as JSON')
+    .action(act(evalTrackingCommand));
 
   program
     .command('eval-detections')
