@@ -1,9 +1,12 @@
 /**
  * Euclidean clustering of a sweep's non-ground points in the ground plane: two points belong to
  * one object when a chain of points links them with no step longer than `eps`. Points are binned
- * into a grid of `eps`-sized cells (a hash table of cells, so the grid has no bounds), and each
- * point is compared only with the points of its own and the 8 neighbouring cells, merged by
- * union–find: linear in the points for objects of bounded density, never all pairs.
+ * into a grid of cells eps/√2 across, over their bounding box (a 160 m sweep at eps 1 m is 51,000
+ * cells, 200 kB). Any two points of one cell are within eps, so a cell is one piece; union–find
+ * then joins cells, each
+ * cell with the 24 around it that can hold a point within eps, and two cells already joined are
+ * never compared again. Dense returns (a wall, a near car) thus cost a few cell lookups per cell,
+ * not a comparison per pair of points: linear in the points, never all pairs.
  *
  * `eps` must exceed the spacing of neighbouring returns on one object at the farthest range of
  * interest: range · azimuth step (80 m · 0.5° = 0.7 m), or objects fall apart into pieces.
@@ -34,8 +37,8 @@ export interface LidarCluster {
   worldCentroid: [number, number, number];
 }
 
-/** Cell coordinates packed into one int: 16 bits each, so the grid wraps only 32768 cells out. */
-const cellKey = (ix: number, iy: number) => ((ix & 0xffff) << 16) | (iy & 0xffff);
+/** Most cells of the grid: 64 MB of it */
+const MAX_GRID = 1 << 24;
 
 export class LidarClusters {
   count = 0;
@@ -52,77 +55,100 @@ export class LidarClusters {
   /** [points] the cluster of each point, or −1 for noise */
   clusterOf = new Int32Array(0);
 
-  // Scratch: union–find parents, the grid's hash table (cell keys and first points), and each point's next point in its cell.
-  private parent = new Int32Array(0);
+  // Scratch, per point: its cell and the next point in that cell; per cell: its place in the grid,
+  // first point and union–find parent; the grid itself, of cell numbers (−1 where empty).
+  private cellOf = new Int32Array(0);
   private next = new Int32Array(0);
-  private cellX = new Int32Array(0);
-  private cellY = new Int32Array(0);
-  private tableKey = new Int32Array(0);
-  private tableHead = new Int32Array(0);
+  private cellAt = new Int32Array(0);
+  private head = new Int32Array(0);
+  private parent = new Int32Array(0);
+  private grid = new Int32Array(0);
+  /** Cells in use */
+  private cells = 0;
 
-  private find(i: number): number {
+  private find(c: number): number {
     const p = this.parent;
-    while (p[i] !== i) {
-      p[i] = p[p[i]];
-      i = p[i];
+    while (p[c] !== c) {
+      p[c] = p[p[c]];
+      c = p[c];
     }
-    return i;
+    return c;
   }
 
-  /** Slot of cell (ix, iy) in the hash table: its own, or the empty one where it would go */
-  private slot(key: number): number {
-    const mask = this.tableKey.length - 1;
-    let h = Math.imul(key, 0x9e3779b1) >>> 0;
-    for (;;) {
-      const s = h & mask;
-      if (this.tableHead[s] < 0 || this.tableKey[s] === key) return s;
-      h++;
+  /** Whether some point of cell a is within √eps2 of some point of cell b */
+  private near(a: number, b: number, P: Float64Array, eps2: number): boolean {
+    for (let i = this.head[a]; i >= 0; i = this.next[i]) {
+      const x = P[i * 3], y = P[i * 3 + 1];
+      for (let j = this.head[b]; j >= 0; j = this.next[j]) {
+        const dx = P[j * 3] - x, dy = P[j * 3 + 1] - y;
+        if (dx * dx + dy * dy <= eps2) return true;
+      }
     }
+    return false;
   }
 
   /** Clusters the points of one sweep. */
   compute(points: LidarPoints, options: ClusterOptions = DEFAULT_CLUSTERS): this {
-    const n = points.count, P = points.ego, W = points.world, eps = options.eps, eps2 = eps * eps;
+    const n = points.count, P = points.ego, W = points.world, eps2 = options.eps * options.eps, side = options.eps / Math.SQRT2;
     this.reserve(n);
-    const parent = this.parent, next = this.next, cellX = this.cellX, cellY = this.cellY, head = this.tableHead, keys = this.tableKey;
-    head.fill(-1, 0, head.length);
-    for (let i = 0; i < n; i++) {
-      parent[i] = i;
-      const ix = Math.floor(P[i * 3] / eps), iy = Math.floor(P[i * 3 + 1] / eps);
-      cellX[i] = ix;
-      cellY[i] = iy;
-      const key = cellKey(ix, iy), s = this.slot(key);
-      keys[s] = key;
-      next[i] = head[s];
-      head[s] = i;
-    }
+    // The grid spans the points' bounding box, with a margin of two cells for the neighbourhood.
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     for (let i = 0; i < n; i++) {
       const x = P[i * 3], y = P[i * 3 + 1];
-      for (let dx = -1; dx <= 1; dx++) for (let dy = -1; dy <= 1; dy++) {
-        for (let j = head[this.slot(cellKey(cellX[i] + dx, cellY[i] + dy))]; j >= 0; j = next[j]) {
-          // Each pair once; pairs already joined skip the distance.
-          if (j >= i) continue;
-          const ri = this.find(i), rj = this.find(j);
-          if (ri === rj) continue;
-          const ex = P[j * 3] - x, ey = P[j * 3 + 1] - y;
-          if (ex * ex + ey * ey <= eps2) parent[ri < rj ? rj : ri] = ri < rj ? ri : rj;
-        }
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+    const nx = Math.floor((x1 - x0) / side) + 5, ny = Math.floor((y1 - y0) / side) + 5;
+    if (n > 0 && nx * ny > MAX_GRID) throw new Error(`lidar clusters: points spread over ${(x1 - x0).toFixed(0)} × ${(y1 - y0).toFixed(0)} m need ${nx * ny} cells of ${side.toFixed(2)} m; expected at most ${MAX_GRID}: raise eps`);
+    if (n > 0 && this.grid.length < nx * ny) this.grid = new Int32Array(Math.max(nx * ny, 2 * this.grid.length)).fill(-1);
+    const grid = this.grid, cellOf = this.cellOf, next = this.next, head = this.head, parent = this.parent, cellAt = this.cellAt;
+    let cells = 0;
+    // Points are pushed onto their cell's list from the last, so each list runs in increasing order.
+    for (let i = n - 1; i >= 0; i--) {
+      const g = (Math.floor((P[i * 3 + 1] - y0) / side) + 2) * nx + Math.floor((P[i * 3] - x0) / side) + 2;
+      let c = grid[g];
+      if (c < 0) {
+        c = grid[g] = cells++;
+        cellAt[c] = g;
+        head[c] = -1;
+        parent[c] = c;
+      }
+      cellOf[i] = c;
+      next[i] = head[c];
+      head[c] = i;
+    }
+    for (let a = 0; a < cells; a++) {
+      const g = cellAt[a];
+      // Half of the 5 × 5 neighbourhood: each pair of cells once.
+      for (let dy = 0; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) {
+        if (dy === 0 && dx <= 0) continue;
+        const b = grid[g + dy * nx + dx];
+        if (b < 0) continue;
+        const ra = this.find(a), rb = this.find(b);
+        if (ra !== rb && this.near(a, b, P, eps2)) parent[Math.max(ra, rb)] = Math.min(ra, rb);
       }
     }
-    // Roots are the lowest index of their cluster, so clusters come in order of their first point.
-    const clusterOf = this.clusterOf, size = this.size;
+    // The grid is left empty for the next sweep.
+    for (let a = 0; a < cells; a++) grid[cellAt[a]] = -1;
+    this.cells = cells;
+    // Clusters are numbered in order of their first point; `renumber` maps a root cell to its cluster.
+    const clusterOf = this.clusterOf, size = this.size, renumber = this.cellAt;
+    renumber.fill(-1, 0, this.cells);
     let count = 0;
     for (let i = 0; i < n; i++) {
-      const r = this.find(i);
-      clusterOf[i] = r === i ? count++ : clusterOf[r];
+      const r = this.find(cellOf[i]);
+      if (renumber[r] < 0) renumber[r] = count++;
+      clusterOf[i] = renumber[r];
     }
     size.fill(0, 0, count);
     for (let i = 0; i < n; i++) size[clusterOf[i]]++;
     // Small clusters are noise; the rest are renumbered densely.
-    const renumber = this.next;
+    const keep = this.next;
     let kept = 0;
-    for (let k = 0; k < count; k++) renumber[k] = size[k] >= options.minPoints ? kept++ : -1;
-    for (let i = 0; i < n; i++) clusterOf[i] = renumber[clusterOf[i]];
+    for (let k = 0; k < count; k++) keep[k] = size[k] >= options.minPoints ? kept++ : -1;
+    for (let i = 0; i < n; i++) clusterOf[i] = keep[clusterOf[i]];
     this.count = kept;
     this.reserveClusters(kept);
     const start = this.start, members = this.members, c = this.egoCentroid, lo = this.egoMin, hi = this.egoMax, wc = this.worldCentroid;
@@ -139,17 +165,20 @@ export class LidarClusters {
       const k = clusterOf[i];
       if (k < 0) continue;
       members[start[k] + fill[k]++] = i;
-      for (let a = 0; a < 3; a++) {
-        const v = P[i * 3 + a];
-        c[k * 3 + a] += v;
-        wc[k * 3 + a] += W[i * 3 + a];
-        if (v < lo[k * 3 + a]) lo[k * 3 + a] = v;
-        if (v > hi[k * 3 + a]) hi[k * 3 + a] = v;
-      }
+      const p = i * 3, q = k * 3, x = P[p], y = P[p + 1], z = P[p + 2];
+      c[q] += x; c[q + 1] += y; c[q + 2] += z;
+      wc[q] += W[p]; wc[q + 1] += W[p + 1]; wc[q + 2] += W[p + 2];
+      if (x < lo[q]) lo[q] = x;
+      if (x > hi[q]) hi[q] = x;
+      if (y < lo[q + 1]) lo[q + 1] = y;
+      if (y > hi[q + 1]) hi[q + 1] = y;
+      if (z < lo[q + 2]) lo[q + 2] = z;
+      if (z > hi[q + 2]) hi[q + 2] = z;
     }
-    for (let k = 0; k < kept; k++) for (let a = 0; a < 3; a++) {
-      c[k * 3 + a] /= fill[k];
-      wc[k * 3 + a] /= fill[k];
+    for (let q = 0; q < kept * 3; q++) {
+      const m = fill[(q / 3) | 0];
+      c[q] /= m;
+      wc[q] /= m;
     }
     return this;
   }
@@ -165,22 +194,9 @@ export class LidarClusters {
   }
 
   private reserve(n: number): void {
-    if (this.parent.length < n) {
-      const cap = Math.max(n, 2 * this.parent.length);
-      this.parent = new Int32Array(cap);
-      this.next = new Int32Array(cap);
-      this.cellX = new Int32Array(cap);
-      this.cellY = new Int32Array(cap);
-      this.clusterOf = new Int32Array(cap);
-      this.members = new Int32Array(cap);
-      this.size = new Int32Array(cap);
-    }
-    // At most half full: a power of two at least twice the points.
-    let t = 16;
-    while (t < 2 * n) t *= 2;
-    if (this.tableKey.length < t) {
-      this.tableKey = new Int32Array(t);
-      this.tableHead = new Int32Array(t);
+    if (this.cellOf.length < n) {
+      const cap = Math.max(n, 2 * this.cellOf.length);
+      for (const k of ['cellOf', 'next', 'cellAt', 'head', 'parent', 'clusterOf', 'members', 'size'] as const) this[k] = new Int32Array(cap);
     }
   }
 
