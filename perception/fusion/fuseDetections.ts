@@ -187,9 +187,14 @@ export function fuseDetections(
     }
     return row;
   });
-  const { matches } = associate(cost, gate + o.coverWeight + o.rangeWeight * LOG_RANGE_CAP, K);
+  // Only clusters some box could take go to the assignment: a few columns, not every cluster of the sweep.
+  const columns: number[] = [];
+  for (let c = 0; c < K; c++) if (cost.some((row) => row[c] < Infinity)) columns.push(c);
   const clusterOf = new Int32Array(kept.length).fill(-1);
-  for (const [r, c] of matches) clusterOf[r] = c;
+  if (columns.length > 0) {
+    const { matches } = associate(cost.map((row) => columns.map((c) => row[c])), gate + o.coverWeight + o.rangeWeight * LOG_RANGE_CAP, columns.length);
+    for (const [r, c] of matches) clusterOf[r] = columns[c];
+  }
   const out: FusedMeasurement[] = [];
   const [lx, ly] = lidarOrigin;
   const { fx, fy } = camera.intrinsics;
