@@ -3,10 +3,10 @@
  * one object when a chain of points links them with no step longer than `eps`. Points are binned
  * into a grid of cells eps/√2 across, over their bounding box (a 160 m sweep at eps 1 m is 51,000
  * cells, 200 kB). Any two points of one cell are within eps, so a cell is one piece; union–find
- * then joins cells, each
- * cell with the 24 around it that can hold a point within eps, and two cells already joined are
- * never compared again. Dense returns (a wall, a near car) thus cost a few cell lookups per cell,
- * not a comparison per pair of points: linear in the points, never all pairs.
+ * then joins cells, each with the 20 around it that can hold a point within eps (the 5 × 5 block
+ * less its corners), and two cells already joined are never compared again. Dense returns (a
+ * wall, a near car) thus cost a few cell lookups per cell, not a comparison per pair of points:
+ * linear in the points, never all pairs.
  *
  * `eps` must exceed the spacing of neighbouring returns on one object at the farthest range of
  * interest: range · azimuth step (80 m · 0.5° = 0.7 m), or objects fall apart into pieces.
@@ -121,9 +121,9 @@ export class LidarClusters {
     }
     for (let a = 0; a < cells; a++) {
       const g = cellAt[a];
-      // Half of the 5 × 5 neighbourhood: each pair of cells once.
+      // Half of the neighbourhood, each pair of cells once; corner cells are more than eps away.
       for (let dy = 0; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) {
-        if (dy === 0 && dx <= 0) continue;
+        if ((dy === 0 && dx <= 0) || (dy === 2 && (dx === 2 || dx === -2))) continue;
         const b = grid[g + dy * nx + dx];
         if (b < 0) continue;
         const ra = this.find(a), rb = this.find(b);

@@ -102,4 +102,8 @@ describe('lidar clusters', () => {
       expect(clusters.count).toBe(new Set(reference).size);
     }
   });
+
+  it('refuses a grid too large to hold, naming the way out', () => {
+    expect(() => new LidarClusters().compute(pointsAt([[0, 0], [3000, 3000]]), { eps: 0.5, minPoints: 1 })).toThrow(/^lidar clusters: points spread over 3000 × 3000 m need \d+ cells of 0.35 m; expected at most 16777216: raise eps$/);
+  });
 });
