@@ -151,8 +151,8 @@ async function main(): Promise<void> {
   const fusion = await fusionSpeed();
   const perFrame = `${fusion.detections.toFixed(1)} detections, ${fusion.tracks.toFixed(1)} tracks per frame`;
   figures.push({ name: 'fusion pipeline, oracle + 720-ray lidar, highway', value: fusion.framesPerSecond, unit: 'frames/s', budget: 5000, note: `cluster, project, fuse, track; ${perFrame}` });
-  figures.push({ name: '  same, p99 latency of one frame', value: fusion.p99Ms, unit: 'ms', budget: 2, lowerIsBetter: true, digits: 2 });
-  figures.push({ name: '  same, with the oracle reading its boxes', value: fusion.withOracleFps, unit: 'frames/s', budget: 5000, note: `p99 ${fusion.withOracleP99Ms.toFixed(2)} ms (budget < 2 ms: ${fusion.withOracleP99Ms < 2 ? 'met' : 'MISSED'})` });
+  figures.push({ name: '  same, p99 latency of one frame', value: fusion.p99Ms, unit: 'ms', budget: 2, lowerIsBetter: true, digits: 2, note: `p99 of CPU time ${fusion.p99CpuMs.toFixed(2)} ms (the rest is waiting for the core)` });
+  figures.push({ name: '  same, with the oracle reading its boxes', value: fusion.withOracleFps, unit: 'frames/s', budget: 5000, note: `p99 ${fusion.withOracleP99Ms.toFixed(2)} ms, of CPU time ${fusion.withOracleP99CpuMs.toFixed(2)} ms (budget < 2 ms: ${fusion.withOracleP99Ms < 2 ? 'met' : 'MISSED'})` });
 
   const one = (await vectorThroughput(1, 4, 2000)).envStepsPerSecond;
   const two = (await vectorThroughput(2, 4, 2000)).envStepsPerSecond;
