@@ -11,6 +11,7 @@ import type { Env } from '../sim/env/Env.ts';
 import { make } from '../sim/env/registry.ts';
 import { createSensor } from '../sim/sensors/registry.ts';
 import { cameraThroughput } from './camera.ts';
+import { fusionSpeed } from './fusion.ts';
 import { vectorThroughput } from './vector.ts';
 import { parallelLoops } from './scaling.ts';
 import { dqnEndToEnd, dqnUpdatesPerSecond, FEATURE_OBSERVATION, PIXEL_PPO, ppoStepsPerSecond } from './learning.ts';
@@ -146,6 +147,13 @@ async function main(): Promise<void> {
   figures.push({ name: 'camera 128×96, all four buffers, 60-vehicle highway', value: camera.framesPerSecond, unit: 'frames/s', budget: 2500, note: `${camera.triangles.toLocaleString('en-US')} triangles in the scene` });
   const withCamera = await envStepsWith('highway', [{ type: 'features' }, { type: 'lidar' }, { type: 'camera', width: 128, height: 96, buffers: ['rgb', 'depth', 'semantic', 'instance'] }], 2000, 500);
   figures.push({ name: 'env step, highway, features + lidar + 128×96 camera', value: withCamera, unit: 'steps/s' });
+
+  // Fusion pipeline (bench/fusion.ts): recorded highway frames replayed, rendering and physics left out.
+  const fusion = await fusionSpeed();
+  const perFrame = `${fusion.detections.toFixed(1)} detections, ${fusion.tracks.toFixed(1)} tracks per frame`;
+  figures.push({ name: 'fusion pipeline, oracle + 720-ray lidar, highway', value: fusion.framesPerSecond, unit: 'frames/s', budget: 5000, note: `cluster, project, fuse, track; ${perFrame}` });
+  figures.push({ name: '  same, p99 latency of one frame', value: fusion.p99Ms, unit: 'ms', budget: 2, lowerIsBetter: true, digits: 2, note: `p99 of CPU time ${fusion.p99CpuMs.toFixed(2)} ms (the rest is waiting for the core)` });
+  figures.push({ name: '  same, with the oracle reading its boxes', value: fusion.withOracleFps, unit: 'frames/s', budget: 5000, note: `p99 ${fusion.withOracleP99Ms.toFixed(2)} ms, of CPU time ${fusion.withOracleP99CpuMs.toFixed(2)} ms (budget < 2 ms: ${fusion.withOracleP99Ms < 2 ? 'met' : 'MISSED'})` });
 
   const one = (await vectorThroughput(1, 4, 2000)).envStepsPerSecond;
   const two = (await vectorThroughput(2, 4, 2000)).envStepsPerSecond;

@@ -13,6 +13,7 @@ import { evalCommand, trainCommand } from './commands/train.ts';
 import { evalDetectionsCommand } from './commands/evalDetections.ts';
 import { evalDetectorCommand } from './commands/evalDetector.ts';
 import type { TrainDetectorCliOptions } from './commands/trainDetector.ts';
+import { evalTrackingCommand } from './commands/evalTracking.ts';
 import { processIo, type CliIo } from './io.ts';
 import { VERSION } from './version.ts';
 import { BACKENDS } from '../perception/runtime/backends.ts';
@@ -160,6 +161,21 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm, cpu', 'auto')
     // Loaded on use: it brings tfjs, which the other commands do without.
     .action(act(async (o: TrainDetectorCliOptions, io: CliIo) => (await import('./commands/trainDetector.ts')).trainDetectorCommand(o, io)));
+
+  program
+    .command('eval-tracking')
+    .description('drive, detect, fuse with lidar and track: MOTA, MOTP and IDF1 of the world-frame tracks')
+    .requiredOption('--detector <name|file>', 'oracle, noisy-oracle, cnn, a model directory, or a plug-in module (.mjs) exporting load()')
+    .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file (default: highway)')
+    .option('-a, --agent <name|dir>', 'who drives', 'expert')
+    .option('--seeds <a..b>', 'seeds: one, a range a..b, or a list a,b,c', '1000000..1000004')
+    .option('--frames <n>', 'frames (env steps) per seed, at most', '200')
+    .option('--range <m>', 'objects and tracks within this distance of the ego are scored', '50')
+    .option('--threshold <m>', 'largest distance at which a track matches an object', '2')
+    .option('--timeout <ms>', 'longest a detect() call may take', '5000')
+    .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--json', 'print the figures as JSON')
+    .action(act(evalTrackingCommand));
 
   program
     .command('eval-detections')

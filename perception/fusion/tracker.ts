@@ -3,7 +3,8 @@
  * each frame's position measurements to tracks by squared Mahalanobis distance with a χ² gate
  * (Hungarian method), and track management: an unmatched measurement starts a tentative track, a
  * track seen `confirmHits` times is confirmed, and one missed `maxMisses` frames in a row ends.
- * Tracks carry world positions, velocities and their covariance; ids are never reused.
+ * A labelled measurement never updates a track started with another label. Tracks carry world positions,
+ * velocities and their covariance; ids are never reused.
  */
 import { associate } from './associate.ts';
 import { ConstantVelocityKalman } from './kalman.ts';
@@ -28,6 +29,8 @@ export interface Track {
   /** Measurements it took, and frames missed in a row */
   hits: number;
   misses: number;
+  /** Time since its first measurement [s] */
+  age: number;
 }
 
 export interface TrackerOptions {
@@ -47,7 +50,11 @@ export const DEFAULT_TRACKER: TrackerOptions = { q: 2, gate: 9.21, confirmHits: 
 
 interface Internal {
   id: number;
+  /** Time of its first measurement [s] */
+  born: number;
   label: string;
+  /** Whether its first measurement had a label: only then do labels gate */
+  labelled: boolean;
   filter: ConstantVelocityKalman;
   hits: number;
   misses: number;
@@ -73,7 +80,7 @@ export class Tracker {
       if (dt > 0) for (const t of this.tracks) t.filter.predict(dt);
     }
     this.time = time;
-    const cost = this.tracks.map((t) => measurements.map((m) => t.filter.mahalanobis2(m.position, m.covariance)));
+    const cost = this.tracks.map((t) => measurements.map((m) => (m.label !== undefined && t.labelled && m.label !== t.label ? Infinity : t.filter.mahalanobis2(m.position, m.covariance))));
     const { matches, unmatchedRows, unmatchedColumns } = associate(cost, o.gate, measurements.length);
     for (const [r, c] of matches) {
       const t = this.tracks[r];
@@ -91,7 +98,7 @@ export class Tracker {
       filter.P[1] = m.covariance[1];
       filter.P[4] = m.covariance[2];
       filter.P[5] = m.covariance[3];
-      this.tracks.push({ id: this.nextId++, label: m.label ?? 'object', filter, hits: 1, misses: 0, confirmed: o.confirmHits <= 1 });
+      this.tracks.push({ id: this.nextId++, born: time, label: m.label ?? 'object', labelled: m.label !== undefined, filter, hits: 1, misses: 0, confirmed: o.confirmHits <= 1 });
     }
     return this.tracks.filter((t) => t.confirmed).map((t) => ({
       id: t.id,
@@ -102,6 +109,7 @@ export class Tracker {
       confirmed: true,
       hits: t.hits,
       misses: t.misses,
+      age: time - t.born,
     }));
   }
 }

@@ -7,6 +7,10 @@
  * - IDF1 (Ristani et al. 2016): each ground-truth trajectory is paired with at most one track
  *   for the whole sequence, so as to maximise the frames where the two are within the threshold
  *   (IDTP); IDF1 = 2·IDTP / (2·IDTP + IDFP + IDFN).
+ * A frame may list objects to ignore (KITTI's "don't care"): present but not to be counted, e.g.
+ * hidden from every sensor. A track that corresponds to no counted object but lies within the
+ * threshold of an ignored one is left out of that frame altogether, neither a match nor a false
+ * positive.
  */
 import { munkres } from 'munkres';
 import { associate } from '../fusion/associate.ts';
@@ -19,6 +23,8 @@ export interface MotObject {
 export interface MotFrame {
   truth: MotObject[];
   tracks: MotObject[];
+  /** Objects neither to be found nor to be counted against a track near them */
+  ignore?: MotObject[];
 }
 
 export interface MotResult {
@@ -42,13 +48,9 @@ export function motMetrics(frames: readonly MotFrame[], threshold = 2): MotResul
   /** Frames in which ground truth g and track h are within the threshold, keyed `g h` */
   const together = new Map<string, number>();
   const gtCount = new Map<number, number>(), trackCount = new Map<number, number>();
-  for (const { truth, tracks } of frames) {
+  for (const { truth, tracks, ignore = [] } of frames) {
     objects += truth.length;
     for (const g of truth) gtCount.set(g.id, (gtCount.get(g.id) ?? 0) + 1);
-    for (const h of tracks) {
-      trackCount.set(h.id, (trackCount.get(h.id) ?? 0) + 1);
-      for (const g of truth) if (dist(g, h) <= threshold) together.set(`${g.id} ${h.id}`, (together.get(`${g.id} ${h.id}`) ?? 0) + 1);
-    }
     // Correspondences of the last frame that still hold are kept.
     const pairs: [MotObject, MotObject][] = [];
     const gtFree = new Set(truth), trackFree = new Set(tracks);
@@ -71,9 +73,16 @@ export function motMetrics(frames: readonly MotFrame[], threshold = 2): MotResul
       last.set(g.id, h.id);
       distanceSum += dist(g, h);
     }
+    // Unmatched tracks on an ignored object drop out of the frame, for IDF1 as well.
+    const ignored = new Set([...trackFree].filter((h) => !pairs.some(([, p]) => p === h) && ignore.some((g) => dist(g, h) <= threshold)));
+    for (const h of tracks) {
+      if (ignored.has(h)) continue;
+      trackCount.set(h.id, (trackCount.get(h.id) ?? 0) + 1);
+      for (const g of truth) if (dist(g, h) <= threshold) together.set(`${g.id} ${h.id}`, (together.get(`${g.id} ${h.id}`) ?? 0) + 1);
+    }
     matches += pairs.length;
     misses += truth.length - pairs.length;
-    falsePositives += tracks.length - pairs.length;
+    falsePositives += tracks.length - ignored.size - pairs.length;
   }
   // IDF1: the one-to-one pairing of trajectories with the most frames together.
   const gIds = [...gtCount.keys()], hIds = [...trackCount.keys()];

@@ -16,6 +16,32 @@ import type { Sensor, SensorContext } from './types.ts';
 
 const DEG = Math.PI / 180;
 
+/** The mount of a lidar spec, its `height` standing in for a z the mount leaves out. */
+export function lidarMount(spec: z.infer<typeof LidarSpec>): MountSpec {
+  return { x: 0, y: 0, yaw: 0, pitch: 0, roll: 0, ...spec.mount, z: spec.mount?.z ?? spec.height };
+}
+
+/**
+ * Unit ray directions in the sensor frame (x forward, y left, z up), [channels × rays × 3], in
+ * the layout of the readings. The sensor pitches them by its mount pitch, then yaws them; it
+ * ignores the mount roll.
+ */
+export function lidarDirections(spec: Pick<z.infer<typeof LidarSpec>, 'channels' | 'rays' | 'verticalFov'>): Float64Array {
+  const dirs = new Float64Array(spec.channels * spec.rays * 3);
+  const [lo, hi] = spec.verticalFov;
+  for (let c = 0; c < spec.channels; c++) {
+    const el = (spec.channels === 1 ? (lo + hi) / 2 : lo + ((hi - lo) * c) / (spec.channels - 1)) * DEG;
+    for (let r = 0; r < spec.rays; r++) {
+      const az = (2 * Math.PI * r) / spec.rays;
+      const k = (c * spec.rays + r) * 3;
+      dirs[k] = Math.cos(el) * Math.cos(az);
+      dirs[k + 1] = Math.cos(el) * Math.sin(az);
+      dirs[k + 2] = Math.sin(el);
+    }
+  }
+  return dirs;
+}
+
 export class LidarSensor implements Sensor {
   readonly type = 'lidar';
   readonly id: string;
@@ -33,23 +59,12 @@ export class LidarSensor implements Sensor {
     this.spec = spec;
     this.id = spec.id;
     this.rate = spec.rate ?? stepRate;
-    this.mount = { x: 0, y: 0, yaw: 0, pitch: 0, roll: 0, ...spec.mount, z: spec.mount?.z ?? spec.height };
+    this.mount = lidarMount(spec);
     this.size = spec.channels * spec.rays;
     const spaces: Record<string, Box> = { [spec.id]: new Box(0, 1, [spec.channels, spec.rays]) };
     if (spec.classes) spaces[`${spec.id}.classes`] = new Box(0, SEMANTIC_CLASS_COUNT - 1, [spec.channels, spec.rays]);
     this.spaces = spaces;
-    this.dirs = new Float64Array(this.size * 3);
-    const [lo, hi] = spec.verticalFov;
-    for (let c = 0; c < spec.channels; c++) {
-      const el = (spec.channels === 1 ? (lo + hi) / 2 : lo + ((hi - lo) * c) / (spec.channels - 1)) * DEG;
-      for (let r = 0; r < spec.rays; r++) {
-        const az = (2 * Math.PI * r) / spec.rays;
-        const k = (c * spec.rays + r) * 3;
-        this.dirs[k] = Math.cos(el) * Math.cos(az);
-        this.dirs[k + 1] = Math.cos(el) * Math.sin(az);
-        this.dirs[k + 2] = Math.sin(el);
-      }
-    }
+    this.dirs = lidarDirections(spec);
   }
 
   reset(_world: World, rng: Rng): void {

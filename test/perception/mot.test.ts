@@ -37,4 +37,20 @@ describe('tracking metrics, against counts worked out by hand', () => {
     expect(r.falsePositives).toBe(1);
     expect(r.motp).toBeCloseTo(0.75, 12);
   });
+
+  it('leaves out a track on an ignored object, but still counts one that is far from it or matched', () => {
+    const frames: MotFrame[] = [
+      // Track 8 sits on object 5, which is ignored (hidden): neither a match nor a false positive.
+      { truth: [o(1, 0)], tracks: [o(7, 0), o(8, 30)], ignore: [o(5, 30.5)] },
+      // Track 9 is 3 m from the ignored object: a false positive all the same.
+      { truth: [o(1, 1)], tracks: [o(7, 1), o(9, 33.5)], ignore: [o(5, 30.5)] },
+      // Track 7 is matched to object 1 even with an ignored object beside it.
+      { truth: [o(1, 2)], tracks: [o(7, 2)], ignore: [o(5, 2.5)] },
+    ];
+    const r = motMetrics(frames);
+    expect([r.objects, r.matches, r.misses, r.falsePositives, r.idSwitches]).toEqual([3, 3, 0, 1, 0]);
+    expect(r.mota).toBeCloseTo(1 - 1 / 3, 12);
+    // IDF1: 1↔7 for 3 frames; track frames counted: 7 ×3 and 9 ×1 (8 left out): 6 / (6 + 1 + 0).
+    expect(r.idf1).toBeCloseTo(6 / 7, 12);
+  });
 });

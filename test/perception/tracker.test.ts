@@ -61,4 +61,15 @@ describe('tracker', () => {
     expect(fresh.step(0.3, m(3))).toHaveLength(0);
     expect(fresh.step(0.4, m(4))).toHaveLength(1);
   });
+
+  it('never lets a measurement of one label update a track of another, and tells each track its age', () => {
+    const tracker = new Tracker({ confirmHits: 1 });
+    tracker.step(1, [{ position: [0, 0], covariance: R, label: 'vehicle' }]);
+    // A pedestrian 10 cm from the car's track starts its own track instead of updating it.
+    const both = tracker.step(1.5, [{ position: [0.1, 0], covariance: R, label: 'pedestrian' }]);
+    expect(both.map((t) => [t.id, t.label, t.hits, t.misses, t.age])).toEqual([[1, 'vehicle', 1, 1, 0.5], [2, 'pedestrian', 1, 0, 0]]);
+    // A measurement with no label may update either: here the nearer, the pedestrian.
+    const next = tracker.step(2, [{ position: [0.1, 0], covariance: R }]);
+    expect(next.map((t) => [t.id, t.hits, t.age])).toEqual([[1, 1, 1], [2, 2, 0.5]]);
+  });
 });
