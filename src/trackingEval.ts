@@ -25,7 +25,7 @@ import { LidarSensor } from '../sim/sensors/LidarSensor.ts';
 import { LidarSensor as LidarSpecSchema } from '../scenarios/schema.ts';
 import { Rng } from '../sim/rng.ts';
 import { initPhysics } from '../sim/world/physics.ts';
-import { BUILTIN_DETECTORS, loadDetector } from '../perception/detectors/loader.ts';
+import { loadDetector, ORACLES } from '../perception/detectors/loader.ts';
 import { detectChecked } from '../perception/detectors/validate.ts';
 import type { LidarSpecInput } from '../perception/fusion/lidarPoints.ts';
 import { FusionPipeline } from '../perception/fusion/pipeline.ts';
@@ -77,9 +77,9 @@ export interface TrackingEvalResult extends MotResult {
 export async function evaluateTracking(opts: TrackingEvalOptions): Promise<TrackingEvalResult> {
   await initPhysics();
   const range = opts.range ?? 50, threshold = opts.threshold ?? 2, minPixels = opts.minPixels ?? 1;
-  const builtin = (BUILTIN_DETECTORS as readonly string[]).includes(opts.detector);
+  const builtin = ORACLES.includes(opts.detector);
   // The oracles report what the ground truth counts: objects with at least `minPixels` pixels.
-  const detector = await loadDetector(opts.detector, builtin ? { minPixels, ...opts.detectorOptions } : opts.detectorOptions);
+  const detector = await loadDetector(opts.detector, builtin ? { minPixels, ...opts.detectorOptions } : opts.detectorOptions, builtin ? undefined : { timeoutMs: opts.timeoutMs, loadTimeoutMs: Math.max(opts.timeoutMs, 30_000) });
   const lidarSpec = LidarSpecSchema.parse(opts.lidar ?? TRACKING_LIDAR);
   const frames: MotFrame[] = [];
   let detections = 0, lidarMeasurements = 0, groundMeasurements = 0, tracked = 0;
@@ -104,7 +104,7 @@ export async function evaluateTracking(opts: TrackingEvalOptions): Promise<Track
         lidar.observe({ world, scene: () => env.unwrapped.scene }, readings);
         // A plug-in gets the frame of the contract; only the built-in oracles read the ground-truth images.
         const seen = builtin ? frame : { width: frame.width, height: frame.height, data: frame.data, timestamp: frame.timestamp, cameraId: frame.cameraId, intrinsics: frame.intrinsics };
-        const found = await detectChecked(detector, seen, opts.timeoutMs);
+        const found = await detectChecked(detector, seen, builtin ? opts.timeoutMs : opts.timeoutMs + 1000);
         const ego = world.egoActor;
         const tracks = pipeline.step({ timestamp: world.time, detections: found, ranges: readings[lidarSpec.id], ego: { x: ego.x, y: ego.y, heading: ego.heading } });
         detections += found.length;
