@@ -60,6 +60,8 @@ export interface TrackingEvalOptions {
 
 export interface TrackingEvalResult extends MotResult {
   detector: string;
+  /** The tfjs backend that ran the detector, null when it ran none */
+  backend: string | null;
   scenario: string;
   episodes: number;
   frames: number;
@@ -135,6 +137,7 @@ export async function evaluateTracking(opts: TrackingEvalOptions): Promise<Track
   }
   return {
     detector: detector.name,
+    backend: builtin ? null : (await import('../perception/runtime/tfjs.ts')).backendInUse(),
     scenario: opts.scenario.id,
     episodes: opts.seeds.length,
     frames: frames.length,

@@ -53,7 +53,7 @@ export async function evalTrackingCommand(opts: EvalTrackingCliOptions, io: CliI
   }
   io.stdout(
     [
-      `drivelab eval-tracking · ${r.detector} + lidar on ${r.scenario} · ${r.episodes} episodes, ${r.frames} frames, ${r.objects} objects within ${r.range} m`,
+      `drivelab eval-tracking · ${r.detector}${r.backend ? ` (tfjs ${r.backend})` : ''} + lidar on ${r.scenario} · ${r.episodes} episodes, ${r.frames} frames, ${r.objects} objects within ${r.range} m`,
       `  MOTA ${fixed(r.mota, 3)}   MOTP ${fixed(r.motp, 3)} m   IDF1 ${fixed(r.idf1, 3)}`,
       `  matches ${r.matches}   misses ${r.misses}   false positives ${r.falsePositives}   id switches ${r.idSwitches}`,
       `  ${r.detections} detections → ${r.lidarMeasurements} placed by lidar, ${r.groundMeasurements} by the flat road; ${fixed(r.meanTracks, 2)} tracks per frame`,
