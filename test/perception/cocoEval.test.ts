@@ -19,6 +19,31 @@ describe('COCO box AP, against answers worked out by hand', () => {
     expect(r.perClass.pedestrian.ap).toBeNaN();
   });
 
+  it('a detection keeps its real match though ignored ground truth overlaps it more, as pycocotools matches', () => {
+    // The real object at IoU 0.6 with the detection, an ignored one at IoU 0.9: pycocotools tries
+    // real ground truth first and stops at ignored once it has a match, so the object is found.
+    const gt = gtOf([
+      { image_id: 1, category_id: 1, bbox: [0, 0, 100, 100], area: 10_000, ignore: true },
+      { image_id: 1, category_id: 1, bbox: [0, 0, 100, 60], area: 6_000 },
+    ]);
+    const d = det(1, 1, [0, 0, 100, 90], 1);
+    expect(iou(d.bbox, gt.annotations[0].bbox)).toBeCloseTo(0.9, 12);
+    expect(iou(d.bbox, gt.annotations[1].bbox)).toBeCloseTo(60 / 90, 12);
+    expect(cocoEvaluate(gt, [d]).ap50).toBe(1);
+    // Listed in the other order, the same (ignored ground truth is sorted last).
+    expect(cocoEvaluate({ ...gt, annotations: [...gt.annotations].reverse() }, [d]).ap50).toBe(1);
+    // A detection matching only ignored ground truth is neither a hit nor a false positive.
+    const extra = det(1, 1, [0, 0, 100, 100], 0.99);
+    expect(cocoEvaluate(gt, [extra, { ...d, score: 0.5 }]).ap50).toBe(1);
+  });
+
+  it('an object of area exactly 32² counts as small and as medium, as pycocotools bounds its ranges', () => {
+    const gt = gtOf([{ image_id: 1, category_id: 1, bbox: [0, 0, 32, 32], area: 1024 }]);
+    const r = cocoEvaluate(gt, [det(1, 1, [0, 0, 32, 32], 1)]);
+    expect([r.apSmall, r.apMedium]).toEqual([1, 1]);
+    expect(r.apLarge).toBeNaN();
+  });
+
   it('one match at IoU 0.6 counts at the thresholds 0.50, 0.55 and 0.60 only: AP 0.3, AP50 1, AP75 0', () => {
     const gt = gtOf([{ image_id: 1, category_id: 1, bbox: [0, 0, 100, 100], area: 10_000 }]);
     // The top 60 rows of the 100 × 100 box: IoU 6000 / 10000.
