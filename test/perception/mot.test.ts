@@ -53,4 +53,18 @@ describe('tracking metrics, against counts worked out by hand', () => {
     // IDF1: 1↔7 for 3 frames; track frames counted: 7 ×3 and 9 ×1 (8 left out): 6 / (6 + 1 + 0).
     expect(r.idf1).toBeCloseTo(6 / 7, 12);
   });
+
+  it('lets one track keep one object when two objects last matched it', () => {
+    const at = (id: number, x: number) => ({ id, position: [x, 0] as const });
+    const frames: MotFrame[] = [
+      { truth: [at(1, 0)], tracks: [at(9, 0)] },
+      // Object 1 is gone; object 2 takes track 9.
+      { truth: [at(2, 0.5)], tracks: [at(9, 0.5)] },
+      // Both are back beside track 9: it can be only one of them.
+      { truth: [at(1, 0), at(2, 0.5)], tracks: [at(9, 0.25)] },
+    ];
+    const r = motMetrics(frames, 2);
+    expect(r.matches).toBe(3);
+    expect(r.misses).toBe(1);
+  });
 });

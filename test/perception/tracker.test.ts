@@ -72,4 +72,10 @@ describe('tracker', () => {
     const next = tracker.step(2, [{ position: [0.1, 0], covariance: R }]);
     expect(next.map((t) => [t.id, t.hits, t.age])).toEqual([[1, 1, 1], [2, 2, 0.5]]);
   });
+
+  it('starts a track with the full position covariance of its measurement, correlation included', () => {
+    const tracker = new Tracker({ confirmHits: 1 });
+    const [t] = tracker.step(0, [{ position: [10, 5], covariance: [4, 1.5, 1.5, 2] }]);
+    expect([t.covariance[0], t.covariance[1], t.covariance[4], t.covariance[5]]).toEqual([4, 1.5, 1.5, 2]);
+  });
 });
