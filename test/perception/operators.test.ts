@@ -31,6 +31,20 @@ describe('fusion stages in virtual time', () => {
     expect(stats.dropped).toBe(3);
   });
 
+  it('detectLatest stops its calls when unsubscribed: none in flight finishes and no waiting frame starts', () => {
+    const started: string[] = [];
+    scheduler().run(({ cold, expectObservable }) => {
+      const frames = cold('abc|');
+      const detect = (f: string) => {
+        started.push(f);
+        return timer(5).pipe(map(() => f.toUpperCase()));
+      };
+      // Unsubscribed at time 3, while a is detected and c waits.
+      expectObservable(frames.pipe(detectLatest(detect, 1)), '---!').toBe('---');
+    });
+    expect(started).toEqual(['a']);
+  });
+
   it('detectLatest with two workers keeps up with a detector twice as slow as the frames', () => {
     const stats: DetectStats = { dropped: 0 };
     scheduler().run(({ cold, expectObservable }) => {

@@ -5,7 +5,7 @@
  * slower than the camera falls behind by at most one frame instead of without bound. Results come
  * out as each call ends, with their frame. A failed call ends the stream with its error.
  */
-import { from, Observable, type ObservableInput, type OperatorFunction } from 'rxjs';
+import { from, Observable, Subscription, type ObservableInput, type OperatorFunction } from 'rxjs';
 
 export interface DetectStats {
   /** Frames replaced in the buffer before detection */
@@ -17,17 +17,20 @@ export function detectLatest<F, D>(detect: (frame: F) => ObservableInput<D>, con
     new Observable<{ frame: F; detections: D }>((subscriber) => {
       let running = 0, sourceDone = false;
       let waiting: { frame: F } | null = null;
+      // Calls in flight end with the subscription: none completes into a closed stage or starts another.
+      const calls = new Subscription();
       const finishIfDone = () => {
         if (sourceDone && running === 0 && waiting === null) subscriber.complete();
       };
       const start = (frame: F) => {
         running++;
-        from(detect(frame)).subscribe({
+        const call = from(detect(frame)).subscribe({
           next: (detections) => subscriber.next({ frame, detections }),
           error: (err) => subscriber.error(err),
           complete: () => {
             running--;
-            if (waiting) {
+            calls.remove(call);
+            if (waiting && !subscriber.closed) {
               const next = waiting.frame;
               waiting = null;
               start(next);
@@ -35,6 +38,7 @@ export function detectLatest<F, D>(detect: (frame: F) => ObservableInput<D>, con
             finishIfDone();
           },
         });
+        if (!call.closed) calls.add(call);
       };
       const sub = source$.subscribe({
         next: (frame) => {
@@ -48,6 +52,9 @@ export function detectLatest<F, D>(detect: (frame: F) => ObservableInput<D>, con
           finishIfDone();
         },
       });
-      return () => sub.unsubscribe();
+      return () => {
+        sub.unsubscribe();
+        calls.unsubscribe();
+      };
     });
 }
