@@ -84,6 +84,24 @@ export async function validationAp(net: DetectorNet, data: DetectionDataset, min
   return { ap: result.ap, ap50: result.ap50, perClass: Object.fromEntries(Object.entries(result.perClass).map(([k, v]) => [k, v.ap50])) };
 }
 
+/**
+ * Wall time and throughput of a whole run, from its learning curve: every session's rows, so a
+ * resumed run counts the time before the interrupt too. Validation time is included.
+ */
+export function curveTiming(out: string, batchSize: number): { seconds: number; imagesPerSecond: number } {
+  const rows = readFileSync(join(out, 'learning-curve.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
+  let seconds = 0, images = 0, previous = 0;
+  for (const row of rows) {
+    const n = (row[0] - previous) * batchSize;
+    previous = row[0];
+    if (row[5] > 0) {
+      seconds += n / row[5];
+      images += n;
+    }
+  }
+  return { seconds, imagesPerSecond: seconds > 0 ? images / seconds : 0 };
+}
+
 interface LoopState {
   step: number;
   /** Generator states: batch order, augmentations */

@@ -21,7 +21,7 @@ import { PRECISIONS } from '../../perception/detectors/cnn/modelFile.ts';
 import { SHIPPED_CNN } from '../../perception/detectors/cnn/load.ts';
 import { DatasetError, loadCaptureDataset, splitBySeed } from '../../perception/training/captureDataset.ts';
 import { DEFAULT_AUGMENTATION, NO_AUGMENTATION, type Augmentation } from '../../perception/training/detectorBatch.ts';
-import { trainDetector, validationAp } from '../../perception/training/detectorTrainer.ts';
+import { curveTiming, trainDetector, validationAp } from '../../perception/training/detectorTrainer.ts';
 
 export interface TrainDetectorCliOptions {
   data: string[];
@@ -143,12 +143,14 @@ export async function trainDetectorCommand(opts: TrainDetectorCliOptions, io: Cl
     exports[precision] = { bytes, validationAp50: ap?.ap50 ?? null, validationAp: ap?.ap ?? null, validationAp50PerClass: ap?.perClass ?? null };
     io.stdout(`  ${precision.padEnd(8)} ${(bytes / 1024).toFixed(0).padStart(5)} KiB${ap ? `   val AP50 ${(100 * ap.ap50).toFixed(1)}   AP ${(100 * ap.ap).toFixed(1)}   ${Object.entries(ap.perClass).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`).join('  ')}` : ''}   → ${dir}\n`);
   }
+  // Over the whole run, sessions before a --resume included.
+  const timing = curveTiming(opts.out, batchSize);
   const summary = {
     ...provenance, backend, trainImages: train.boxes.length, validationImages: validation?.boxes.length ?? 0, minHeight,
-    seconds: result.seconds, imagesPerSecond: result.imagesPerSecond, finalLoss: result.finalLoss, bestStep: result.bestStep, bestValidationAp50: result.bestAp50, exports,
+    seconds: timing.seconds, imagesPerSecond: timing.imagesPerSecond, finalLoss: result.finalLoss, bestStep: result.bestStep, bestValidationAp50: result.bestAp50, exports,
   };
   writeFileSync(join(opts.out, 'train.json'), JSON.stringify(summary, null, 2) + '\n');
-  io.stdout(`drivelab train-detector · ${result.steps} steps in ${result.seconds.toFixed(0)} s (${result.imagesPerSecond.toFixed(0)} images/s on ${backend}) · best val AP50 ${result.bestAp50 === null ? '–' : (100 * result.bestAp50).toFixed(1)} at step ${result.bestStep ?? '–'} → ${opts.out}\n`);
+  io.stdout(`drivelab train-detector · ${result.steps} steps in ${timing.seconds.toFixed(0)} s (${timing.imagesPerSecond.toFixed(0)} images/s on ${backend}) · best val AP50 ${result.bestAp50 === null ? '–' : (100 * result.bestAp50).toFixed(1)} at step ${result.bestStep ?? '–'} → ${opts.out}\n`);
   if (best !== net) best.dispose();
   net.dispose();
   return 0;

@@ -126,6 +126,8 @@ describe('detector training', () => {
     for (const p of ['float32', 'float16', 'uint8']) expect(r.stdout).toMatch(new RegExp(`${p} +\\d+ KiB +val AP50 \\d`));
     const summary = JSON.parse(readFileSync(join(full, 'train.json'), 'utf8'));
     expect(summary.exports.uint8.bytes * 4).toBe(summary.exports.float32.bytes);
+    expect(summary.seconds).toBeGreaterThan(0);
+    expect(summary.imagesPerSecond).toBeGreaterThan(0);
     const e = await drivelab('eval-detector', '--detector', join(full, 'float16'), '--seeds', '1000000', '--frames', '2', '--json');
     expect(e.stderr).toBe('');
     expect(e.code).toBe(0);
