@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { compareReports } from '../../../src/bench/compare.ts';
 import { ReportSchema } from '../../../src/bench/report.ts';
 import { runBench, type BenchOptions } from '../../../src/bench/runner.ts';
 import { drivelab, STACK_FRAME } from '../drivelab.ts';
@@ -50,6 +51,9 @@ describe('drivelab bench --detector', () => {
     const plain = await runBench(options(suite, join(dir, 'plain'), 'ground-truth'));
     expect(plain.report.perception).toBeUndefined();
     expect(comparable(plain.report.episodes)).toEqual(comparable([report.episodes[0]]));
+    // bench compare takes each run's own episodes: the detector's, not the ground-truth ones beside them.
+    const score = compareReports(plain.report, report).overall.find((m) => m.metric === 'drivingScore')!;
+    expect([score.a, score.b]).toEqual([truth.drivingScore, perceived.drivingScore]);
   });
 
   it('gives the same episodes on 2 workers as on 1, and resumes with the detector in the key', async () => {
