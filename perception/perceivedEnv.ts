@@ -18,10 +18,12 @@
  *   it is first detected, and the observations of reset and of the first step list none; a track
  *   outlives its last detection by `maxMisses` frames, so what leaves the camera's view (e.g. a car
  *   passed) soon vanishes, where ground truth lists every actor within range all round;
- * - an object's position is its track's centre estimate [m], its relative velocity the track's
- *   velocity less the ego's [m/s]; its relative heading is that of the track's velocity when it is
- *   faster than MOVING [m/s], else the ego's (cos 1, sin 0); class one-hots come from the label
- *   (any other label: all three 0);
+ * - an object's position is its track's centre estimate [m] (fusion takes every object to head the
+ *   way the ego does, so on tight bends it can be a metre off sideways, and an oncoming car can
+ *   read as the leader for a few frames), its relative velocity the track's velocity less the
+ *   ego's [m/s]; its relative heading is that of the track's velocity when it is faster than
+ *   MOVING [m/s], else the ego's (cos 1, sin 0); class one-hots come from the label (any other
+ *   label: all three 0);
  * - leader: the nearest track not labelled pedestrian whose body overlaps the ego's lane (or the
  *   lane it straddles) or a lane after it, ahead along those lanes and within range, as ground truth
  *   counts a body over a lane line in both lanes; a track's body is the fusion's typical footprint
