@@ -41,7 +41,7 @@ describe('drivelab eval-tracking', () => {
       [['--threshold', '0'], '--threshold 0: expected a distance in metres above 0 and at most 50'],
       [['--seeds', '5..1'], '--seeds 5..1: expected a..b with a ≤ b'],
       [['--frames', '5000'], /^--frames 5000: an episode of highway gives at most 600 frames; expected at most 600$/],
-      [['--detector', 'nope'], '--detector nope: no such built-in detector or file; expected oracle, noisy-oracle or the path of a plug-in module'],
+      [['--detector', 'nope'], '--detector nope: no such built-in detector or file; expected oracle, noisy-oracle, cnn, a model directory or the path of a plug-in module'],
     ];
     for (const [flags, message] of cases) {
       const r = await drivelab('eval-tracking', '--detector', 'oracle', ...flags);
