@@ -90,6 +90,23 @@ function describeSpace(json: unknown): string {
   return JSON.stringify(json);
 }
 
+/** Agents whose actions follow their observation, for messages */
+export const OBSERVING_AGENTS = 'a saved dqn, ppo, reinforce or qlearning policy directory (e.g. models/dqn-highway)';
+
+/**
+ * Whether the agent `arg` reads the world rather than its observation (the expert, built in or
+ * saved), so that what it perceives cannot change how it drives.
+ */
+export async function agentReadsWorld(arg: string): Promise<boolean> {
+  if (arg === 'expert') return true;
+  if (isBuiltin(arg) || !existsSync(arg) || !statSync(arg).isDirectory()) return false;
+  try {
+    return (await readPolicyManifest(arg)).agent === 'expert';
+  } catch {
+    return false; // loadAgent reports the problem with the directory
+  }
+}
+
 /**
  * `scenario` as the agent `arg` drives it. A saved policy records the action space it was trained
  * with; a policy of discrete meta-actions (DQN, Q-learning) gets `action.type: discrete` and one of

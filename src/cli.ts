@@ -57,7 +57,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .description('run a benchmark suite and write a report (default: the smoke suite with the expert)')
     .option('--suite <id|file>', 'smoke, standard, or a .json/.yaml suite file', 'smoke')
     .option('-a, --agent <name|dir>', 'expert, random, or a saved policy directory', 'expert')
-    .option('--detector <name>', 'what the agent perceives with: ground-truth', 'ground-truth')
+    .option('--detector <name|file>', 'ground-truth, or what the agent perceives with besides (each episode is also driven on ground truth): oracle, noisy-oracle, cnn, a model directory, or a plug-in module (.mjs) exporting load()', 'ground-truth')
     .option('--episodes <n>', 'episodes per scenario (default: the suite\'s)')
     .option('--workers <k>', 'worker threads (default: the number of cores)')
     .option('--out <dir>', 'result directory, new or empty (default: results/<suite>-<agent>-<time>)')

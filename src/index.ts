@@ -26,6 +26,9 @@ export { createRandom } from '../agents/random.ts';
 export type { Policy } from '../agents/common/Policy.ts';
 export { runEpisode, type EpisodeSummary } from './episode.ts';
 export { runBench, type BenchOptions } from './bench/runner.ts';
+export { PerceivedEnv, type PerceivedEnvOptions } from '../perception/perceivedEnv.ts';
+export { loadDetector, ORACLES } from '../perception/detectors/loader.ts';
+export type { CameraFrame, Detection, Detector } from '../perception/detectors/types.ts';
 
 /** An env for a registered id, a Scenario object, or a .json/.yaml scenario file, wrapped in its TimeLimit. */
 export async function make(idOrFile: string | Scenario, overrides?: ScenarioOverrides, options?: MakeOptions): Promise<Env<Observation, Action>> {

@@ -28,15 +28,12 @@ import { initPhysics } from '../sim/world/physics.ts';
 import { loadDetector, ORACLES } from '../perception/detectors/loader.ts';
 import { detectChecked } from '../perception/detectors/validate.ts';
 import type { LidarSpecInput } from '../perception/fusion/lidarPoints.ts';
-import { FusionPipeline } from '../perception/fusion/pipeline.ts';
+import { FusionPipeline, TRACKING_LIDAR } from '../perception/fusion/pipeline.ts';
 import { motMetrics, type MotFrame, type MotResult } from '../perception/metrics/mot.ts';
 import { loadAgent } from './agents.ts';
 
-/**
- * The lidar of the evaluation: one level ring of 720 rays (0.5° apart) at 1 m, reaching 80 m.
- * The scenarios' default lidar has 64 rays, 5.6° apart: a car beyond 20 m falls between them.
- */
-export const TRACKING_LIDAR: LidarSpecInput = { type: 'lidar', id: 'fusion-lidar', rays: 720, channels: 1, verticalFov: [0, 0], range: 80, height: 1 };
+/** The lidar of the evaluation (see perception/fusion/pipeline.ts) */
+export { TRACKING_LIDAR };
 
 export interface TrackingEvalOptions {
   detector: string;

@@ -21,6 +21,12 @@ import { LidarPoints, lidarGeometry, DEFAULT_POINTS, type EgoPose, type LidarGeo
 import { cameraModel, ProjectedClusters, type CameraModel } from './project.ts';
 import { Tracker, DEFAULT_TRACKER, type Track, type TrackerOptions } from './tracker.ts';
 
+/**
+ * The lidar fusion is meant for: one level ring of 720 rays (0.5° apart) at 1 m, reaching 80 m.
+ * The scenarios' default lidar has 64 rays, 5.6° apart: a car beyond 20 m falls between them.
+ */
+export const TRACKING_LIDAR: LidarSpecInput = { type: 'lidar', id: 'fusion-lidar', rays: 720, channels: 1, verticalFov: [0, 0], range: 80, height: 1 };
+
 export interface FusionConfig {
   /** The camera's intrinsics and its mount on the ego (x forward, y left, z up [m]; yaw, pitch, roll [deg]) */
   camera: { intrinsics: CameraIntrinsics; mount: CameraMount };

@@ -19,13 +19,14 @@ import { EGO_PARAMS } from '../world/EgoVehicle.ts';
 import type { World } from '../world/World.ts';
 import type { Rng } from '../rng.ts';
 import type { Sensor, SensorContext } from './types.ts';
-import { egoPlan } from '../world/egoPlan.ts';
+import { egoPlan, lanesFrom } from '../world/egoPlan.ts';
 import type { Neighbour } from '../traffic/LaneOccupancy.ts';
 
 export const EGO_FEATURES = 18;
 export const OBJECT_FEATURES = 10;
-/** Speed scale [m/s] */
-const V = 40;
+/** Speed scale of the velocity entries [m/s] */
+export const SPEED_SCALE = 40;
+const V = SPEED_SCALE;
 
 export class FeatureSensor implements Sensor {
   readonly type = 'features';
@@ -39,8 +40,6 @@ export class FeatureSensor implements Sensor {
   private readonly nearest: Int32Array;
   private readonly nearestD2: Float64Array;
   private readonly leader: Neighbour = { actor: null, gap: Infinity };
-  /** Lane plans from each lane, for the road network and route they were made for */
-  private plans: { network: unknown; route: readonly number[] | null; byLane: Map<number, readonly number[]> } = { network: null, route: null, byLane: new Map() };
 
   constructor(spec: z.infer<typeof FeaturesSensor>, stepRate: number) {
     this.id = spec.id;
@@ -99,7 +98,7 @@ export class FeatureSensor implements Sensor {
       for (let k = 0; k < 2; k++) {
         const lane = k === 0 ? ego.lane : ego.lane2;
         if (lane === NO_LANE) continue;
-        const n = world.occupancy.leader(ego, this.lanesFrom(world, lane), k === 0 ? ego.s : ego.s2, this.range, this.leader);
+        const n = world.occupancy.leader(ego, lanesFrom(world, lane), k === 0 ? ego.s : ego.s2, this.range, this.leader);
         if (n.actor && n.gap < gap) {
           gap = Math.max(0, n.gap);
           speed = n.actor.speed;
@@ -108,23 +107,6 @@ export class FeatureSensor implements Sensor {
     }
     out[16] = gap / this.range;
     out[17] = (speed - ego.speed) / V;
-  }
-
-  /** `lane` and the lanes that follow it: along the route where the route has it, else first successors */
-  private lanesFrom(world: World, lane: number): readonly number[] {
-    if (this.plans.network !== world.network || this.plans.route !== world.routeLanes) this.plans = { network: world.network, route: world.routeLanes, byLane: new Map() };
-    let plan = this.plans.byLane.get(lane);
-    if (!plan) {
-      const at = world.routeLanes.indexOf(lane);
-      if (at >= 0) plan = world.routeLanes.slice(at);
-      else {
-        const lanes = [lane];
-        for (let l = world.network.lanes[lane]; l.next.length > 0 && lanes.length < 8; l = world.network.lanes[l.next[0]]) lanes.push(l.next[0]);
-        plan = lanes;
-      }
-      this.plans.byLane.set(lane, plan);
-    }
-    return plan;
   }
 
   private writeObjects(world: World, out: Float32Array): void {

@@ -30,3 +30,26 @@ export function egoPlan(world: World): EgoPlan {
   c.out.s = s - c.cum[i];
   return c.out;
 }
+
+const ahead = new WeakMap<World, Map<number, readonly number[]>>();
+
+/**
+ * `lane` and the lanes that follow it: along the route where the route has it, else first
+ * successors (8 lanes at most). Built once per world and lane; the result is shared, do not change it.
+ */
+export function lanesFrom(world: World, lane: number): readonly number[] {
+  let byLane = ahead.get(world);
+  if (!byLane) ahead.set(world, (byLane = new Map()));
+  let plan = byLane.get(lane);
+  if (!plan) {
+    const at = world.routeLanes.indexOf(lane);
+    if (at >= 0) plan = world.routeLanes.slice(at);
+    else {
+      const lanes = [lane];
+      for (let l = world.network.lanes[lane]; l.next.length > 0 && lanes.length < 8; l = world.network.lanes[l.next[0]]) lanes.push(l.next[0]);
+      plan = lanes;
+    }
+    byLane.set(lane, plan);
+  }
+  return plan;
+}

@@ -80,16 +80,19 @@ export function compareReports(a: Report, b: Report): Comparison {
   if (onlyIn(a, b).length) mismatches.push(`only A has ${onlyIn(a, b).join(', ')}; left out of the comparison`);
   if (onlyIn(b, a).length) mismatches.push(`only B has ${onlyIn(b, a).join(', ')}; left out of the comparison`);
   const common = Object.keys(a.scenarios).filter((name) => name in b.scenarios);
+  // A run with a detector also holds the same episodes on ground truth: compare each run's own.
+  const own = (r: Report) => r.episodes.filter((e) => (e.detector ?? r.detector) === r.detector);
+  const [episodesA, episodesB] = [own(a), own(b)];
   let i = 1;
   for (const name of common) {
-    const ea = a.episodes.filter((e) => e.scenario === name);
-    const eb = b.episodes.filter((e) => e.scenario === name);
+    const ea = episodesA.filter((e) => e.scenario === name);
+    const eb = episodesB.filter((e) => e.scenario === name);
     const seeds = (es: typeof ea) => es.map((e) => e.seed).sort((p, q) => Number(p) - Number(q)).join(',');
     if (seeds(ea) !== seeds(eb)) mismatches.push(`${name}: the runs drove different seeds (A ${ea.length} episodes, B ${eb.length})`);
     scenarios[name] = compareEpisodes(ea, eb, i++);
   }
   const inCommon = (es: Report['episodes']) => es.filter((e) => common.includes(String(e.scenario)));
-  return { suiteA: a.suite.id, suiteB: b.suite.id, mismatches, overall: compareEpisodes(inCommon(a.episodes), inCommon(b.episodes), 0), scenarios };
+  return { suiteA: a.suite.id, suiteB: b.suite.id, mismatches, overall: compareEpisodes(inCommon(episodesA), inCommon(episodesB), 0), scenarios };
 }
 
 export function formatComparison(c: Comparison, nameA: string, nameB: string): string {

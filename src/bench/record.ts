@@ -143,7 +143,9 @@ export async function readRecord(file: string): Promise<Replay> {
   return replay;
 }
 
-export function recordFileName(scenarioLabel: string, seed: number): string {
-  return `${scenarioLabel.replace(/[^a-zA-Z0-9._-]+/g, '_')}-${seed}${RECORD_EXTENSION}`;
+/** `<scenario>-<seed>`, with `-<detector>` for an episode driven on a detector's tracks */
+export function recordFileName(scenarioLabel: string, seed: number, detector?: string): string {
+  const safe = (text: string) => text.replace(/[^a-zA-Z0-9._-]+/g, '_');
+  return `${safe(scenarioLabel)}-${seed}${detector === undefined ? '' : `-${safe(detector)}`}${RECORD_EXTENSION}`;
 }
 

@@ -1,7 +1,9 @@
 /**
  * Benchmark reports: `report.json` (versioned, for machines), `episodes.csv` (one row per
  * episode) and `report.md` (the table a person reads), aggregated per scenario and per suite with
- * 95% bootstrap confidence intervals.
+ * 95% bootstrap confidence intervals. The aggregates are those of the run's detector; a run with a
+ * detector other than ground truth also has `perception`: the same episodes on ground truth and
+ * the paired differences, the cost of imperfect perception.
  */
 import { availableParallelism, cpus, platform, release, totalmem } from 'node:os';
 import { z } from 'zod';
@@ -9,6 +11,9 @@ import type { EpisodeResult } from './jobs.ts';
 import { REPORTED_METRICS } from './metrics.ts';
 import { bootstrapMean, type Estimate } from './stats.ts';
 import { INFRACTION_PENALTIES } from './drivingScore.ts';
+
+/** The detector name of episodes driven on the world's own object list */
+export const GROUND_TRUTH = 'ground-truth';
 
 export const REPORT_FORMAT = 'drivelab-bench-report';
 export const REPORT_VERSION = 1;
@@ -28,6 +33,21 @@ export interface RunConfig {
 const EstimateSchema = z.object({ mean: z.number().nullable(), low: z.number().nullable(), high: z.number().nullable(), n: z.number().int() });
 const AggregateSchema = z.object({ episodes: z.number().int(), metrics: z.record(z.string(), EstimateSchema) });
 
+/** The metrics whose cost of perception is reported */
+export const COST_METRICS = ['drivingScore', 'success', 'routeCompletion', 'collisionsPerKm'] as const;
+
+/** The run's detector against ground truth, on the same episodes */
+const PerceptionSchema = z.object({
+  detector: z.string(),
+  /** The episodes driven on ground truth, aggregated as the run's own are */
+  groundTruth: z.object({ overall: AggregateSchema, scenarios: z.record(z.string(), AggregateSchema) }),
+  /** Means of the per-episode differences (detector − ground truth) over the episodes driven both ways, with 95% CIs */
+  cost: z.object({
+    overall: z.object({ pairs: z.number().int(), metrics: z.record(z.string(), EstimateSchema) }),
+    scenarios: z.record(z.string(), z.object({ pairs: z.number().int(), metrics: z.record(z.string(), EstimateSchema) })),
+  }),
+});
+
 /** The shape of `report.json`, version 1. */
 export const ReportSchema = z.object({
   format: z.literal(REPORT_FORMAT),
@@ -43,15 +63,18 @@ export const ReportSchema = z.object({
   penalties: z.record(z.string(), z.number()),
   overall: AggregateSchema,
   scenarios: z.record(z.string(), AggregateSchema),
+  /** Only when the run's detector is not ground truth */
+  perception: PerceptionSchema.optional(),
   episodes: z.array(z.record(z.string(), z.union([z.number(), z.string(), z.null()]))),
 });
 
 export type Report = z.infer<typeof ReportSchema>;
 type Aggregate = z.infer<typeof AggregateSchema>;
 
-/** Results sorted by suite entry and episode, whatever order the workers finished in. */
+/** Results sorted by suite entry and episode, ground truth first, whatever order the workers finished in. */
 export function sortResults(results: readonly EpisodeResult[]): EpisodeResult[] {
-  return [...results].sort((a, b) => a.entry - b.entry || a.episode - b.episode);
+  const perceived = (r: EpisodeResult) => (r.detector === GROUND_TRUTH ? 0 : 1);
+  return [...results].sort((a, b) => a.entry - b.entry || a.episode - b.episode || perceived(a) - perceived(b));
 }
 
 function aggregate(results: readonly EpisodeResult[], seed: number): Aggregate {
@@ -67,13 +90,47 @@ function finite(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
 
-export function buildReport(config: RunConfig, unsorted: readonly EpisodeResult[]): Report {
-  const results = sortResults(unsorted);
+function byScenario(config: RunConfig, results: readonly EpisodeResult[]): Record<string, Aggregate> {
   const scenarios: Record<string, Aggregate> = {};
   config.suite.scenarios.forEach((label, i) => {
     const mine = results.filter((r) => r.entry === i);
     if (mine.length > 0) scenarios[label] = aggregate(mine, i + 1);
   });
+  return scenarios;
+}
+
+/** Paired differences (perceived − ground truth) of the episodes driven both ways */
+function cost(perceived: readonly EpisodeResult[], truth: readonly EpisodeResult[], seed: number): { pairs: number; metrics: Record<string, z.infer<typeof EstimateSchema>> } {
+  const reference = new Map(truth.map((r) => [`${r.entry}:${r.episode}`, r]));
+  const pairs = perceived.flatMap((r) => {
+    const t = reference.get(`${r.entry}:${r.episode}`);
+    return t ? [[r, t] as const] : [];
+  });
+  const metrics: Record<string, z.infer<typeof EstimateSchema>> = {};
+  COST_METRICS.forEach((key, i) => {
+    const e = bootstrapMean(pairs.map(([p, t]) => (p[key] as number) - (t[key] as number)), seed * 1000 + i);
+    metrics[key] = { mean: finite(e.mean), low: finite(e.low), high: finite(e.high), n: e.n };
+  });
+  return { pairs: pairs.length, metrics };
+}
+
+function perception(config: RunConfig, own: readonly EpisodeResult[], truth: readonly EpisodeResult[]): Report['perception'] {
+  const scenarios: NonNullable<Report['perception']>['cost']['scenarios'] = {};
+  config.suite.scenarios.forEach((label, i) => {
+    const c = cost(own.filter((r) => r.entry === i), truth.filter((r) => r.entry === i), i + 1);
+    if (c.pairs > 0) scenarios[label] = c;
+  });
+  return {
+    detector: config.detector,
+    groundTruth: { overall: aggregate(truth, 0), scenarios: byScenario(config, truth) },
+    cost: { overall: cost(own, truth, 0), scenarios },
+  };
+}
+
+export function buildReport(config: RunConfig, unsorted: readonly EpisodeResult[]): Report {
+  const results = sortResults(unsorted);
+  // Results of a run before episodes named their detector are the run's own.
+  const own = results.filter((r) => (r.detector ?? config.detector) === config.detector);
   const c = cpus();
   return {
     format: REPORT_FORMAT,
@@ -87,8 +144,9 @@ export function buildReport(config: RunConfig, unsorted: readonly EpisodeResult[
     machine: { cpu: c[0]?.model ?? 'unknown', cores: availableParallelism(), memoryGb: Math.round(totalmem() / 2 ** 30), platform: `${platform()} ${release()}`, node: process.version },
     config: { workers: config.workers, record: config.record, episodesPlanned: config.episodesPlanned },
     penalties: { ...INFRACTION_PENALTIES },
-    overall: aggregate(results, 0),
-    scenarios,
+    overall: aggregate(own, 0),
+    scenarios: byScenario(config, own),
+    ...(config.detector === GROUND_TRUTH ? {} : { perception: perception(config, own, results.filter((r) => r.detector === GROUND_TRUTH)) }),
     episodes: results.map((r) => {
       const row: Record<string, number | string | null> = {};
       for (const [k, v] of Object.entries(r)) row[k] = typeof v === 'number' && !Number.isFinite(v) ? null : (v as number | string);
@@ -138,6 +196,21 @@ export function resultsTable(report: Report): string {
   return [header, rule, ...Object.entries(report.scenarios).map(([k, a]) => row(k, a)), row('**suite**', report.overall)].join('\n');
 }
 
+/** Driving score and success per scenario on ground truth and with the run's detector, and their paired difference; '' without one */
+export function perceptionTable(report: Report): string {
+  const p = report.perception;
+  if (!p) return '';
+  const d = p.detector;
+  const signed = (e: z.infer<typeof EstimateSchema> | undefined, digits: number, scale = 1) => (e && e.mean !== null && e.mean >= 0 ? '+' : '') + formatEstimate(e ?? { mean: null, low: null, high: null }, digits, scale);
+  const cell = (a: Aggregate | undefined, key: string, digits: number, scale = 1) => (a ? formatEstimate(a.metrics[key], digits, scale) : '–');
+  const header = `| scenario | pairs | driving score, ground truth | driving score, ${d} | Δ driving score | success %, ground truth | success %, ${d} | Δ success % |`;
+  const rule = '|---|--:|--:|--:|--:|--:|--:|--:|';
+  const row = (name: string, truth: Aggregate | undefined, own: Aggregate | undefined, c: { pairs: number; metrics: Record<string, z.infer<typeof EstimateSchema>> } | undefined) =>
+    `| ${name} | ${c?.pairs ?? 0} | ${cell(truth, 'drivingScore', 2)} | ${cell(own, 'drivingScore', 2)} | ${signed(c?.metrics.drivingScore, 2)} | ${cell(truth, 'success', 0, 100)} | ${cell(own, 'success', 0, 100)} | ${signed(c?.metrics.success, 0, 100)} |`;
+  const names = report.suite.scenarios.filter((n) => n in report.scenarios || n in p.groundTruth.scenarios);
+  return [header, rule, ...names.map((n) => row(n, p.groundTruth.scenarios[n], report.scenarios[n], p.cost.scenarios[n])), row('**suite**', p.groundTruth.overall, report.overall, p.cost.overall)].join('\n');
+}
+
 export function toMarkdown(report: Report): string {
   const o = report.overall.metrics;
   return [
@@ -147,7 +220,7 @@ export function toMarkdown(report: Report): string {
     `Agent \`${report.agent}\`, detector \`${report.detector}\`, test seeds ${report.suite.seeds.test[0]}–${report.suite.seeds.test[1]} (training seeds ${report.suite.seeds.train[0]}–${report.suite.seeds.train[1]}).`,
     `drivelab ${report.drivelab}, ${report.machine.cpu}, ${report.machine.cores} cores, node ${report.machine.node}, ${report.config.workers} worker(s), ${report.createdAt}.`,
     '',
-    `Driving score ${formatEstimate(o.drivingScore)}, success ${formatEstimate(o.success, 0, 100)} %. Values are means with 95% bootstrap confidence intervals.`,
+    `${report.perception ? `With \`${report.detector}\`: driving score` : 'Driving score'} ${formatEstimate(o.drivingScore)}, success ${formatEstimate(o.success, 0, 100)} %${groundTruthSummary(report)}. Values are means with 95% bootstrap confidence intervals.`,
     '',
     resultsTable(report),
     '',
@@ -156,5 +229,24 @@ export function toMarkdown(report: Report): string {
     '',
     '![driving score](plots/driving-score.svg) ![success](plots/success.svg)',
     '',
+    ...(report.perception ? perceptionSection(report) : []),
   ].join('\n');
+}
+
+function groundTruthSummary(report: Report): string {
+  const g = report.perception?.groundTruth.overall.metrics;
+  return g ? `; with ground truth: driving score ${formatEstimate(g.drivingScore)}, success ${formatEstimate(g.success, 0, 100)} %` : '';
+}
+
+function perceptionSection(report: Report): string[] {
+  const d = report.perception!.detector;
+  return [
+    `## The cost of perception: ground truth vs \`${d}\``,
+    '',
+    `Every episode was driven twice on the same seed: once with the agent's object list from ground truth, once from the tracks that fusion (camera and lidar) made of \`${d}\`'s detections. ` +
+      `Δ is the mean of the per-episode differences (${d} − ground truth) with its 95% bootstrap confidence interval. The table above is that of \`${d}\`.`,
+    '',
+    perceptionTable(report),
+    '',
+  ];
 }

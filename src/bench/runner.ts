@@ -2,7 +2,9 @@
  * Runs a suite: plans one job per (scenario, test seed), checks everything that can be checked
  * before the first episode, runs the jobs in this thread or on a pool of worker threads, and
  * appends every finished episode to `episodes.jsonl` at once, so an interrupted run keeps its
- * episodes and `--resume` continues it.
+ * episodes and `--resume` continues it. With a detector other than ground truth, every episode is
+ * planned twice on the same seed, once on ground truth and once through that detector
+ * (perception/perceivedEnv.ts), and the key of a job names its detector.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
@@ -14,21 +16,21 @@ import { ScenarioError, type ScenarioOverrides } from '../../scenarios/parse.ts'
 import type { Scenario } from '../../scenarios/schema.ts';
 import { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
 import { initPhysics } from '../../sim/world/physics.ts';
-import { loadAgent, scenarioForAgent } from '../agents.ts';
+import { agentReadsWorld, loadAgent, OBSERVING_AGENTS, scenarioForAgent } from '../agents.ts';
 import { UsageError } from '../errors.ts';
-import { createOutputDir, entriesText, inspectOutputDir } from '../outputDir.ts';
+import { createOutputDir } from '../outputDir.ts';
 import { scenarioFromArg } from '../scenarioFiles.ts';
 import { VERSION } from '../version.ts';
 import type { BenchJob, EpisodeResult } from './jobs.ts';
-import { buildReport, toCsv, toMarkdown, type Report, type RunConfig } from './report.ts';
+import { buildReport, GROUND_TRUTH, toCsv, toMarkdown, type Report, type RunConfig } from './report.ts';
 import { renderPlots } from './plots.ts';
-
-export const DETECTORS = ['ground-truth'] as const;
+import { checkOutDir, readEpisodes, readRunConfig } from './runDir.ts';
 
 export interface BenchOptions {
   /** Built-in suite id or a suite file */
   suite: string;
   agent: string;
+  /** `ground-truth`, or a `--detector` spec (perception/detectors/loader.ts) to compare with it */
   detector: string;
   /** Episodes per scenario, instead of the suite's */
   episodes?: number;
@@ -92,57 +94,6 @@ function defaultOut(suite: string, agent: string): string {
   return join('results', `${suite}-${basename(agent)}-${stamp}`);
 }
 
-function readEpisodes(file: string): EpisodeResult[] {
-  if (!existsSync(file)) return [];
-  const out: EpisodeResult[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      // A line cut short by a crash: that episode runs again.
-      continue;
-    }
-    // Valid JSON that is no episode record (null, a number, an array, no key) runs again too.
-    if (typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { key?: unknown }).key === 'string') out.push(value as EpisodeResult);
-  }
-  return out;
-}
-
-/**
- * The `--out` rules of a benchmark (see outputDir.ts for those of every output directory): a new or
- * empty directory starts a run; one that holds a run (run.json or episodes.jsonl) needs --resume;
- * anything else is refused. Returns whether there is a run to continue.
- */
-function checkOutDir(outDir: string, resume: boolean): boolean {
-  const state = inspectOutputDir('--out', outDir);
-  const entries = state.exists ? state.entries : [];
-  const hasRun = entries.includes('run.json') || entries.includes('episodes.jsonl');
-  if (hasRun && !resume) throw new UsageError(`--out ${outDir}: already holds results; add --resume to continue that run, or choose another --out`);
-  if (!hasRun && resume) {
-    throw new UsageError(state.exists ? `--resume: ${outDir} holds no benchmark run to continue (no run.json); drop --resume to start one` : `--resume: ${outDir} does not exist; nothing to continue`);
-  }
-  if (!hasRun && entries.length > 0) {
-    throw new UsageError(`--out ${outDir}: is not empty (it holds ${entriesText(entries.length)}) but no benchmark run; expected a new or empty directory`);
-  }
-  return hasRun;
-}
-
-function readRunConfig(file: string): RunConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`--resume: ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)}); the run cannot be continued`);
-  }
-  try {
-    return JSON.parse(text) as RunConfig;
-  } catch {
-    throw new UsageError(`--resume: ${file}: not valid JSON; the run cannot be continued`);
-  }
-}
-
 async function writeReports(outDir: string, config: RunConfig, results: readonly EpisodeResult[]): Promise<Report> {
   const report = buildReport(config, results);
   writeFileSync(join(outDir, 'report.json'), JSON.stringify(report, null, 1) + '\n');
@@ -156,8 +107,19 @@ async function writeReports(outDir: string, config: RunConfig, results: readonly
 }
 
 export async function runBench(opts: BenchOptions, progress?: BenchProgress): Promise<BenchOutcome> {
-  if (!(DETECTORS as readonly string[]).includes(opts.detector)) {
-    throw new UsageError(`--detector ${opts.detector}: unknown detector; expected ${DETECTORS.join(', ')}`);
+  try {
+    return await bench(opts, progress);
+  } finally {
+    // This thread's envs and detectors (a plug-in's thread too): those of the checks before the
+    // first episode, and of the episodes run here.
+    await (await import('./jobs.ts')).closeThreadResources();
+  }
+}
+
+async function bench(opts: BenchOptions, progress?: BenchProgress): Promise<BenchOutcome> {
+  const perceiving = opts.detector !== GROUND_TRUTH;
+  if (perceiving && (await agentReadsWorld(opts.agent))) {
+    throw new UsageError(`--agent ${opts.agent}: the expert reads the world, not its observation, so --detector ${opts.detector} cannot change how it drives; use an agent that reads its observation: ${OBSERVING_AGENTS}`);
   }
   if (!Number.isInteger(opts.workers) || opts.workers < 1 || opts.workers > 256) throw new UsageError(`--workers ${opts.workers}: expected a whole number from 1 to 256`);
   const { suite, source, baseDir } = await loadSuite(opts.suite);
@@ -171,12 +133,17 @@ export async function runBench(opts: BenchOptions, progress?: BenchProgress): Pr
   if (opts.resume && opts.out === undefined) throw new UsageError('--resume: expected --out <dir>, the directory of the run to continue');
   const previousRun = checkOutDir(outDir, opts.resume);
 
-  // The agent must load for every scenario before any episode runs.
+  // The agent, and the detector, must load for every scenario before any episode runs.
   await initPhysics();
+  const jobsModule = perceiving ? await import('./jobs.ts') : null;
   for (const e of entries) {
     const env = new DrivingEnv(e.scenario);
-    await loadAgent(opts.agent, env);
-    env.close();
+    try {
+      await loadAgent(opts.agent, env);
+      if (jobsModule) await jobsModule.checkPerception(env, opts.detector, e.label, suite.seeds.test[0]);
+    } finally {
+      env.close();
+    }
   }
 
   const episodesFile = join(outDir, 'episodes.jsonl');
@@ -192,13 +159,16 @@ export async function runBench(opts: BenchOptions, progress?: BenchProgress): Pr
     episodesPlanned: 0,
   };
   const jobs: BenchJob[] = [];
+  const detectors = perceiving ? [GROUND_TRUTH, opts.detector] : [GROUND_TRUTH];
   entries.forEach((e, i) => {
     const n = opts.episodes ?? e.episodes ?? suite.episodes;
     for (let k = 0; k < n; k++) {
-      jobs.push({
-        key: `${i}:${k}`, entry: i, episode: k, scenarioLabel: e.label, scenario: e.scenario, seed: suite.seeds.test[0] + k,
-        agent: opts.agent, detector: opts.detector, recordDir: opts.record ? join(outDir, 'records') : undefined,
-      });
+      for (const detector of detectors) {
+        jobs.push({
+          key: `${i}:${k}:${detector}`, entry: i, episode: k, scenarioLabel: e.label, scenario: e.scenario, seed: suite.seeds.test[0] + k,
+          agent: opts.agent, detector, recordDir: opts.record ? join(outDir, 'records') : undefined,
+        });
+      }
     }
   });
   config.episodesPlanned = jobs.length;
@@ -254,10 +224,16 @@ export async function runBench(opts: BenchOptions, progress?: BenchProgress): Pr
 }
 
 async function runHere(jobs: readonly BenchJob[], onResult: (r: EpisodeResult) => void, signal: AbortSignal): Promise<void> {
-  const { runJob } = await import('./jobs.ts');
+  const { runJob, detectorFailure } = await import('./jobs.ts');
   for (const job of jobs) {
     if (signal.aborted) return;
-    onResult(await runJob(job));
+    let result: EpisodeResult;
+    try {
+      result = await runJob(job);
+    } catch (err) {
+      throw detectorFailure(err, job.detector);
+    }
+    onResult(result);
     // Let a pending Ctrl-C reach its handler between episodes.
     await new Promise((r) => setImmediate(r));
   }
@@ -265,6 +241,8 @@ async function runHere(jobs: readonly BenchJob[], onResult: (r: EpisodeResult) =
 
 async function runOnPool(jobs: readonly BenchJob[], workers: number, onResult: (r: EpisodeResult) => void, signal: AbortSignal): Promise<void> {
   const { Piscina } = await import('piscina');
+  const { detectorFailure } = await import('./jobs.ts');
+  const { DetectorError } = await import('../../perception/detectors/validate.ts');
   const pool = new Piscina({ filename: new URL('./worker.mjs', import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 1000 });
   // Every queued job listens to the one stop signal; without this Node warns on stderr past 10.
   setMaxListeners(jobs.length + 10, signal);
@@ -272,7 +250,9 @@ async function runOnPool(jobs: readonly BenchJob[], workers: number, onResult: (
     await Promise.all(
       jobs.map(async (job) => {
         try {
-          onResult((await pool.run(job, { signal })) as EpisodeResult);
+          const out = (await pool.run(job, { signal })) as EpisodeResult | { detectorError: string };
+          if ('detectorError' in out) throw detectorFailure(new DetectorError(out.detectorError), job.detector);
+          onResult(out);
         } catch (err) {
           if (signal.aborted) return;
           throw err;

@@ -4,6 +4,12 @@ import { register } from 'tsx/esm/api';
 register();
 const { runJob } = await import('./jobs.ts');
 
-export default function run(job) {
-  return runJob(job);
+// A detector's broken contract loses its class on the way back to the main thread: say so in the result.
+export default async function run(job) {
+  try {
+    return await runJob(job);
+  } catch (err) {
+    if (err?.name === 'DetectorError') return { detectorError: err.message };
+    throw err;
+  }
 }

@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { SingleBar } from 'cli-progress';
 import { runBench, type BenchProgress } from '../bench/runner.ts';
-import { resultsTable } from '../bench/report.ts';
+import { perceptionTable, resultsTable } from '../bench/report.ts';
 import { compareReports, formatComparison, loadReport } from '../bench/compare.ts';
 import { UsageError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
@@ -56,10 +56,12 @@ export async function benchCommand(opts: BenchCliOptions, io: CliIo): Promise<nu
   );
   const { report, outDir, interrupted } = outcome;
   if (opts.json) {
-    io.stdout(JSON.stringify({ outDir, interrupted, overall: report.overall, scenarios: report.scenarios }) + '\n');
+    io.stdout(JSON.stringify({ outDir, interrupted, overall: report.overall, scenarios: report.scenarios, ...(report.perception ? { perception: report.perception } : {}) }) + '\n');
   } else {
-    io.stdout(`drivelab bench · suite ${report.suite.id} · agent ${report.agent} · detector ${report.detector} · ${report.overall.episodes} episodes\n\n`);
+    const p = report.perception;
+    io.stdout(`drivelab bench · suite ${report.suite.id} · agent ${report.agent} · detector ${report.detector} · ${report.overall.episodes} episodes${p ? `, each also on ground truth` : ''}\n\n`);
     io.stdout(resultsTable(report) + '\n\n');
+    if (p) io.stdout(`The cost of perception: the same episodes on ground truth and with ${p.detector}; Δ = ${p.detector} − ground truth, paired\n\n${perceptionTable(report)}\n\n`);
     io.stdout(`Means with 95% bootstrap CIs. Full report: ${outDir}/report.md, report.json, episodes.csv, plots/\n`);
   }
   // One line per distinct warning, naming the scenario and how many of its episodes it concerns.

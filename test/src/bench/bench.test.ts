@@ -168,7 +168,7 @@ describe('drivelab bench', () => {
     ['an unknown suite', ['--suite', 'nightly'], /--suite nightly: unknown suite/],
     ['an unreadable suite file', ['--suite', 'missing/suite.yaml'], /missing\/suite\.yaml: cannot read the suite file/],
     ['a directory for a suite file', ['--suite', tmpdir()], /: cannot read the suite file \(it is a directory\)/],
-    ['an unknown detector', ['--detector', 'yolo'], /--detector yolo: unknown detector/],
+    ['an unknown detector', ['--detector', 'yolo', '--agent', 'random'], /^--detector yolo: no such built-in detector or file; expected oracle, noisy-oracle, cnn, a model directory or the path of a plug-in module\n$/],
     ['too many episodes', ['--episodes', '50'], /--episodes 50: expected 1 to 2/],
   ];
   for (const [what, args, message] of bad) {
