@@ -43,10 +43,14 @@ export function checkDetector(value: unknown, source: string): Detector {
   return value as Detector;
 }
 
-/** `out` as detections of `detector`, or a DetectorError naming the frame and the first bad field */
-export function checkDetections(out: unknown, detector: Detector, frame: CameraFrame): Detection[] {
+/** The schema of a detector's results, built once per detector: building it costs more than checking a frame */
+const schemas = new WeakMap<Detector, z.ZodType>();
+
+function detectionsSchema(detector: Detector): z.ZodType {
+  let schema = schemas.get(detector);
+  if (schema) return schema;
   const labels = new Set(detector.classes);
-  const schema = z.array(
+  schema = z.array(
     z.object({
       bbox: z.tuple([finite, finite, size, size], { error: (i) => `expected [x, y, w, h], got ${show(i.input)}` }),
       label: z.string().refine((l) => labels.has(l), { error: (i) => `expected one of its classes (${detector.classes.join(', ')}), got ${show(i.input)}` }),
@@ -54,6 +58,13 @@ export function checkDetections(out: unknown, detector: Detector, frame: CameraF
     }),
     { error: (i) => `expected an array of detections, got ${show(i.input)}` },
   );
+  schemas.set(detector, schema);
+  return schema;
+}
+
+/** `out` as detections of `detector`, or a DetectorError naming the frame and the first bad field */
+export function checkDetections(out: unknown, detector: Detector, frame: CameraFrame): Detection[] {
+  const schema = detectionsSchema(detector);
   const r = schema.safeParse(out);
   if (r.success) return r.data as Detection[];
   const issue = r.error.issues[0];
