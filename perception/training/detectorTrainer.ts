@@ -85,10 +85,10 @@ export async function validationAp(net: DetectorNet, data: DetectionDataset, min
 }
 
 /**
- * Wall time and throughput of a whole run, from its learning curve: every session's rows, so a
+ * Wall time, throughput and the last logged mean loss of a whole run, from its learning curve: every session's rows, so a
  * resumed run counts the time before the interrupt too. Validation time is included.
  */
-export function curveTiming(out: string, batchSize: number): { seconds: number; imagesPerSecond: number } {
+export function curveTiming(out: string, batchSize: number): { seconds: number; imagesPerSecond: number; lastLoss: number } {
   const rows = readFileSync(join(out, 'learning-curve.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',').map(Number));
   let seconds = 0, images = 0, previous = 0;
   for (const row of rows) {
@@ -99,7 +99,7 @@ export function curveTiming(out: string, batchSize: number): { seconds: number; 
       images += n;
     }
   }
-  return { seconds, imagesPerSecond: seconds > 0 ? images / seconds : 0 };
+  return { seconds, imagesPerSecond: seconds > 0 ? images / seconds : 0, lastLoss: rows.length > 0 ? rows[rows.length - 1][1] : NaN };
 }
 
 interface LoopState {

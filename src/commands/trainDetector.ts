@@ -147,7 +147,7 @@ export async function trainDetectorCommand(opts: TrainDetectorCliOptions, io: Cl
   const timing = curveTiming(opts.out, batchSize);
   const summary = {
     ...provenance, backend, trainImages: train.boxes.length, validationImages: validation?.boxes.length ?? 0, minHeight,
-    seconds: timing.seconds, imagesPerSecond: timing.imagesPerSecond, finalLoss: result.finalLoss, bestStep: result.bestStep, bestValidationAp50: result.bestAp50, exports,
+    seconds: timing.seconds, imagesPerSecond: timing.imagesPerSecond, finalLoss: timing.lastLoss, bestStep: result.bestStep, bestValidationAp50: result.bestAp50, exports,
   };
   writeFileSync(join(opts.out, 'train.json'), JSON.stringify(summary, null, 2) + '\n');
   io.stdout(`drivelab train-detector · ${result.steps} steps in ${timing.seconds.toFixed(0)} s (${timing.imagesPerSecond.toFixed(0)} images/s on ${backend}) · best val AP50 ${result.bestAp50 === null ? '–' : (100 * result.bestAp50).toFixed(1)} at step ${result.bestStep ?? '–'} → ${opts.out}\n`);
