@@ -22,6 +22,8 @@ export interface RunConfig {
   suite: { id: string; description: string; source: string; seeds: { train: [number, number]; test: [number, number] }; scenarios: string[] };
   agent: string;
   detector: string;
+  /** The tfjs backend that ran the detector; null when none did */
+  backend?: string | null;
   workers: number;
   record: boolean;
   drivelab: string;
@@ -58,6 +60,8 @@ export const ReportSchema = z.object({
   suite: z.object({ id: z.string(), description: z.string(), source: z.string(), seeds: z.object({ train: z.tuple([z.number(), z.number()]), test: z.tuple([z.number(), z.number()]) }), scenarios: z.array(z.string()) }),
   agent: z.string(),
   detector: z.string(),
+  /** The tfjs backend that ran the detector; null (or absent, in older reports) when none did */
+  backend: z.string().nullable().optional(),
   machine: z.object({ cpu: z.string(), cores: z.number(), memoryGb: z.number(), platform: z.string(), node: z.string() }),
   config: z.object({ workers: z.number().int(), record: z.boolean(), episodesPlanned: z.number().int() }),
   penalties: z.record(z.string(), z.number()),
@@ -141,6 +145,7 @@ export function buildReport(config: RunConfig, unsorted: readonly EpisodeResult[
     suite: config.suite,
     agent: config.agent,
     detector: config.detector,
+    backend: config.backend ?? null,
     machine: { cpu: c[0]?.model ?? 'unknown', cores: availableParallelism(), memoryGb: Math.round(totalmem() / 2 ** 30), platform: `${platform()} ${release()}`, node: process.version },
     config: { workers: config.workers, record: config.record, episodesPlanned: config.episodesPlanned },
     penalties: { ...INFRACTION_PENALTIES },

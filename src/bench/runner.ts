@@ -152,6 +152,8 @@ async function bench(opts: BenchOptions, progress?: BenchProgress): Promise<Benc
     suite: { id: suite.id, description: suite.description, source, seeds: suite.seeds, scenarios: entries.map((e) => e.label) },
     agent: opts.agent,
     detector: opts.detector,
+    // The detector checked above ran on this thread's tfjs; the workers choose the same way.
+    backend: perceiving ? (await import('../../perception/runtime/tfjs.ts')).backendInUse() : null,
     workers: opts.workers,
     record: opts.record,
     drivelab: VERSION,

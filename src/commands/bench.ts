@@ -59,7 +59,7 @@ export async function benchCommand(opts: BenchCliOptions, io: CliIo): Promise<nu
     io.stdout(JSON.stringify({ outDir, interrupted, overall: report.overall, scenarios: report.scenarios, ...(report.perception ? { perception: report.perception } : {}) }) + '\n');
   } else {
     const p = report.perception;
-    io.stdout(`drivelab bench · suite ${report.suite.id} · agent ${report.agent} · detector ${report.detector} · ${report.overall.episodes} episodes${p ? `, each also on ground truth` : ''}\n\n`);
+    io.stdout(`drivelab bench · suite ${report.suite.id} · agent ${report.agent} · detector ${report.detector}${report.backend ? ` (tfjs ${report.backend})` : ''} · ${report.overall.episodes} episodes${p ? `, each also on ground truth` : ''}\n\n`);
     io.stdout(resultsTable(report) + '\n\n');
     if (p) io.stdout(`The cost of perception: the same episodes on ground truth and with ${p.detector}; Δ = ${p.detector} − ground truth, paired\n\n${perceptionTable(report)}\n\n`);
     io.stdout(`Means with 95% bootstrap CIs. Full report: ${outDir}/report.md, report.json, episodes.csv, plots/\n`);

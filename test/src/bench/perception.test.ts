@@ -39,6 +39,8 @@ describe('drivelab bench --detector', () => {
 
     const report = ReportSchema.parse(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')));
     expect(report.detector).toBe('noisy-oracle');
+    // The oracles run no network: no backend to name.
+    expect(report.backend).toBeNull();
     expect(report.scenarios.highway.metrics.drivingScore.mean).toBeCloseTo(perceived.drivingScore, 12);
     const p = report.perception!;
     expect(p.groundTruth.scenarios.highway.metrics.drivingScore.mean).toBeCloseTo(truth.drivingScore, 12);
