@@ -153,7 +153,7 @@ async function bench(opts: BenchOptions, progress?: BenchProgress): Promise<Benc
     agent: opts.agent,
     detector: opts.detector,
     // The detector checked above ran on this thread's tfjs; the workers choose the same way.
-    backend: perceiving ? (await import('../../perception/runtime/tfjs.ts')).backendInUse() : null,
+    backend: perceiving && !(await import('../../perception/detectors/loader.ts')).ORACLES.includes(opts.detector) ? (await import('../../perception/runtime/tfjs.ts')).backendInUse() : null,
     workers: opts.workers,
     record: opts.record,
     drivelab: VERSION,
