@@ -63,6 +63,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--out <dir>', 'result directory, new or empty (default: results/<suite>-<agent>-<time>)')
     .option('--record', 'save every episode as a drivelab-record file (records/*.drec.json.gz) for replay')
     .option('--resume', 'continue an interrupted run in --out')
+    .option('--backend <name>', 'tfjs backend for a tfjs detector: auto, tensorflow, wasm, webgpu, cpu', 'auto')
     .option('--json', 'print the aggregates as JSON')
     .enablePositionalOptions()
     .action(act(benchCommand));
@@ -89,7 +90,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--checkpoint-every <n>', 'env steps between checkpoints (default: a tenth of the run, at least 5000)')
     .option('--eval-every <n>', 'env steps between evaluations on validation seeds; 0 for none (default: a tenth of the run, at least 5000)')
     .option('--eval-episodes <n>', 'validation episodes per evaluation', '10')
-    .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
+    .option('--backend <name>', `tfjs backend: ${BACKENDS.join(", ")}`, 'auto')
     .option('--no-env-thread', 'step the envs in this thread instead of a worker thread (results are the same)')
     .option('--json', 'print the result as JSON')
     .action(act(trainCommand));
@@ -134,7 +135,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--no-isolate', 'run a plug-in module in this thread instead of its own worker thread (which survives hangs, busy loops and process.exit)')
     .option('--on-error <stop|skip>', 'on a bad detector result: stop the run, or leave the frame out', 'stop')
     .option('--min-height <px>', 'ground truth and detections lower than this are ignored (KITTI\'s 25 px of 375 rows, scaled to 96)', '6')
-    .option('--backend <name>', 'tfjs backend for tfjs detectors: auto, tensorflow, wasm, cpu', 'auto')
+    .option('--backend <name>', 'tfjs backend for tfjs detectors: auto, tensorflow, wasm, webgpu, cpu', 'auto')
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
     .option('--json', 'print the figures as JSON')
     .action(act(evalDetectorCommand));
@@ -158,7 +159,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--checkpoint-every <n>', 'steps between checkpoints', '500')
     .option('--min-height <px>', 'validation ignores ground truth and detections lower than this', '6')
     .option('--ignore-below <px>', 'objects lower than this carry no training loss (too few pixels to learn from)', '4')
-    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm, cpu', 'auto')
+    .option('--backend <name>', 'tfjs backend: auto, tensorflow, wasm, webgpu, cpu', 'auto')
     // Loaded on use: it brings tfjs, which the other commands do without.
     .action(act(async (o: TrainDetectorCliOptions, io: CliIo) => (await import('./commands/trainDetector.ts')).trainDetectorCommand(o, io)));
 
@@ -172,6 +173,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--frames <n>', 'frames (env steps) per seed, at most', '200')
     .option('--range <m>', 'objects and tracks within this distance of the ego are scored', '50')
     .option('--threshold <m>', 'largest distance at which a track matches an object', '2')
+    .option('--backend <name>', 'tfjs backend for a tfjs detector: auto, tensorflow, wasm, webgpu, cpu', 'auto')
     .option('--timeout <ms>', 'longest a detect() call may take', '5000')
     .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
     .option('--json', 'print the figures as JSON')

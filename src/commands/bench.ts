@@ -6,6 +6,7 @@ import { perceptionTable, resultsTable } from '../bench/report.ts';
 import { compareReports, formatComparison, loadReport } from '../bench/compare.ts';
 import { UsageError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
+import { BACKENDS } from '../../perception/runtime/backends.ts';
 
 export interface BenchCliOptions {
   suite: string;
@@ -16,6 +17,7 @@ export interface BenchCliOptions {
   out?: string;
   record?: boolean;
   resume?: boolean;
+  backend?: string;
   json?: boolean;
 }
 
@@ -49,6 +51,10 @@ function progressBar(stream: NodeJS.WriteStream | undefined): BenchProgress | un
 
 /** Returns 130 when Ctrl-C stopped the run early. */
 export async function benchCommand(opts: BenchCliOptions, io: CliIo): Promise<number> {
+  const backend = opts.backend ?? 'auto';
+  if (!(BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`--backend ${backend}: expected one of ${BACKENDS.join(', ')}`);
+  // Worker threads take their environment from this process when they start: they all choose this backend.
+  if (backend !== 'auto') process.env.DRIVELAB_BACKEND = backend;
   const workers = wholeNumber('--workers', opts.workers) ?? Math.min(availableParallelism(), 8);
   const outcome = await runBench(
     { suite: opts.suite, agent: opts.agent, detector: opts.detector, episodes: wholeNumber('--episodes', opts.episodes), workers, out: opts.out, record: Boolean(opts.record), resume: Boolean(opts.resume) },

@@ -2,6 +2,7 @@
 import { UsageError } from '../errors.ts';
 import { wholeFlag } from '../flags.ts';
 import type { CliIo } from '../io.ts';
+import { BACKENDS } from '../../perception/runtime/backends.ts';
 import { parseSetFlags } from '../overrides.ts';
 import { scenarioForRun } from '../agents.ts';
 import { evaluateTracking } from '../trackingEval.ts';
@@ -10,6 +11,7 @@ import { parseSeeds } from './capture.ts';
 import { maxFramesPerEpisode } from '../capture.ts';
 
 export interface EvalTrackingCliOptions {
+  backend?: string;
   detector: string;
   scenario?: string;
   agent: string;
@@ -34,6 +36,8 @@ const fixed = (v: number, digits: number) => (Number.isNaN(v) ? '—' : v.toFixe
 export async function evalTrackingCommand(opts: EvalTrackingCliOptions, io: CliIo): Promise<void> {
   const frames = wholeFlag('--frames', opts.frames, 1, 100_000)!;
   const timeoutMs = wholeFlag('--timeout', opts.timeout, 1, 3_600_000)!;
+  const backend = opts.backend ?? 'auto';
+  if (!(BACKENDS as readonly string[]).includes(backend)) throw new UsageError(`--backend ${backend}: expected one of ${BACKENDS.join(', ')}`);
   const range = metresFlag('--range', opts.range, 300);
   const threshold = metresFlag('--threshold', opts.threshold, 50);
   const scenario = await scenarioForRun(opts.agent, opts.scenario, parseSetFlags(opts.set));
@@ -42,7 +46,7 @@ export async function evalTrackingCommand(opts: EvalTrackingCliOptions, io: CliI
   const camera = scenario.sensors.find((s) => s.type === 'camera') ?? { type: 'camera' as const, id: 'front' };
   let r;
   try {
-    r = await evaluateTracking({ detector: opts.detector, scenario, agent: opts.agent, seeds: parseSeeds(opts.seeds), frames, camera, range, threshold, timeoutMs });
+    r = await evaluateTracking({ detector: opts.detector, detectorOptions: backend === 'auto' ? undefined : { backend }, scenario, agent: opts.agent, seeds: parseSeeds(opts.seeds), frames, camera, range, threshold, timeoutMs });
   } catch (err) {
     if (err instanceof DetectorError) throw new UsageError(err.message);
     throw err;
