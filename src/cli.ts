@@ -90,7 +90,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--checkpoint-every <n>', 'env steps between checkpoints (default: a tenth of the run, at least 5000)')
     .option('--eval-every <n>', 'env steps between evaluations on validation seeds; 0 for none (default: a tenth of the run, at least 5000)')
     .option('--eval-episodes <n>', 'validation episodes per evaluation', '10')
-    .option('--backend <name>', `tfjs backend: ${BACKENDS.join(", ")}`, 'auto')
+    .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
     .option('--no-env-thread', 'step the envs in this thread instead of a worker thread (results are the same)')
     .option('--json', 'print the result as JSON')
     .action(act(trainCommand));
