@@ -31,6 +31,8 @@ export async function loadDetector(spec: string, options: Record<string, unknown
     throw new DetectorError(`--detector ${spec}: no such built-in detector or file; expected ${BUILTIN_DETECTORS.join(', ')}, a model directory or the path of a plug-in module`);
   }
   if (statSync(file).isDirectory()) {
+    // A train-detector output directory stands for its float32 weights.
+    if (!existsSync(resolve(file, 'model.json')) && existsSync(resolve(file, 'float32', 'model.json'))) return checkDetector(await (await import('./cnn/load.ts')).loadModelDirectory(resolve(file, 'float32'), options as CnnLoadOptions, spec), spec);
     if (!existsSync(resolve(file, 'model.json'))) throw new DetectorError(`--detector ${spec}: a directory without model.json; expected a model directory (model.json and weights) or a plug-in module`);
     return checkDetector(await (await import('./cnn/load.ts')).loadModelDirectory(file, options as CnnLoadOptions, spec), spec);
   }

@@ -9,6 +9,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { Rng } from '../../sim/rng.ts';
 import { STRIDE, type DetectorNet } from '../detectors/cnn/net.ts';
 import { detectorLoss } from '../detectors/cnn/loss.ts';
@@ -175,6 +176,8 @@ export async function trainDetector(opts: DetectorTrainOptions): Promise<Detecto
     });
     const v = (await values.data()) as Float32Array;
     values.dispose();
+    // Let the event loop run (a Ctrl-C handler, a progress bar): the wasm backend resolves data() without it.
+    await new Promise((resolve) => setImmediate(resolve));
     state.step++;
     intervalImages += b.size;
     if (!v.every(Number.isFinite)) throw new Error(`train-detector: the loss is not finite at step ${state.step} (${[...v].join(', ')}); lower --lr`);
@@ -186,7 +189,9 @@ export async function trainDetector(opts: DetectorTrainOptions): Promise<Detecto
     if (evalNow) {
       val = await validationAp(net, opts.validation!, opts.minHeight);
       lastValidation = val.ap50;
-      if (state.bestAp50 === null || val.ap50 > state.bestAp50) {
+      // An AP that cannot be measured (no validation object tall enough) never makes a best; on a
+      // tie the later, longer-trained weights win.
+      if (Number.isFinite(val.ap50) && (state.bestAp50 === null || val.ap50 >= state.bestAp50)) {
         state.bestAp50 = val.ap50;
         state.bestStep = state.step;
         await saveModelDir(net, join(opts.out, 'best'), 'float32', { ...opts.provenance, step: state.step, validationAp50: val.ap50, validationAp: val.ap });
@@ -233,16 +238,59 @@ async function checkpoint(opts: DetectorTrainOptions, net: DetectorNet, optimize
   writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...state, optimizer: specs, steps: opts.steps, batchSize: opts.batchSize }) + '\n');
 }
 
-/** The loop state of `<out>/checkpoint` when it exists, with the net and optimizer restored from it */
+/** A checkpoint that cannot be continued from; the message names the file and the field */
+export class CheckpointError extends Error {}
+
+const whole = z.number().int().nonnegative();
+const SavedState = z.object({
+  step: whole,
+  rng: z.array(z.number().int()).min(1),
+  augmentRng: z.array(z.number().int()).min(1),
+  order: z.array(whole),
+  cursor: whole,
+  bestAp50: z.number().nullable(),
+  bestStep: whole.nullable(),
+  optimizer: z.array(z.object({ name: z.string(), shape: z.array(whole), dtype: z.enum(['float32', 'int32']) })),
+});
+
+/** `<out>/checkpoint/state.json` checked against a training set of `images` images; null when there is none */
+export function readCheckpoint(out: string, images: number): z.infer<typeof SavedState> | null {
+  const file = join(out, 'checkpoint', 'state.json');
+  if (!existsSync(file)) return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CheckpointError(`${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = SavedState.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CheckpointError(`${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  const saved = parsed.data;
+  if (saved.order.length !== images || saved.cursor > images || saved.order.some((i) => i >= images)) {
+    throw new CheckpointError(`${file}: order: the run trained on ${saved.order.length} images, its data now gives ${images}; expected the capture directories as they were`);
+  }
+  return saved;
+}
+
+/** The loop state of `<out>/checkpoint` when it exists, with the optimizer restored from it */
 async function restore(opts: DetectorTrainOptions, optimizer: AdamW, images: number): Promise<LoopState | null> {
   const dir = join(opts.out, 'checkpoint');
-  if (!existsSync(join(dir, 'state.json'))) return null;
-  const saved = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as LoopState & { optimizer: tf.io.WeightsManifestEntry[] };
-  if (saved.order.length !== images) throw new Error(`${join(dir, 'state.json')}: order: the run trained on ${saved.order.length} images, --data now gives ${images}; expected the same data`);
-  const bytes = readFileSync(join(dir, 'optimizer.bin'));
+  const saved = readCheckpoint(opts.out, images);
+  if (!saved) return null;
+  const bytes = existsSync(join(dir, 'optimizer.bin')) ? readFileSync(join(dir, 'optimizer.bin')) : null;
+  const needed = saved.optimizer.reduce((n, w) => n + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
+  if (!bytes || bytes.length !== needed) throw new CheckpointError(`${join(dir, 'optimizer.bin')}: expected ${needed} bytes of optimizer state, ${bytes ? `got ${bytes.length}` : 'found none'}`);
   const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, saved.optimizer);
-  await optimizer.setWeights(Object.entries(tensors).map(([name, tensor]) => ({ name, tensor })));
-  tf.dispose(Object.values(tensors));
+  try {
+    await optimizer.setWeights(Object.entries(tensors).map(([name, tensor]) => ({ name, tensor })));
+  } catch (err) {
+    throw new CheckpointError(`${join(dir, 'optimizer.bin')}: ${(err as Error).message}`);
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
   const { step, rng, augmentRng, order, cursor, bestAp50, bestStep } = saved;
   return { step, rng, augmentRng, order, cursor, bestAp50, bestStep };
 }

@@ -6,7 +6,7 @@
  *   <out>/train.json                               what was run and what it scored
  * Ctrl-C stops at the next step with a checkpoint; `--resume` continues from it.
  */
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { UsageError } from '../errors.ts';
@@ -21,7 +21,7 @@ import { PRECISIONS } from '../../perception/detectors/cnn/modelFile.ts';
 import { SHIPPED_CNN } from '../../perception/detectors/cnn/load.ts';
 import { DatasetError, loadCaptureDataset, splitBySeed } from '../../perception/training/captureDataset.ts';
 import { DEFAULT_AUGMENTATION, NO_AUGMENTATION, type Augmentation } from '../../perception/training/detectorBatch.ts';
-import { curveTiming, trainDetector, validationAp } from '../../perception/training/detectorTrainer.ts';
+import { CheckpointError, curveTiming, readCheckpoint, trainDetector, validationAp } from '../../perception/training/detectorTrainer.ts';
 
 export interface TrainDetectorCliOptions {
   data: string[];
@@ -62,12 +62,42 @@ function augmentation(text: string): Augmentation {
   };
 }
 
+/** A fraction as a percentage, — where it cannot be measured */
+const pct = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : (100 * v).toFixed(1));
+
 const dirList = (values: string[]) => values.flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
 
-export async function trainDetectorCommand(opts: TrainDetectorCliOptions, io: CliIo): Promise<number> {
+/** The settings a run keeps in `<out>/args.json`, so that `--resume` continues it as it was */
+const SETTINGS = ['data', 'val', 'from', 'steps', 'batch', 'lr', 'weightDecay', 'warmup', 'seed', 'augment', 'evalEvery', 'checkpointEvery', 'minHeight', 'ignoreBelow'] as const;
+
+function runSettings(out: string): Partial<TrainDetectorCliOptions> {
+  const file = join(out, 'args.json');
+  let saved: Record<string, unknown>;
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new UsageError(`--resume: ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found; expected the --out of an interrupted train-detector run' : 'not valid JSON'}`);
+  }
+  for (const key of SETTINGS) {
+    const v = saved[key];
+    const ok = key === 'data' || key === 'val' ? Array.isArray(v) && v.every((x) => typeof x === 'string') : key === 'from' ? v === undefined || v === null || typeof v === 'string' : typeof v === 'string';
+    if (!ok) throw new UsageError(`--resume: ${file}: ${key}: expected the value the run was started with, got ${JSON.stringify(v)}`);
+  }
+  return Object.fromEntries(SETTINGS.map((k) => [k, saved[k] ?? undefined]));
+}
+
+/** A train-detector run directory stands for its exported float32 weights */
+function modelDirOf(dir: string): string {
+  return !existsSync(join(dir, 'model.json')) && existsSync(join(dir, 'float32', 'model.json')) ? join(dir, 'float32') : dir;
+}
+
+export async function trainDetectorCommand(given: TrainDetectorCliOptions, io: CliIo): Promise<number> {
+  // A resumed run takes every setting from the run itself; only --out, --resume and --backend come from the command line.
+  const opts: TrainDetectorCliOptions = given.resume ? { ...given, ...runSettings(given.out) } : given;
   const steps = wholeFlag('--steps', opts.steps, 1, 10_000_000)!;
   const batchSize = wholeFlag('--batch', opts.batch, 1, 1024)!;
-  const warmup = wholeFlag('--warmup', opts.warmup, 0, 10_000_000)!;
+  // A warm-up longer than a quarter of the run would leave the peak rate barely used.
+  const warmup = Math.min(wholeFlag('--warmup', opts.warmup, 0, 10_000_000)!, Math.floor(steps / 4));
   const seed = wholeFlag('--seed', opts.seed, 0)!;
   const evalEvery = wholeFlag('--eval-every', opts.evalEvery, 1)!;
   const checkpointEvery = wholeFlag('--checkpoint-every', opts.checkpointEvery, 1)!;
@@ -83,12 +113,11 @@ export async function trainDetectorCommand(opts: TrainDetectorCliOptions, io: Cl
   const checkpoint = join(opts.out, 'checkpoint');
   if (opts.resume) {
     if (!existsSync(join(checkpoint, 'state.json'))) throw new UsageError(`--resume: ${join(checkpoint, 'state.json')} not found; expected the --out of an interrupted train-detector run`);
-    if (opts.from) throw new UsageError('--from: not with --resume, which continues from the checkpoint');
   } else {
     requireNewOrEmpty('--out', opts.out, 'the trained detector');
   }
-  const from = opts.from === 'cnn' ? join(SHIPPED_CNN, 'float32') : opts.from;
-  if (from !== undefined && !existsSync(join(from, 'model.json'))) throw new UsageError(`--from ${opts.from}: no model.json there; expected cnn or a detector directory written by train-detector`);
+  const from = opts.from === 'cnn' ? join(SHIPPED_CNN, 'float32') : opts.from ? modelDirOf(opts.from) : undefined;
+  if (!opts.resume && from !== undefined && !existsSync(join(from, 'model.json'))) throw new UsageError(`--from ${opts.from}: no model.json there; expected cnn, a train-detector output directory or one of its float32/, float16/, uint8/ or best/`);
 
   const backend = await initTf(opts.backend as BackendChoice);
   let net;
@@ -107,7 +136,16 @@ export async function trainDetectorCommand(opts: TrainDetectorCliOptions, io: Cl
     if (err instanceof DatasetError) throw new UsageError(err.message);
     throw err;
   }
-  if (!opts.resume) createOutputDir('--out', opts.out);
+  if (opts.resume) {
+    try {
+      readCheckpoint(opts.out, train.boxes.length);
+    } catch (err) {
+      throw err instanceof CheckpointError ? new UsageError(`--resume: ${err.message}`) : err;
+    }
+  } else {
+    createOutputDir('--out', opts.out);
+    writeFileSync(join(opts.out, 'args.json'), JSON.stringify(Object.fromEntries(SETTINGS.map((k) => [k, opts[k] ?? null])), null, 2) + '\n');
+  }
   io.stderr(`drivelab train-detector · ${train.boxes.length} training images, ${validation?.boxes.length ?? 0} validation · ${steps} steps of ${batchSize} on ${backend}${from ? ` · from ${opts.from}` : ''}\n`);
 
   const bar = io.progress ? new SingleBar({ stream: io.progress, format: 'train-detector {bar} {value}/{total} steps | {ips} img/s | loss {loss} | val AP50 {ap} | ETA {eta_formatted}', hideCursor: true, etaBuffer: 20 }) : null;
@@ -121,8 +159,11 @@ export async function trainDetectorCommand(opts: TrainDetectorCliOptions, io: Cl
     result = await trainDetector({
       net, train, validation, out: opts.out, steps, batchSize, learningRate, weightDecay, warmup, augmentation: augment, seed,
       evalEvery, checkpointEvery, minHeight, ignoreBelow, provenance, signal: abort.signal,
-      onProgress: (p) => bar?.update(p.step, { ips: p.imagesPerSecond.toFixed(0), loss: p.loss.toFixed(3), ap: p.validationAp50 === null ? '–' : (100 * p.validationAp50).toFixed(1) }),
+      onProgress: (p) => bar?.update(p.step, { ips: p.imagesPerSecond.toFixed(0), loss: p.loss.toFixed(3), ap: pct(p.validationAp50) }),
     });
+  } catch (err) {
+    if (err instanceof CheckpointError) throw new UsageError(`--resume: ${err.message}`);
+    throw err;
   } finally {
     bar?.stop();
     process.removeListener('SIGINT', onSigint);
@@ -132,8 +173,10 @@ export async function trainDetectorCommand(opts: TrainDetectorCliOptions, io: Cl
     net.dispose();
     return 130;
   }
-  // The exported model is the best on validation, or the last without a validation set.
-  const best = validation && existsSync(join(opts.out, 'best', 'model.json')) ? loadModelDir(join(opts.out, 'best')).net : net;
+  // The exported model is the best on validation, or the last when validation could not rank them.
+  const haveBest = validation !== null && existsSync(join(opts.out, 'best', 'model.json'));
+  if (validation && !haveBest) io.stderr(`drivelab train-detector: validation AP could not be measured (no validation object is ${minHeight} px tall or more; see --min-height, --val); exporting the last weights\n`);
+  const best = haveBest ? loadModelDir(join(opts.out, 'best')).net : net;
   const exports: Record<string, unknown> = {};
   for (const precision of PRECISIONS) {
     const dir = join(opts.out, precision);
@@ -141,7 +184,7 @@ export async function trainDetectorCommand(opts: TrainDetectorCliOptions, io: Cl
     const bytes = statSync(join(dir, 'weights.bin')).size;
     const ap = validation ? await validationAp(loadModelDir(dir).net, validation, minHeight) : null;
     exports[precision] = { bytes, validationAp50: ap?.ap50 ?? null, validationAp: ap?.ap ?? null, validationAp50PerClass: ap?.perClass ?? null };
-    io.stdout(`  ${precision.padEnd(8)} ${(bytes / 1024).toFixed(0).padStart(5)} KiB${ap ? `   val AP50 ${(100 * ap.ap50).toFixed(1)}   AP ${(100 * ap.ap).toFixed(1)}   ${Object.entries(ap.perClass).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}`).join('  ')}` : ''}   → ${dir}\n`);
+    io.stdout(`  ${precision.padEnd(8)} ${(bytes / 1024).toFixed(0).padStart(5)} KiB${ap ? `   val AP50 ${pct(ap.ap50)}   AP ${pct(ap.ap)}   ${Object.entries(ap.perClass).map(([k, v]) => `${k} ${pct(v)}`).join('  ')}` : ''}   → ${dir}\n`);
   }
   // Over the whole run, sessions before a --resume included.
   const timing = curveTiming(opts.out, batchSize);
@@ -150,7 +193,7 @@ export async function trainDetectorCommand(opts: TrainDetectorCliOptions, io: Cl
     seconds: timing.seconds, imagesPerSecond: timing.imagesPerSecond, finalLoss: timing.lastLoss, bestStep: result.bestStep, bestValidationAp50: result.bestAp50, exports,
   };
   writeFileSync(join(opts.out, 'train.json'), JSON.stringify(summary, null, 2) + '\n');
-  io.stdout(`drivelab train-detector · ${result.steps} steps in ${timing.seconds.toFixed(0)} s (${timing.imagesPerSecond.toFixed(0)} images/s on ${backend}) · best val AP50 ${result.bestAp50 === null ? '–' : (100 * result.bestAp50).toFixed(1)} at step ${result.bestStep ?? '–'} → ${opts.out}\n`);
+  io.stdout(`drivelab train-detector · ${result.steps} steps in ${timing.seconds.toFixed(0)} s (${timing.imagesPerSecond.toFixed(0)} images/s on ${backend}) · best val AP50 ${pct(result.bestAp50)} at step ${result.bestStep ?? '—'} → ${opts.out}\n`);
   if (best !== net) best.dispose();
   net.dispose();
   return 0;

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,6 +135,45 @@ describe('detector training', () => {
     expect(JSON.parse(e.stdout).backend).toBe('wasm');
   });
 
+  it('stops on Ctrl-C with a checkpoint, and --resume continues with the run\'s own settings', async () => {
+    const root = join(import.meta.dirname, '../..');
+    const out = join(tmp(), 'run');
+    const child = spawn(process.execPath, [join(root, 'bin/drivelab.mjs'), 'train-detector', '--data', data, '--out', out, '--steps', '3000', '--batch', '4', '--warmup', '2', '--eval-every', '1000', '--checkpoint-every', '1000', '--backend', 'wasm'], { cwd: root });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
+    // Interrupt once the first learning-curve row (step 50) is written.
+    while (!existsSync(join(out, 'learning-curve.csv')) || readFileSync(join(out, 'learning-curve.csv'), 'utf8').trim().split('\n').length < 2) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const state = JSON.parse(readFileSync(join(out, 'checkpoint', 'state.json'), 'utf8'));
+    expect(state.step).toBeGreaterThanOrEqual(50);
+    expect(state.step).toBeLessThan(3000);
+    expect(stderr).toContain(`stopped at step ${state.step} of 3000; the checkpoint is saved, continue with --resume --out ${out}`);
+    // Resumed with no settings on the command line: they come from the run (its length shortened here).
+    const args = JSON.parse(readFileSync(join(out, 'args.json'), 'utf8'));
+    writeFileSync(join(out, 'args.json'), JSON.stringify({ ...args, steps: String(state.step + 3) }));
+    const resumed = await drivelab('train-detector', '--resume', '--out', out);
+    expect(resumed.stderr).toMatch(/· \d+ steps of 4 on/);
+    expect(resumed.code).toBe(0);
+    expect(curve(out).at(-1)![0]).toBe(state.step + 3);
+    // The run directory is a --detector, and a --from, as it is.
+    expect((await drivelab('eval-detector', '--detector', out, '--seeds', '1000000', '--frames', '1')).code).toBe(0);
+    writeFileSync(join(out, 'checkpoint', 'state.json'), '{"step": -1}');
+    const bad = await drivelab('train-detector', '--resume', '--out', out);
+    expect([bad.code, bad.stderr.trim().split('\n').length]).toEqual([2, 1]);
+    expect(bad.stderr).toMatch(/--resume: .*state\.json: step: /);
+  }, 120_000);
+
+  it('exports the last weights, and says why, when validation has nothing it can score', async () => {
+    const out = tmp();
+    const r = await drivelab('train-detector', '--data', data, '--steps', '6', '--batch', '4', '--eval-every', '3', '--min-height', '1000', '--backend', 'wasm', '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/validation AP could not be measured \(no validation object is 1000 px tall or more; see --min-height, --val\); exporting the last weights/);
+    expect(r.stdout).toMatch(/float32 +\d+ KiB +val AP50 — /);
+    expect(readFileSync(join(out, 'float32', 'weights.bin')).equals(readFileSync(join(out, 'checkpoint', 'weights.bin')))).toBe(true);
+  }, 60_000);
+
   it('refuses bad flags and data in one line, exit 2', async () => {
     const out = tmp();
     for (const [args, message] of [
@@ -141,7 +181,7 @@ describe('detector training', () => {
       [['--data', data, '--out', out, '--lr', '-1'], /--lr -1: expected a number from/],
       [['--data', data, '--out', out, '--augment', 'rotate'], /--augment rotate: "rotate": expected none, or some of flip/],
       [['--data', data, '--out', out, '--from', tmp()], /--from .*: no model\.json there/],
-      [['--data', data, '--out', out, '--resume'], /--resume: .*state\.json not found/],
+      [['--data', data, '--out', out, '--resume'], /--resume: .*args\.json: not found; expected the --out of an interrupted train-detector run/],
     ] as const) {
       const r = await drivelab('train-detector', ...args);
       expect(r.code).toBe(2);
