@@ -67,6 +67,8 @@ export interface DetectorEvalResult {
   unknownLabels: number;
   overall: CocoEvalResult;
   byLighting: Record<string, number>;
+  /** Vehicle AP50 of each lighting's frames */
+  byLightingVehicleAp50: Record<string, number>;
   /** With several scenarios: AP, AP50 and vehicle AP50 of each one's frames */
   byScenario: Record<string, { ap: number; ap50: number; vehicleAp50: number }>;
   byDistance: Record<string, number>;
@@ -169,8 +171,12 @@ export async function evaluateDetector(opts: DetectorEvalOptions): Promise<Detec
     const ids = new Set(images.filter(keep).map((i) => i.id));
     return cocoEvaluate({ images: [...ids].map((id) => ({ id })), annotations: truth.filter((a) => ids.has(a.image_id)), categories }, results.filter((d) => ids.has(d.image_id)));
   };
-  const byLighting: Record<string, number> = {};
-  for (const lighting of opts.lighting) byLighting[lighting] = subset((i) => i.lighting === lighting).ap;
+  const byLighting: Record<string, number> = {}, byLightingVehicleAp50: Record<string, number> = {};
+  for (const lighting of opts.lighting) {
+    const r = subset((i) => i.lighting === lighting);
+    byLighting[lighting] = r.ap;
+    byLightingVehicleAp50[lighting] = r.perClass.vehicle.ap50;
+  }
   const byScenario: Record<string, { ap: number; ap50: number; vehicleAp50: number }> = {};
   if (opts.scenarios.length > 1) {
     for (const { id } of opts.scenarios) {
@@ -191,6 +197,7 @@ export async function evaluateDetector(opts: DetectorEvalOptions): Promise<Detec
     unknownLabels,
     overall: cocoEvaluate(gt, results),
     byLighting,
+    byLightingVehicleAp50,
     byScenario,
     byDistance: cocoEvaluateSlices(gt, results, DISTANCE_BINS, (a) => a.distance, (d) => d.distance),
   };

@@ -68,7 +68,7 @@ export async function evalDetectorCommand(opts: EvalDetectorCliOptions, io: CliI
       `drivelab eval-detector · ${r.detector} on ${r.scenario}${r.backend ? ` (tfjs ${r.backend})` : ''} · ${r.images} frames, ${r.objects} objects (${r.ignored} under ${minHeight} px ignored), ${r.detections} detections`,
       `  AP ${pct(o.ap)}   AP50 ${pct(o.ap50)}   AP75 ${pct(o.ap75)}   small ${pct(o.apSmall)}   medium ${pct(o.apMedium)}   large ${pct(o.apLarge)}`,
       `  by class     ${Object.entries(o.perClass).map(([k, v]) => `${k} ${pct(v.ap)} (AP50 ${pct(v.ap50)})`).join('   ')}`,
-      `  by lighting  ${Object.entries(r.byLighting).map(([k, v]) => `${k} ${pct(v)}`).join('   ')}`,
+      `  by lighting  ${Object.entries(r.byLighting).map(([k, v]) => `${k} ${pct(v)} (vehicle AP50 ${pct(r.byLightingVehicleAp50[k])})`).join('   ')}`,
       `  by distance  ${Object.entries(r.byDistance).map(([k, v]) => `${k} ${pct(v)}`).join('   ')}`,
       ...Object.entries(r.byScenario).map(([k, v]) => `  ${k.padEnd(20)} AP ${pct(v.ap)}   AP50 ${pct(v.ap50)}   vehicle AP50 ${pct(v.vehicleAp50)}`),
       ...(r.skipped > 0 ? [`  ${r.skipped} frames skipped after a bad result; the first: ${r.firstError}`] : []),
