@@ -91,22 +91,29 @@ export async function loadIsolated(spec: string, options: Record<string, unknown
   };
   const first = await start();
   let nextId = 0;
+  // One call at a time: the thread answers in order, and each call's timeout starts when it is sent.
+  let turn: Promise<unknown> = Promise.resolve();
+  const detectNow = async (frame: CameraFrame): Promise<Detection[]> => {
+    const where = `detector "${first.name}", frame ${frame.cameraId}@${frame.timestamp.toFixed(2)}s`;
+    // A thread stopped after a hang or an exit is replaced for the next frame.
+    if (!thread || thread.exited) await start();
+    const id = nextId++;
+    let reply: Reply;
+    try {
+      reply = await thread!.ask({ type: 'detect', id, frame }, iso.timeoutMs, () => new DetectorError(`${where}: detect() gave no answer within ${iso.timeoutMs} ms; its thread was stopped`));
+    } catch (err) {
+      throw err instanceof DetectorError && !err.message.startsWith(where) ? new DetectorError(`${where}: detect(): ${err.message}`) : err;
+    }
+    if (reply.type === 'throw') throw new Error(reply.message);
+    return (reply as { detections: Detection[] }).detections;
+  };
   const detector: Detector = {
     name: first.name,
     classes: first.classes,
-    async detect(frame: CameraFrame): Promise<Detection[]> {
-      const where = `detector "${first.name}", frame ${frame.cameraId}@${frame.timestamp.toFixed(2)}s`;
-      // A thread stopped after a hang or an exit is replaced for the next frame.
-      if (!thread || thread.exited) await start();
-      const id = nextId++;
-      let reply: Reply;
-      try {
-        reply = await thread!.ask({ type: 'detect', id, frame }, iso.timeoutMs, () => new DetectorError(`${where}: detect() gave no answer within ${iso.timeoutMs} ms; its thread was stopped`));
-      } catch (err) {
-        throw err instanceof DetectorError && !err.message.startsWith(where) ? new DetectorError(`${where}: detect(): ${err.message}`) : err;
-      }
-      if (reply.type === 'throw') throw new Error(reply.message);
-      return (reply as { detections: Detection[] }).detections;
+    detect(frame: CameraFrame): Promise<Detection[]> {
+      const mine = turn.then(() => detectNow(frame));
+      turn = mine.catch(() => {});
+      return mine;
     },
     dispose() {
       const t = thread;

@@ -7,7 +7,13 @@ register();
 const { loadDetector } = await import('./loader.ts');
 
 let detector = null;
-const message = (err) => String(err?.message ?? err).split('\n')[0];
+const message = (err) => {
+  try {
+    return String(err?.message ?? err).split('\n')[0].slice(0, 500);
+  } catch {
+    return 'threw a value that cannot be shown';
+  }
+};
 
 parentPort.on('message', async (m) => {
   if (m.type === 'load') {
@@ -15,7 +21,8 @@ parentPort.on('message', async (m) => {
       detector = await loadDetector(workerData.spec, workerData.options);
       parentPort.postMessage({ type: 'loaded', name: detector.name, classes: detector.classes });
     } catch (err) {
-      parentPort.postMessage({ type: 'load-error', message: message(err) });
+      const text = message(err);
+      parentPort.postMessage({ type: 'load-error', message: text.startsWith(workerData.spec) ? text : `${workerData.spec}: ${text}` });
     }
   } else if (m.type === 'detect') {
     try {

@@ -28,7 +28,13 @@ const DetectorShape = z.object({
 function show(v: unknown): string {
   if (typeof v === 'number') return String(v);
   if (v === undefined) return 'nothing';
-  const text = JSON.stringify(v);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    // BigInts, cycles, throwing getters: say what kind of value it was.
+    text = typeof v === 'bigint' ? `${v}n` : `a ${typeof v} that cannot be shown`;
+  }
   return text === undefined ? String(v) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -42,6 +48,9 @@ export function checkDetector(value: unknown, source: string): Detector {
   }
   return value as Detector;
 }
+
+/** Most detections one frame may bring (COCO scores 100 per image) */
+export const MAX_DETECTIONS = 10_000;
 
 /** The schema of a detector's results, built once per detector: building it costs more than checking a frame */
 const schemas = new WeakMap<Detector, z.ZodType>();
@@ -65,6 +74,7 @@ function detectionsSchema(detector: Detector): z.ZodType {
 /** `out` as detections of `detector`, or a DetectorError naming the frame and the first bad field */
 export function checkDetections(out: unknown, detector: Detector, frame: CameraFrame): Detection[] {
   const schema = detectionsSchema(detector);
+  if (Array.isArray(out) && out.length > MAX_DETECTIONS) throw new DetectorError(`detector "${detector.name}", frame ${frame.cameraId}@${frame.timestamp.toFixed(2)}s: detections: expected at most ${MAX_DETECTIONS.toLocaleString('en-US')} per frame, got ${out.length.toLocaleString('en-US')}`);
   const r = schema.safeParse(out);
   if (r.success) return r.data as Detection[];
   const issue = r.error.issues[0];

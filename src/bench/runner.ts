@@ -6,7 +6,7 @@
  * planned twice on the same seed, once on ground truth and once through that detector
  * (perception/perceivedEnv.ts), and the key of a job names its detector.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -153,7 +153,8 @@ async function bench(opts: BenchOptions, progress?: BenchProgress): Promise<Benc
     agent: opts.agent,
     detector: opts.detector,
     // The detector checked above ran on this thread's tfjs; the workers choose the same way.
-    backend: perceiving && !(await import('../../perception/detectors/loader.ts')).ORACLES.includes(opts.detector) ? (await import('../../perception/runtime/tfjs.ts')).backendInUse() : null,
+    // Only the tfjs detectors (cnn, model directories) run on it; a plug-in module brings its own.
+    backend: perceiving && (opts.detector === 'cnn' || (existsSync(opts.detector) && statSync(opts.detector).isDirectory())) ? (await import('../../perception/runtime/tfjs.ts')).backendInUse() : null,
     workers: opts.workers,
     record: opts.record,
     drivelab: VERSION,

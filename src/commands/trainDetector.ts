@@ -95,7 +95,8 @@ export async function trainDetectorCommand(given: TrainDetectorCliOptions, io: C
   // A resumed run takes every setting from the run itself; only --out, --resume and --backend come from the command line.
   const opts: TrainDetectorCliOptions = given.resume ? { ...given, ...runSettings(given.out) } : given;
   const steps = wholeFlag('--steps', opts.steps, 1, 10_000_000)!;
-  const batchSize = wholeFlag('--batch', opts.batch, 1, 1024)!;
+  // Above 512 frames the wasm backend runs out of its 4 GB address space.
+  const batchSize = wholeFlag('--batch', opts.batch, 1, 512)!;
   // A warm-up longer than a quarter of the run would leave the peak rate barely used.
   const warmup = Math.min(wholeFlag('--warmup', opts.warmup, 0, 10_000_000)!, Math.floor(steps / 4));
   const seed = wholeFlag('--seed', opts.seed, 0)!;

@@ -58,6 +58,8 @@ describe('detector output at the boundary', () => {
       [[{ bbox: [1, 2, 3, 4], label: 'vehicle', score: -0.5 }], '[0].score: expected a score from 0 to 1, got -0.5'],
       [[{ bbox: [1, 2, 3], label: 'vehicle', score: 1 }], '[0].bbox: expected [x, y, w, h], got [1,2,3]'],
       [{ boxes: [] }, 'detections: expected an array of detections, got {"boxes":[]}'],
+      [[{ bbox: [1n, 2, 3, 4], label: 'vehicle', score: 1 }], '[0].bbox[0]: expected a finite number, got 1n'],
+      [Array.from({ length: 10_001 }, () => good[0]), 'detections: expected at most 10,000 per frame, got 10,001'],
       [() => { throw new Error('out of memory\nat somewhere'); }, 'detect() threw: out of memory'],
     ];
     for (const [out, message] of cases) {

@@ -115,4 +115,19 @@ describe('drivelab eval-detector', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(lines).toContain(`[${chatty}] loading`);
   }, 120_000);
+
+  it('answers each call of an isolated plug-in with its own frame, calls in flight together included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drivelab-evaldet-'));
+    const slow = join(dir, 'slow-fast.mjs');
+    // The first frame takes longer than the second: answers must still go to their own callers.
+    writeFileSync(slow, `export async function load() {
+      return { name: 'sf', classes: ['vehicle'], detect: (f) => new Promise((r) => setTimeout(() => r([{ bbox: [f.timestamp, 0, 1, 1], label: 'vehicle', score: 1 }]), f.timestamp === 1 ? 300 : 10)), dispose() {} };
+    }`);
+    const { loadIsolated } = await import('../../perception/detectors/isolated.ts');
+    const d = await loadIsolated(slow, {}, { timeoutMs: 5000, loadTimeoutMs: 30_000 });
+    const frame = (t: number) => ({ width: 1, height: 1, data: new Uint8Array(3), timestamp: t, cameraId: 'c', intrinsics: { fx: 1, fy: 1, cx: 0, cy: 0, width: 1, height: 1, near: 0.1, far: 10 } });
+    const [a, b] = await Promise.all([d.detect(frame(1)), d.detect(frame(2))]);
+    expect([a[0].bbox[0], b[0].bbox[0]]).toEqual([1, 2]);
+    d.dispose();
+  }, 60_000);
 });
