@@ -54,6 +54,7 @@ import { detectChecked } from './detectors/validate.ts';
 import type { EgoPose, LidarSpecInput } from './fusion/lidarPoints.ts';
 import { FusionPipeline, TRACKING_LIDAR, type FusionConfig } from './fusion/pipeline.ts';
 import type { Track } from './fusion/tracker.ts';
+import { NearestList } from '../sim/sensors/nearestList.ts';
 
 /** Tracks slower than this are taken to face the way the ego does [m/s] */
 export const MOVING = 1;
@@ -89,8 +90,7 @@ export class PerceivedEnv {
   /** The frame of the contract, over the camera's buffers */
   private readonly contractFrame: CameraFrame;
   private readonly sensorContext = { world: null as unknown as World, scene: () => this.env.unwrapped.scene };
-  private readonly nearest: Int32Array;
-  private readonly nearestD2: Float64Array;
+  private readonly nearest: NearestList;
   private readonly proj = newProjection();
 
   constructor(readonly env: Env<Observation, Action>, readonly detector: Detector, options: PerceivedEnvOptions = {}) {
@@ -103,8 +103,7 @@ export class PerceivedEnv {
     this.key = features.id;
     this.objects = features.objects;
     this.range = features.range;
-    this.nearest = new Int32Array(features.objects);
-    this.nearestD2 = new Float64Array(features.objects);
+    this.nearest = new NearestList(features.objects);
     this.camera = new Camera(options.camera ?? scenario.sensors.find((s) => s.type === 'camera') ?? { type: 'camera' });
     const lidarSpec = LidarSpecSchema.parse(options.lidar ?? TRACKING_LIDAR);
     this.lidar = new LidarSensor(lidarSpec, 1 / scenario.sim.stepDt);
@@ -227,25 +226,18 @@ export class PerceivedEnv {
     const ego = world.egoActor;
     const tracks = this.tracks;
     const r2 = this.range * this.range;
-    let found = 0;
+    const nearest = this.nearest;
+    nearest.clear();
     for (let i = 0; i < tracks.length; i++) {
       const dx = tracks[i].position[0] - ego.x, dy = tracks[i].position[1] - ego.y;
       const d2 = dx * dx + dy * dy;
-      if (d2 > r2 || (found === n && d2 >= this.nearestD2[n - 1])) continue;
-      // Insertion into the sorted short list.
-      let k = found < n ? found++ : n - 1;
-      while (k > 0 && this.nearestD2[k - 1] > d2) {
-        this.nearestD2[k] = this.nearestD2[k - 1];
-        this.nearest[k] = this.nearest[k - 1];
-        k--;
-      }
-      this.nearestD2[k] = d2;
-      this.nearest[k] = i;
+      if (d2 <= r2) nearest.offer(i, d2);
     }
+    const found = nearest.count;
     const c = Math.cos(ego.heading), s = Math.sin(ego.heading);
     const evx = ego.speed * c, evy = ego.speed * s;
     for (let k = 0; k < found; k++) {
-      const t = tracks[this.nearest[k]];
+      const t = tracks[nearest.index[k]];
       const o = EGO_FEATURES + k * OBJECT_FEATURES;
       const dx = t.position[0] - ego.x, dy = t.position[1] - ego.y;
       const vx = t.velocity[0], vy = t.velocity[1];

@@ -21,6 +21,7 @@ import type { Rng } from '../rng.ts';
 import type { Sensor, SensorContext } from './types.ts';
 import { egoPlan, lanesFrom } from '../world/egoPlan.ts';
 import type { Neighbour } from '../traffic/LaneOccupancy.ts';
+import { NearestList } from './nearestList.ts';
 
 export const EGO_FEATURES = 18;
 export const OBJECT_FEATURES = 10;
@@ -36,9 +37,8 @@ export class FeatureSensor implements Sensor {
   private readonly space: Box;
   private readonly objects: number;
   private readonly range: number;
-  /** Indices and squared distances of the nearest actors, kept sorted */
-  private readonly nearest: Int32Array;
-  private readonly nearestD2: Float64Array;
+  /** The nearest actors, kept sorted */
+  private readonly nearest: NearestList;
   private readonly leader: Neighbour = { actor: null, gap: Infinity };
 
   constructor(spec: z.infer<typeof FeaturesSensor>, stepRate: number) {
@@ -48,8 +48,7 @@ export class FeatureSensor implements Sensor {
     this.range = spec.range;
     this.space = new Box(-1, 1, [EGO_FEATURES + spec.objects * OBJECT_FEATURES]);
     this.spaces = { [spec.id]: this.space };
-    this.nearest = new Int32Array(spec.objects);
-    this.nearestD2 = new Float64Array(spec.objects);
+    this.nearest = new NearestList(spec.objects);
   }
 
   reset(_world: World, _rng: Rng): void {}
@@ -112,29 +111,21 @@ export class FeatureSensor implements Sensor {
   private writeObjects(world: World, out: Float32Array): void {
     const ego = world.egoActor;
     const actors = world.actors;
-    const n = this.objects;
-    let found = 0;
+    const nearest = this.nearest;
+    nearest.clear();
     const r2 = this.range * this.range;
     for (let i = 1; i < actors.length; i++) {
       const a = actors[i];
       if (!a.active) continue;
       const dx = a.x - ego.x, dy = a.y - ego.y;
       const d2 = dx * dx + dy * dy;
-      if (d2 > r2 || (found === n && d2 >= this.nearestD2[n - 1])) continue;
-      // Insertion into the sorted short list.
-      let k = found < n ? found++ : n - 1;
-      while (k > 0 && this.nearestD2[k - 1] > d2) {
-        this.nearestD2[k] = this.nearestD2[k - 1];
-        this.nearest[k] = this.nearest[k - 1];
-        k--;
-      }
-      this.nearestD2[k] = d2;
-      this.nearest[k] = i;
+      if (d2 <= r2) nearest.offer(i, d2);
     }
+    const found = nearest.count;
     const c = Math.cos(ego.heading), s = Math.sin(ego.heading);
     const evx = ego.speed * c, evy = ego.speed * s;
     for (let k = 0; k < found; k++) {
-      const a = actors[this.nearest[k]];
+      const a = actors[nearest.index[k]];
       const o = EGO_FEATURES + k * OBJECT_FEATURES;
       const dx = a.x - ego.x, dy = a.y - ego.y;
       const dvx = a.speed * Math.cos(a.heading) - evx, dvy = a.speed * Math.sin(a.heading) - evy;
