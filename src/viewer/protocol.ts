@@ -1,0 +1,114 @@
+/**
+ * What the viewer's page and its source of world states say to each other. The source is either
+ * `drivelab view` over a WebSocket, or a session running in the page itself (the static build);
+ * both speak these messages, so the page draws the same thing from either.
+ *
+ * Everything is plain JSON. Poses are flat number arrays; an inactive actor's entries are null.
+ */
+import type { Scenario } from '../../scenarios/schema.ts';
+
+export const PROTOCOL_VERSION = 1;
+
+/** What the page shows for the agent's decision at a step */
+export interface ActionValues {
+  /** 'q': action values of a Q-learner; 'probability': a discrete policy's action probabilities;
+   *  'gaussian': a continuous policy's mean action, with its standard deviation in `std` */
+  kind: 'q' | 'probability' | 'gaussian';
+  labels: string[];
+  values: number[];
+  std?: number[];
+  /** Index of the action taken, when discrete */
+  chosen?: number;
+}
+
+export interface ViewerDetection {
+  /** [x, y, w, h] in camera pixels, from the top-left */
+  bbox: [number, number, number, number];
+  label: string;
+  score: number;
+}
+
+export interface ViewerTrack {
+  id: number;
+  label: string;
+  /** World position [m] (x east, y north) and velocity [m/s] */
+  x: number;
+  y: number;
+  vx: number;
+  vy: number;
+  /** Position covariance [xx, xy, yy] [m²] */
+  cov: [number, number, number];
+}
+
+/** Sent at the start of each episode: enough to build the world's scene in the page */
+export interface EpisodeMessage {
+  type: 'episode';
+  /** The scenario as it runs, with every default filled in */
+  scenario: Scenario;
+  seed: number;
+  agent: string;
+  detector: string | null;
+  /** Control step [s] */
+  dt: number;
+  /** Action space of the env: discrete meta-action names, or continuous element names */
+  actions: { type: 'discrete'; names: string[] } | { type: 'continuous'; names: string[] };
+  /** First frame, the state after reset */
+  frame: FrameMessage;
+}
+
+/** The world after one step (or after reset, with step 0) */
+export interface FrameMessage {
+  type: 'frame';
+  step: number;
+  /** Simulated time [s] */
+  time: number;
+  /** [actors × 4]: x [m], y [m], heading [rad], speed [m/s]; nulls while an actor is inactive */
+  poses: (number | null)[];
+  /** The ego's speed [m/s] */
+  speed: number;
+  /** Reward of this step and its weighted named terms */
+  reward: number;
+  rewards: Record<string, number>;
+  /** Sum of rewards since reset */
+  return: number;
+  /** The action taken, as numbers (one for discrete) */
+  action: number[] | null;
+  /** Who chose the action: the agent, or the keyboard */
+  driver: 'agent' | 'manual';
+  values: ActionValues | null;
+  /** The detector's boxes on the ego camera frame, when a detector runs */
+  detections: ViewerDetection[] | null;
+  /** Lidar returns in world coordinates, flat [x, y, z, ...] [m], when fusion runs */
+  lidar: number[] | null;
+  tracks: ViewerTrack[] | null;
+  /** Set on the last frame of an episode */
+  outcome: 'goal' | 'collision' | 'off-road' | 'time-limit' | null;
+}
+
+/** The session's clock, sent whenever it changes */
+export interface StatusMessage {
+  type: 'status';
+  paused: boolean;
+  /** Simulated seconds per wall second */
+  speed: number;
+  scenarios: string[];
+  agents: string[];
+  /** One line when something the page asked for failed */
+  error?: string;
+}
+
+export type ServerMessage = EpisodeMessage | FrameMessage | StatusMessage;
+
+/** Manual driving: a continuous [steer, acceleration] in [-1, 1], or a discrete meta-action index */
+export type ManualAction = number[] | number;
+
+export type ClientMessage =
+  | { type: 'pause' }
+  | { type: 'play' }
+  | { type: 'step' }
+  | { type: 'speed'; speed: number }
+  | { type: 'reset'; seed?: number }
+  | { type: 'scenario'; id: string }
+  | { type: 'agent'; id: string }
+  /** Take over with this action each step until `null` hands control back */
+  | { type: 'manual'; action: ManualAction | null };
