@@ -49,7 +49,7 @@ import { EGO_FEATURES, OBJECT_FEATURES, SPEED_SCALE as V } from '../sim/sensors/
 import { LidarSensor } from '../sim/sensors/LidarSensor.ts';
 import { lanesFrom } from '../sim/world/egoPlan.ts';
 import type { World } from '../sim/world/World.ts';
-import type { CameraFrame, Detector } from './detectors/types.ts';
+import type { CameraFrame, Detection, Detector } from './detectors/types.ts';
 import { detectChecked } from './detectors/validate.ts';
 import type { EgoPose, LidarSpecInput } from './fusion/lidarPoints.ts';
 import { FusionPipeline, TRACKING_LIDAR, type FusionConfig } from './fusion/pipeline.ts';
@@ -75,6 +75,8 @@ export class PerceivedEnv {
   readonly pipeline: FusionPipeline;
   /** The confirmed tracks after the last reset or step, in world coordinates */
   tracks: readonly Track[] = [];
+  /** The detector's answer for the last frame, in camera pixels */
+  detections: readonly Detection[] = [];
   private readonly lidar: LidarSensor;
   private readonly lidarId: string;
   private readonly readings: Record<string, Float32Array> = {};
@@ -157,7 +159,7 @@ export class PerceivedEnv {
     this.sensorContext.world = world;
     this.lidar.observe(this.sensorContext, this.readings);
     this.contractFrame.timestamp = frame.timestamp;
-    const detections = await detectChecked(this.detector, this.groundTruthFrames ? frame : this.contractFrame, this.timeoutMs);
+    const detections = (this.detections = await detectChecked(this.detector, this.groundTruthFrames ? frame : this.contractFrame, this.timeoutMs));
     const ego = world.egoActor;
     this.pose.x = ego.x;
     this.pose.y = ego.y;

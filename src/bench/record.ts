@@ -8,54 +8,25 @@
  *           row 0 is the state after reset
  *   actions [steps, actionSize]
  *   rewards [steps]
+ *   terms   { names, values [steps, names] }: the weighted reward terms (absent in older files)
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { readFile, writeFile } from 'node:fs/promises';
-import { z } from 'zod';
 import type { Action } from '../../sim/env/DrivingEnv.ts';
 import type { World } from '../../sim/world/World.ts';
 import { VERSION } from '../version.ts';
+import { encodeFloats as encode, parseRecord, RECORD_EXTENSION, RECORD_FORMAT, RECORD_VERSION, type EpisodeRecord, type RecordEventT, type Replay } from './recordFormat.ts';
 
-export const RECORD_FORMAT = 'drivelab-record';
-export const RECORD_VERSION = 1;
-export const RECORD_EXTENSION = '.drec.json.gz';
-
-const RecordEvent = z.object({ step: z.number().int(), type: z.enum(['collision', 'off-road', 'goal', 'time-limit']), detail: z.string().optional() });
-
-export const EpisodeRecordSchema = z.object({
-  format: z.literal(RECORD_FORMAT),
-  version: z.literal(RECORD_VERSION),
-  drivelab: z.string(),
-  scenario: z.record(z.string(), z.unknown()),
-  seed: z.number().int(),
-  agent: z.string(),
-  dt: z.number().positive(),
-  steps: z.number().int().min(0),
-  actors: z.array(z.object({ id: z.number().int(), kind: z.string(), model: z.string(), length: z.number(), width: z.number(), height: z.number() })),
-  actionSize: z.number().int().min(1),
-  poses: z.string(),
-  actions: z.string(),
-  rewards: z.string(),
-  events: z.array(RecordEvent),
-  outcome: z.string(),
-});
-
-export type EpisodeRecord = z.infer<typeof EpisodeRecordSchema>;
-export type RecordEventT = z.infer<typeof RecordEvent>;
-
-/** A decoded recording: the header plus typed arrays. */
-export interface Replay {
-  header: Omit<EpisodeRecord, 'poses' | 'actions' | 'rewards'>;
-  poses: Float32Array;
-  actions: Float32Array;
-  rewards: Float32Array;
-}
+export { RECORD_EXTENSION, RECORD_FORMAT, RECORD_VERSION, EpisodeRecordSchema, parseRecord, type EpisodeRecord, type Replay } from './recordFormat.ts';
 
 export class ReplayRecorder {
   private readonly poses: number[] = [];
   private readonly actions: number[] = [];
   private readonly rewards: number[] = [];
   private readonly events: RecordEventT[] = [];
+  /** Reward term names in the order of their first appearance, and each step's values */
+  private readonly termNames: string[] = [];
+  private readonly termRows: Record<string, number>[] = [];
   private steps = 0;
   private actionSize = 1;
 
@@ -79,6 +50,9 @@ export class ReplayRecorder {
       for (const v of action) this.actions.push(v);
     }
     this.rewards.push(reward);
+    const terms = (info.rewards as Record<string, number> | undefined) ?? {};
+    for (const name of Object.keys(terms)) if (!this.termNames.includes(name)) this.termNames.push(name);
+    this.termRows.push(terms);
     this.capture();
     const step = this.steps;
     const hit = info.collision as { kind: string; actor: number } | null;
@@ -104,6 +78,7 @@ export class ReplayRecorder {
       poses: encode(this.poses),
       actions: encode(this.actions),
       rewards: encode(this.rewards),
+      terms: { names: this.termNames, values: encode(this.termRows.flatMap((row) => this.termNames.map((name) => row[name] ?? 0))) },
       events: this.events,
       outcome,
     };
@@ -114,14 +89,6 @@ export class ReplayRecorder {
   }
 }
 
-function encode(values: readonly number[]): string {
-  return Buffer.from(Float32Array.from(values).buffer).toString('base64');
-}
-
-function decode(text: string): Float32Array {
-  const bytes = Buffer.from(text, 'base64');
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
 
 /** Reads and checks a recording; a damaged file gets an error naming the file and the field. */
 export async function readRecord(file: string): Promise<Replay> {
@@ -131,16 +98,7 @@ export async function readRecord(file: string): Promise<Replay> {
   } catch (err) {
     throw new Error(`${file}: not a ${RECORD_FORMAT} file (${(err as Error).message})`);
   }
-  const parsed = EpisodeRecordSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-  }
-  const { poses, actions, rewards, ...header } = parsed.data;
-  const replay: Replay = { header, poses: decode(poses), actions: decode(actions), rewards: decode(rewards) };
-  const expected = (header.steps + 1) * header.actors.length * 4;
-  if (replay.poses.length !== expected) throw new Error(`${file}: poses: expected ${expected} values, got ${replay.poses.length}`);
-  return replay;
+  return parseRecord(data, file);
 }
 
 /** `<scenario>-<seed>`, with `-<detector>` for an episode driven on a detector's tracks */

@@ -97,7 +97,16 @@ export interface StatusMessage {
   error?: string;
 }
 
-export type ServerMessage = EpisodeMessage | FrameMessage | StatusMessage;
+/** Sent instead of episodes when the server shows a recording: the page fetches and plays it */
+export interface ReplayMessage {
+  type: 'replay';
+  /** URL of the drivelab-record file, relative to the page */
+  url: string;
+  /** The file's name, for the title */
+  name: string;
+}
+
+export type ServerMessage = EpisodeMessage | FrameMessage | StatusMessage | ReplayMessage;
 
 /** Manual driving: a continuous [steer, acceleration] in [-1, 1], or a discrete meta-action index */
 export type ManualAction = number[] | number;

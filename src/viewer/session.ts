@@ -1,0 +1,311 @@
+/**
+ * One viewer's run of the world: an env, the agent driving it, and the detector and fusion when
+ * one runs. It steps in real time times a speed factor, takes the page's controls (pause, step,
+ * speed, reset, manual driving, another scenario or agent) and sends a frame after every step.
+ *
+ * It uses nothing of Node or of the browser beyond timers: `drivelab view` runs it in Node behind
+ * a WebSocket, and the static build runs it in the page. What differs between the two (where
+ * policies and detectors are loaded from) comes in through `SessionHost.open`.
+ */
+import type { Policy } from '../../agents/common/Policy.ts';
+import type { PerceivedEnv } from '../../perception/perceivedEnv.ts';
+import type { Scenario } from '../../scenarios/schema.ts';
+import { META_ACTIONS } from '../../sim/control/MetaController.ts';
+import type { Action, Observation } from '../../sim/env/DrivingEnv.ts';
+import type { Env, Info, StepResult } from '../../sim/env/Env.ts';
+import type { ActionValues, ClientMessage, EpisodeMessage, FrameMessage, ManualAction, ServerMessage, ViewerTrack } from './protocol.ts';
+
+/** What `SessionHost.open` builds for a scenario and an agent */
+export interface OpenedRun {
+  /** The env, with its time limit */
+  env: Env<Observation, Action>;
+  /** The same env seen through the detector and fusion, when a detector runs; the agent then acts on its observations */
+  perceived: PerceivedEnv | null;
+  policy: Policy<Observation, Action>;
+  agent: string;
+  detector: string | null;
+  /** Frees what `open` made */
+  close(): void;
+}
+
+export interface SessionHost {
+  /** Scenario ids the page offers */
+  scenarios: string[];
+  /** Agent ids the page offers */
+  agents: string[];
+  open(scenario: string, agent: string): Promise<OpenedRun>;
+}
+
+export interface SessionStart {
+  scenario: string;
+  agent: string;
+  seed: number;
+  /** Simulated seconds per wall second (default 1) */
+  speed?: number;
+  paused?: boolean;
+  /** Wall time between the end of an episode and the next one [ms] (default 1,500) */
+  pauseBetweenMs?: number;
+}
+
+export const MIN_SPEED = 0.1;
+export const MAX_SPEED = 16;
+const CONTINUOUS_NAMES = ['steer', 'acceleration'];
+
+/** A policy that can say what it thinks of an observation (see agents/common/Policy.ts) */
+type Explaining = { explain?(observation: Observation): ActionValues | null };
+
+export class ViewerSession {
+  private run: OpenedRun | null = null;
+  private scenarioId: string;
+  private agentId: string;
+  private seed: number;
+  private speed: number;
+  private paused: boolean;
+  private readonly pauseBetweenMs: number;
+  private observation: Observation = {};
+  private step = 0;
+  private total = 0;
+  private done = false;
+  private manual: ManualAction | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  /** The one step, reset or switch in progress; every change waits for it */
+  private busy: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly host: SessionHost, private readonly send: (msg: ServerMessage) => void, start: SessionStart) {
+    this.scenarioId = start.scenario;
+    this.agentId = start.agent;
+    this.seed = start.seed;
+    this.speed = clampSpeed(start.speed ?? 1);
+    this.paused = start.paused ?? false;
+    this.pauseBetweenMs = start.pauseBetweenMs ?? 1500;
+  }
+
+  /** Opens the first run and starts the clock; rejects when the run cannot be opened */
+  async start(): Promise<void> {
+    await this.serial(async () => {
+      await this.open();
+      await this.reset();
+    });
+    this.sendStatus();
+    this.schedule(0);
+  }
+
+  /** Carries out one message from the page. Failures reach the page as a status error line. */
+  handle(msg: ClientMessage): Promise<void> {
+    switch (msg.type) {
+      case 'pause':
+        this.paused = true;
+        this.cancel();
+        this.sendStatus();
+        return Promise.resolve();
+      case 'play':
+        this.paused = false;
+        this.sendStatus();
+        this.schedule(0);
+        return Promise.resolve();
+      case 'speed':
+        this.speed = clampSpeed(msg.speed);
+        this.sendStatus();
+        return Promise.resolve();
+      case 'step':
+        this.paused = true;
+        this.cancel();
+        this.sendStatus();
+        return this.serial(() => (this.done ? this.reset() : this.advance()));
+      case 'reset':
+        return this.serial(() => this.reset(msg.seed ?? this.seed));
+      case 'manual':
+        return this.setManual(msg.action);
+      case 'scenario':
+        return this.switchTo(msg.id, this.agentId);
+      case 'agent':
+        return this.switchTo(this.scenarioId, msg.id);
+    }
+  }
+
+  /** Stops the clock and frees the run */
+  close(): void {
+    this.closed = true;
+    this.cancel();
+    void this.busy.then(() => {
+      this.run?.close();
+      this.run = null;
+    });
+  }
+
+  private async switchTo(scenario: string, agent: string): Promise<void> {
+    const offered = scenario === this.scenarioId || this.host.scenarios.includes(scenario);
+    if (!offered) return this.fail(`scenario "${scenario}": expected one of ${this.host.scenarios.join(', ')}`);
+    if (agent !== this.agentId && !this.host.agents.includes(agent)) return this.fail(`agent "${agent}": expected one of ${this.host.agents.join(', ')}`);
+    const before = [this.scenarioId, this.agentId] as const;
+    await this.serial(async () => {
+      [this.scenarioId, this.agentId] = [scenario, agent];
+      try {
+        await this.open();
+      } catch (err) {
+        [this.scenarioId, this.agentId] = before;
+        throw err;
+      }
+      await this.reset(this.seed);
+    });
+    this.sendStatus();
+    this.schedule(0);
+  }
+
+  private async setManual(action: ManualAction | null): Promise<void> {
+    if (action !== null && this.run) {
+      const space = this.run.env.actionSpace;
+      if (space.type === 'discrete') {
+        if (typeof action !== 'number' || !Number.isInteger(action) || action < 0 || action >= space.n) return this.fail(`manual action: expected an integer in [0, ${space.n}), got ${JSON.stringify(action)}`);
+      } else if (!Array.isArray(action) || action.length !== CONTINUOUS_NAMES.length || !action.every(Number.isFinite)) {
+        return this.fail(`manual action: expected [steer, acceleration] in [-1, 1], got ${JSON.stringify(action)}`);
+      } else {
+        action = action.map((v) => Math.max(-1, Math.min(1, v)));
+      }
+    }
+    this.manual = action;
+  }
+
+  /** Runs `work` after whatever is in progress; an error becomes a status line */
+  private serial(work: () => Promise<void>): Promise<void> {
+    const next = this.busy.then(work).catch((err: unknown) => this.fail((err as Error).message ?? String(err)));
+    this.busy = next;
+    return next;
+  }
+
+  private fail(message: string): void {
+    this.sendStatus(message);
+  }
+
+  private async open(): Promise<void> {
+    const run = await this.host.open(this.scenarioId, this.agentId);
+    this.run?.close();
+    this.run = run;
+    this.manual = null;
+  }
+
+  private async reset(seed = this.seed): Promise<void> {
+    const run = this.run!;
+    this.seed = seed;
+    const r = run.perceived ? await run.perceived.reset({ seed }) : run.env.reset({ seed });
+    run.policy.reset(seed);
+    this.observation = r.observation;
+    this.step = 0;
+    this.total = 0;
+    this.done = false;
+    const scenario = run.env.unwrapped.scenario;
+    const space = run.env.actionSpace;
+    const episode: EpisodeMessage = {
+      type: 'episode',
+      scenario: scenario as Scenario,
+      seed,
+      agent: run.agent,
+      detector: run.detector,
+      dt: scenario.sim.stepDt,
+      actions: space.type === 'discrete' ? { type: 'discrete', names: [...META_ACTIONS].slice(0, space.n) } : { type: 'continuous', names: CONTINUOUS_NAMES },
+      frame: this.frame(null, 0, {}, null),
+    };
+    this.send(episode);
+  }
+
+  /** One env step with the agent's (or the keyboard's) action */
+  private async advance(): Promise<void> {
+    const run = this.run;
+    if (!run || this.done) return;
+    const values = (run.policy as Explaining).explain?.(this.observation) ?? null;
+    const manual = this.manual;
+    const action: Action = manual === null ? run.policy.act(this.observation, { deterministic: true }) : typeof manual === 'number' ? manual : Float32Array.from(manual);
+    const r: StepResult<Observation> = run.perceived ? await run.perceived.step(action) : run.env.step(action);
+    this.observation = r.observation;
+    this.step++;
+    this.total += r.reward;
+    this.done = r.terminated || r.truncated;
+    if (values && typeof action === 'number') values.chosen = action;
+    this.send(this.frame(action, r.reward, r.info, values));
+  }
+
+  private frame(action: Action | null, reward: number, info: Info, values: ActionValues | null): FrameMessage {
+    const run = this.run!;
+    const world = run.env.unwrapped.world;
+    const poses: (number | null)[] = [];
+    for (const a of world.actors) {
+      if (a.active) poses.push(round(a.x, 3), round(a.y, 3), round(a.heading, 4), round(a.speed, 3));
+      else poses.push(null, null, null, null);
+    }
+    const p = run.perceived;
+    let lidar: number[] | null = null;
+    let tracks: ViewerTrack[] | null = null;
+    if (p) {
+      const pts = p.pipeline.points;
+      lidar = new Array<number>(pts.count * 3);
+      for (let i = 0; i < pts.count * 3; i++) lidar[i] = round(pts.world[i], 2);
+      tracks = p.tracks.map((t) => ({
+        id: t.id,
+        label: t.label,
+        x: round(t.position[0], 3),
+        y: round(t.position[1], 3),
+        vx: round(t.velocity[0], 3),
+        vy: round(t.velocity[1], 3),
+        cov: [t.covariance[0], t.covariance[1], t.covariance[5]],
+      }));
+    }
+    const rewards = (info.rewards as Record<string, number> | undefined) ?? {};
+    return {
+      type: 'frame',
+      step: this.step,
+      time: round(world.time, 4),
+      poses,
+      speed: world.egoActor.speed,
+      reward,
+      rewards,
+      return: this.total,
+      action: action === null ? null : typeof action === 'number' ? [action] : Array.from(action),
+      driver: this.manual === null ? 'agent' : 'manual',
+      values,
+      detections: p ? p.detections.map((d) => ({ bbox: [d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3]], label: d.label, score: d.score })) : null,
+      lidar,
+      tracks,
+      outcome: (info.outcome as FrameMessage['outcome'] | undefined) ?? null,
+    };
+  }
+
+  private sendStatus(error?: string): void {
+    this.send({ type: 'status', paused: this.paused, speed: this.speed, scenarios: this.host.scenarios, agents: this.host.agents, ...(error ? { error } : {}) });
+  }
+
+  private cancel(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Steps again `delayMs` from now while playing */
+  private schedule(delayMs: number): void {
+    this.cancel();
+    if (this.paused || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const t0 = Date.now();
+      void this.serial(async () => {
+        if (this.done) {
+          await this.reset(this.seed + 1);
+          return;
+        }
+        await this.advance();
+      }).then(() => {
+        if (!this.run) return;
+        const stepMs = (1000 * this.run.env.unwrapped.scenario.sim.stepDt) / this.speed;
+        this.schedule(this.done ? this.pauseBetweenMs : Math.max(0, stepMs - (Date.now() - t0)));
+      });
+    }, delayMs);
+  }
+}
+
+function clampSpeed(speed: number): number {
+  return Number.isFinite(speed) ? Math.max(MIN_SPEED, Math.min(MAX_SPEED, speed)) : 1;
+}
+
+function round(v: number, digits: number): number {
+  const k = 10 ** digits;
+  return Math.round(v * k) / k;
+}
