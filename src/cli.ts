@@ -14,6 +14,7 @@ import { evalDetectionsCommand } from './commands/evalDetections.ts';
 import { evalDetectorCommand } from './commands/evalDetector.ts';
 import type { TrainDetectorCliOptions } from './commands/trainDetector.ts';
 import { evalTrackingCommand } from './commands/evalTracking.ts';
+import { viewCommand } from './commands/view.ts';
 import { processIo, type CliIo } from './io.ts';
 import { VERSION } from './version.ts';
 import { BACKENDS } from '../perception/runtime/backends.ts';
@@ -186,6 +187,23 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .requiredOption('--dt <file>', 'COCO results: [{ image_id, category_id, bbox, score }]')
     .option('--json', 'print the figures as JSON')
     .action(act(evalDetectionsCommand));
+
+  program
+    .command('view')
+    .description('open the 3D viewer in the browser: watch an agent drive live, or replay a recorded episode')
+    .option('-s, --scenario <id|file>', 'built-in scenario id or a .json/.yaml scenario file (default: a saved policy\'s training scenario, else highway)')
+    .option('-a, --agent <name|dir>', 'expert, random, or a saved policy directory', 'expert')
+    .option('--detector <name|file>', 'show what a detector sees and drive on its fused tracks: oracle, noisy-oracle, cnn, a model directory, or a plug-in module')
+    .option('--replay <file>', 'replay a recorded episode (.drec.json.gz from bench --record) instead of running the world')
+    .option('--seed <n>', 'seed of the first episode', '0')
+    .option('--speed <x>', 'simulated seconds per wall second', '1')
+    .option('--paused', 'start paused')
+    .option('--set <path=value>', 'override a scenario field (repeatable)', collect, [])
+    .option('--port <n>', 'port to listen on (0: any free port)', '5170')
+    .option('--host <address>', 'address to bind; anything but loopback exposes the viewer to the network', '127.0.0.1')
+    .option('--allow-host <name>', 'another Host name the page may be reached by (repeatable)', collect, [])
+    .option('--backend <name>', 'tfjs backend for a tfjs detector: auto, tensorflow, wasm, webgpu, cpu', 'auto')
+    .action(act(viewCommand));
 
   const scenarios = program.command('scenarios').description('list and check scenarios');
   scenarios.command('list').description('list the built-in scenarios').option('--json', 'as JSON').action(act(listCommand));

@@ -161,12 +161,10 @@ describe('drivelab bench', () => {
     expect(replay.poses).toHaveLength((steps + 1) * replay.header.actors.length * 4);
     expect(replay.rewards).toHaveLength(steps);
     expect(replay.rewards.reduce((a, b) => a + b, 0)).toBeCloseTo(report.episodes[0].reward as number, 3);
-    // The named terms of each step add up to its reward, and each term's sum to the report's.
+    // The named terms of each step add up to its reward.
     const terms = Object.keys(replay.terms);
     expect(terms.length).toBeGreaterThan(1);
     for (let t = 0; t < steps; t++) expect(terms.reduce((sum, name) => sum + replay.terms[name][t], 0)).toBeCloseTo(replay.rewards[t], 4);
-    const reported = report.episodes[0].rewards as Record<string, number> | undefined;
-    if (reported) for (const name of terms) expect(replay.terms[name].reduce((a, b) => a + b, 0)).toBeCloseTo(reported[name] ?? 0, 3);
   });
 
   const bad: [string, string[], RegExp][] = [

@@ -1,0 +1,104 @@
+/**
+ * `drivelab view`: the 3D viewer. Runs the world in Node and streams it to the page over a
+ * WebSocket, or serves one recorded episode for the page to replay. Binds to 127.0.0.1 unless told
+ * otherwise, prints the URL, and runs until interrupted.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { readRecord } from '../bench/record.ts';
+import { benchDetector } from '../bench/jobs.ts';
+import { UsageError } from '../errors.ts';
+import type { CliIo } from '../io.ts';
+import { parseSetFlags } from '../overrides.ts';
+import { scenarioForRun } from '../agents.ts';
+import { ensureViewerBuilt, viewerDist } from '../viewer/build.ts';
+import { nodeHost } from '../viewer/nodeHost.ts';
+import { startViewerServer } from '../viewer/server.ts';
+import { ViewerSession } from '../viewer/session.ts';
+import { MAX_SPEED, MIN_SPEED } from '../viewer/session.ts';
+import { BACKENDS } from '../../perception/runtime/backends.ts';
+
+export interface ViewOptions {
+  scenario?: string;
+  agent: string;
+  detector?: string;
+  replay?: string;
+  seed: string;
+  speed: string;
+  port: string;
+  host: string;
+  allowHost: string[];
+  set: string[];
+  paused?: boolean;
+  backend: string;
+}
+
+/** The URL path the page fetches a replayed recording from */
+const REPLAY_PATH = '/api/replay';
+
+export async function viewCommand(opts: ViewOptions, io: CliIo): Promise<number> {
+  const seed = /^\d+$/.test(opts.seed) ? Number(opts.seed) : NaN;
+  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed ${opts.seed}: expected a non-negative integer`);
+  const port = /^\d+$/.test(opts.port) ? Number(opts.port) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port ${opts.port}: expected a port number from 0 to 65535 (0: any free port)`);
+  const speed = Number(opts.speed);
+  if (!(speed >= MIN_SPEED && speed <= MAX_SPEED)) throw new UsageError(`--speed ${opts.speed}: expected simulated seconds per wall second, from ${MIN_SPEED} to ${MAX_SPEED}`);
+  if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new UsageError(`--backend ${opts.backend}: expected one of ${BACKENDS.join(', ')}`);
+
+  let connect: Parameters<typeof startViewerServer>[0]['connect'];
+  const files: Record<string, string> = {};
+  if (opts.replay !== undefined) {
+    const live = (['scenario', 'detector'] as const).filter((k) => opts[k] !== undefined);
+    if (live.length > 0) throw new UsageError(`--replay: shows a recorded episode; --${live[0]} only means something for a live run`);
+    if (!existsSync(opts.replay) || !statSync(opts.replay).isFile()) throw new UsageError(`--replay ${opts.replay}: no such file; expected a drivelab-record file (.drec.json.gz) from bench --record`);
+    try {
+      await readRecord(opts.replay);
+    } catch (err) {
+      throw new UsageError(`--replay ${(err as Error).message}`);
+    }
+    files[REPLAY_PATH] = opts.replay;
+    const name = basename(opts.replay);
+    connect = (send) => {
+      send({ type: 'replay', url: REPLAY_PATH.slice(1), name });
+      return { message: () => {}, close: () => {} };
+    };
+  } else {
+    const overrides = parseSetFlags(opts.set);
+    // Everything the first run needs is checked now, so a bad flag is one line before any server starts.
+    const scenario = (await scenarioForRun(opts.agent, opts.scenario, overrides)).id;
+    const scenarioArg = opts.scenario ?? scenario;
+    const detector = opts.detector ?? null;
+    if (opts.backend !== 'auto') process.env.DRIVELAB_BACKEND = opts.backend;
+    if (detector !== null) await benchDetector(detector);
+    const host = nodeHost({ scenario: scenarioArg, agent: opts.agent, detector, overrides });
+    (await host.open(scenarioArg, opts.agent)).close();
+    connect = (send) => {
+      const session = new ViewerSession(host, send, { scenario: scenarioArg, agent: opts.agent, seed, speed, paused: opts.paused });
+      void session.start();
+      return { message: (msg) => void session.handle(msg), close: () => session.close() };
+    };
+  }
+
+  await ensureViewerBuilt(io);
+  let server;
+  try {
+    server = await startViewerServer({ root: viewerDist(), host: opts.host, port, allowedHosts: opts.allowHost, files, connect });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') throw new UsageError(`--port ${port}: already in use; pass another port, or --port 0 for any free one`);
+    if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') throw new UsageError(`--host ${opts.host}: not an address of this machine`);
+    throw err;
+  }
+  io.stdout(`drivelab view: ${server.url}  (Ctrl-C to stop)\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await server.close();
+  return 0;
+}
