@@ -1,0 +1,110 @@
+/** The heads-up display: speed, reward and its terms, return, and the agent's action values. */
+import type { ActionValues, EpisodeMessage, FrameMessage } from '../protocol.ts';
+
+const OUTCOME_TEXT: Record<string, string> = { goal: 'Goal reached', collision: 'Collision', 'off-road': 'Left the road', 'time-limit': 'Time limit' };
+
+export class Hud {
+  private readonly el: Record<string, HTMLElement>;
+
+  constructor(root: HTMLElement) {
+    const get = (id: string) => {
+      const e = root.querySelector<HTMLElement>(`#${id}`);
+      if (!e) throw new Error(`viewer page: no #${id}`);
+      return e;
+    };
+    this.el = Object.fromEntries(['hud-speed', 'hud-step', 'hud-reward', 'hud-return', 'hud-terms', 'hud-values', 'hud-values-title', 'hud-driver', 'hud-title', 'banner'].map((id) => [id, get(id)]));
+  }
+
+  episode(m: EpisodeMessage, mode: string): void {
+    this.el['hud-title'].textContent = `${m.scenario.id} · seed ${m.seed} · ${m.agent}${m.detector ? ` · detector ${m.detector}` : ''}${mode === 'live' ? '' : ` · ${mode}`}`;
+    this.el['banner'].textContent = '';
+    this.el['banner'].className = '';
+    this.el['hud-values'].replaceChildren();
+  }
+
+  frame(f: FrameMessage): void {
+    this.el['hud-speed'].textContent = (f.speed * 3.6).toFixed(0);
+    this.el['hud-step'].textContent = `step ${f.step} · ${f.time.toFixed(1)} s`;
+    this.el['hud-reward'].textContent = signed(f.reward, 3);
+    this.el['hud-return'].textContent = signed(f.return, 2);
+    this.el['hud-driver'].textContent = f.driver === 'manual' ? 'you are driving' : 'agent driving';
+    this.el['hud-driver'].className = f.driver;
+    this.el['hud-terms'].replaceChildren(
+      ...Object.entries(f.rewards).map(([name, v]) => {
+        const row = document.createElement('tr');
+        const bar = document.createElement('td');
+        const fill = document.createElement('div');
+        fill.className = `term-bar ${v < 0 ? 'neg' : 'pos'}`;
+        fill.style.width = `${Math.min(100, Math.abs(v) * 100)}%`;
+        bar.append(fill);
+        row.append(cell(name), cell(signed(v, 3), 'num'), bar);
+        return row;
+      }),
+    );
+    this.values(f.values, f.action);
+    if (f.outcome) {
+      this.el['banner'].textContent = `${OUTCOME_TEXT[f.outcome] ?? f.outcome} · return ${signed(f.return, 2)}`;
+      this.el['banner'].className = `show ${f.outcome}`;
+    } else if (this.el['banner'].className) {
+      this.el['banner'].textContent = '';
+      this.el['banner'].className = '';
+    }
+  }
+
+  /** Live bars of Q-values or action probabilities, the chosen one marked */
+  private values(v: ActionValues | null, action: number[] | null): void {
+    const host = this.el['hud-values'];
+    const title = this.el['hud-values-title'];
+    if (!v) {
+      title.textContent = action ? `action ${action.map((a) => a.toFixed(2)).join(', ')}` : 'action values';
+      host.replaceChildren();
+      return;
+    }
+    title.textContent = v.kind === 'q' ? 'Q-values (greedy action marked)' : v.kind === 'probability' ? 'action probabilities' : 'action mean ± std';
+    const lo = v.kind === 'probability' ? 0 : Math.min(0, ...v.values.map((x, i) => x - (v.std?.[i] ?? 0)));
+    const hi = v.kind === 'probability' ? 1 : Math.max(1e-9, ...v.values.map((x, i) => x + (v.std?.[i] ?? 0)));
+    const scale = (x: number) => (100 * (x - lo)) / (hi - lo || 1);
+    const best = v.chosen ?? (v.kind === 'gaussian' ? -1 : v.values.indexOf(Math.max(...v.values)));
+    host.replaceChildren(
+      ...v.values.map((x, i) => {
+        const row = document.createElement('div');
+        row.className = `value-row${i === best ? ' chosen' : ''}`;
+        const label = document.createElement('span');
+        label.className = 'value-label';
+        label.textContent = v.labels[i] ?? String(i);
+        const track = document.createElement('span');
+        track.className = 'value-track';
+        const fill = document.createElement('span');
+        fill.className = 'value-fill';
+        const zero = scale(0);
+        const at = scale(x);
+        fill.style.left = `${Math.min(zero, at)}%`;
+        fill.style.width = `${Math.max(1, Math.abs(at - zero))}%`;
+        track.append(fill);
+        if (v.std) {
+          const err = document.createElement('span');
+          err.className = 'value-std';
+          err.style.left = `${scale(x - v.std[i])}%`;
+          err.style.width = `${scale(x + v.std[i]) - scale(x - v.std[i])}%`;
+          track.append(err);
+        }
+        const num = document.createElement('span');
+        num.className = 'value-num';
+        num.textContent = v.kind === 'probability' ? `${(100 * x).toFixed(0)}%` : x.toFixed(2);
+        row.append(label, track, num);
+        return row;
+      }),
+    );
+  }
+}
+
+function cell(text: string, cls = ''): HTMLTableCellElement {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (cls) td.className = cls;
+  return td;
+}
+
+function signed(v: number, digits: number): string {
+  return `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(digits)}`;
+}
