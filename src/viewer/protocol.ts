@@ -106,7 +106,14 @@ export interface ReplayMessage {
   name: string;
 }
 
-export type ServerMessage = EpisodeMessage | FrameMessage | StatusMessage | ReplayMessage;
+/** The server's answer to a message it could not take (not JSON, or not a ClientMessage) */
+export interface ErrorMessage {
+  type: 'error';
+  /** One line naming what was wrong */
+  message: string;
+}
+
+export type ServerMessage = EpisodeMessage | FrameMessage | StatusMessage | ReplayMessage | ErrorMessage;
 
 /** Manual driving: a continuous [steer, acceleration] in [-1, 1], or a discrete meta-action index */
 export type ManualAction = number[] | number;

@@ -1,0 +1,153 @@
+/**
+ * Builds the viewer app (src/viewer/app) into a static site with Vite: `npm run build:viewer`, or
+ * once on demand by `drivelab view` (ensureViewerBuilt). The site uses relative URLs (base './'),
+ * so it works from any directory of any static host; with `models` it carries the shipped
+ * policies and detector, which the page's own session loads by relative URL.
+ */
+import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { processIo, type CliIo } from '../io.ts';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const APP = join(REPO, 'src/viewer/app');
+const MODELS = join(REPO, 'models');
+
+/** What a built site depends on: when any of it is newer than the site, the site is stale. The
+ *  whole of src/viewer, as the page's own session lives there beside the app. */
+const SOURCES = ['src/viewer', 'sim', 'scenarios', 'perception', 'agents', 'models', 'package-lock.json'];
+
+export interface BuildViewerOptions {
+  /** Directory the site is written to; emptied first */
+  outDir: string;
+  /** Base URL of the site; default './', so it works from any path */
+  base?: string;
+  /** Copy models/ to <outDir>/models and list it in <outDir>/models/index.json */
+  models?: boolean;
+  /** Print nothing (Vite's report and warnings included) */
+  quiet?: boolean;
+  /** Directory of the app's index.html; default src/viewer/app */
+  root?: string;
+}
+
+/** The shipped models as the page finds them: model directory → its files, '/'-separated, sorted */
+export interface ModelIndex {
+  models: Record<string, string[]>;
+}
+
+export async function buildViewer(options: BuildViewerOptions): Promise<void> {
+  const root = resolve(options.root ?? APP);
+  if (!existsSync(join(root, 'index.html'))) throw new Error(`the viewer app is missing: no index.html in ${relative(process.cwd(), root) || '.'}`);
+  const outDir = resolve(options.outDir);
+  // Loaded here, not at module scope: every drivelab command imports this module, few build.
+  const { build } = await import('vite');
+  // Vite takes NODE_ENV for whether a build is a production one, and sets it when unset: always
+  // a production build, and the caller's NODE_ENV back afterwards.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      configFile: false,
+      envDir: false,
+      root,
+      base: options.base ?? './',
+      mode: 'production',
+      logLevel: options.quiet ? 'silent' : 'info',
+      clearScreen: false,
+      build: {
+        outDir,
+        emptyOutDir: true,
+        // three.js, tfjs and Rapier (its wasm inlined as base64) make a few MB of script by nature.
+        chunkSizeWarningLimit: 8192,
+      },
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
+  if (options.models) copyModels(join(outDir, 'models'));
+}
+
+/** Copies models/ to `dir` and writes dir/index.json (a ModelIndex). */
+export function copyModels(dir: string): ModelIndex {
+  cpSync(MODELS, dir, { recursive: true, filter: (src) => !relative(MODELS, src).split(sep).some((s) => s.startsWith('.')) });
+  const index: ModelIndex = { models: {} };
+  for (const name of readdirSync(dir).sort()) {
+    if (statSync(join(dir, name)).isDirectory()) index.models[name] = listFiles(join(dir, name)).sort();
+  }
+  writeFileSync(join(dir, 'index.json'), JSON.stringify(index, null, 2) + '\n');
+  return index;
+}
+
+/** Default directory of the built viewer: dist/viewer at the repository's root */
+export function viewerDist(): string {
+  return join(REPO, 'dist/viewer');
+}
+
+/**
+ * Builds the viewer into viewerDist() when it is missing or older than any of its sources (by
+ * mtime), as after a fresh `npm install` or a pull; returns the directory. The new site is built
+ * beside the old one and then moved in place, so a failed build leaves the old one whole.
+ * `outDir` and `root` are for tests.
+ */
+export async function ensureViewerBuilt(io: CliIo, options: { outDir?: string; root?: string } = {}): Promise<string> {
+  const dist = resolve(options.outDir ?? viewerDist());
+  const built = mtimeOrNull(join(dist, 'index.html'));
+  if (built !== null && built >= newestSource(options.root)) return dist;
+  io.stderr('building the viewer (once)…\n');
+  const partial = `${dist}.partial-${process.pid}`;
+  try {
+    await buildViewer({ outDir: partial, root: options.root, models: true, quiet: true });
+    rmSync(dist, { recursive: true, force: true });
+    renameSync(partial, dist);
+  } finally {
+    rmSync(partial, { recursive: true, force: true });
+  }
+  return dist;
+}
+
+/** Newest mtime among the viewer's sources [ms since the epoch] */
+function newestSource(root?: string): number {
+  let newest = 0;
+  const visit = (path: string): void => {
+    const stats = statSync(path, { throwIfNoEntry: false });
+    if (stats === undefined) return;
+    if (!stats.isDirectory()) {
+      newest = Math.max(newest, stats.mtimeMs);
+      return;
+    }
+    for (const name of readdirSync(path)) if (!name.startsWith('.') && name !== 'node_modules') visit(join(path, name));
+  };
+  for (const source of SOURCES) visit(join(REPO, source));
+  if (root !== undefined) visit(resolve(root));
+  return newest;
+}
+
+function mtimeOrNull(path: string): number | null {
+  return statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? null;
+}
+
+/** Every file under `dir`, as '/'-separated paths relative to it */
+function listFiles(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = prefix + entry.name;
+    if (entry.isDirectory()) out.push(...listFiles(join(dir, entry.name), path + '/'));
+    else out.push(path);
+  }
+  return out;
+}
+
+/** `npm run build:viewer [outDir]`: the site with the shipped models, to dist/viewer by default. */
+async function main(args: string[]): Promise<void> {
+  const outDir = resolve(args[0] ?? viewerDist());
+  await buildViewer({ outDir, models: true });
+  processIo().stderr(`the viewer is in ${relative(process.cwd(), outDir) || '.'}; serve that directory, or run drivelab view\n`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`build:viewer: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
