@@ -15,6 +15,7 @@ import type { Callback } from './common/callbacks.ts';
 import { readCheckpoint, writeCheckpoint } from './common/checkpoint.ts';
 import { Mlp, mlpArrays, restoreMlp } from './common/nn.ts';
 import type { ActOptions, Policy } from './common/Policy.ts';
+import { sourceOf, type PolicySource } from './common/policySource.ts';
 import { ReplayBuffer } from './common/ReplayBuffer.ts';
 import { linearSchedule } from './common/schedules.ts';
 import { TrainRun, type TrainOptions } from './common/TrainRun.ts';
@@ -374,11 +375,12 @@ export class DqnPolicy implements Policy<Observation, Action> {
   }
 }
 
-/** Rebuilds a policy written by `DqnPolicy.save` for `env` */
-export async function load(dir: string, env: Env<Observation, Action>): Promise<DqnPolicy> {
-  const { args, read } = await loadWeights(dir, 'dqn', ARG_SPEC, DEFAULT_DQN, env);
+/** Rebuilds a policy written by `DqnPolicy.save` for `env`, from its directory or another source */
+export async function load(dirOrSource: string | PolicySource, env: Env<Observation, Action>): Promise<DqnPolicy> {
+  const source = sourceOf(dirOrSource);
+  const { args, read } = await loadWeights(source, 'dqn', ARG_SPEC, DEFAULT_DQN, env);
   const space = env.actionSpace;
-  if (space.type !== 'discrete') throw new Error(`${dir}: a dqn policy needs a Discrete action space`);
+  if (space.type !== 'discrete') throw new Error(`${source.name}: a dqn policy needs a Discrete action space`);
   const q = new QNetwork(env.observationSpace, space.n, args.hidden, args.dueling, args.seed, args.cnn);
   q.restore('q', read);
   return new DqnPolicy(q, args, env.observationSpace, env.actionSpace);

@@ -49,6 +49,11 @@ export async function readJson(file: string): Promise<unknown> {
   } catch {
     throw new Error(`${file}: cannot read it`);
   }
+  return parseJson(text, file);
+}
+
+/** `text` as JSON; `file` names it in the error (a path or a URL) */
+export function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -58,7 +63,16 @@ export async function readJson(file: string): Promise<unknown> {
 
 /** A saved table for an env with `actions` actions, checked field by field. */
 export async function readTable(file: string, actions: number): Promise<{ table: QTable; encoding: StateEncoding }> {
-  const data = (await readJson(file)) as Record<string, unknown>;
+  return tableFromJson(await readJson(file), file, actions);
+}
+
+/** The table in `text` (a `qtable.json`) for an env with `actions` actions; `file` names it in errors */
+export function parseTable(text: string, file: string, actions: number): { table: QTable; encoding: StateEncoding } {
+  return tableFromJson(parseJson(text, file), file, actions);
+}
+
+function tableFromJson(json: unknown, file: string, actions: number): { table: QTable; encoding: StateEncoding } {
+  const data = json as Record<string, unknown>;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error(`${file}: expected an object`);
   if (data.version !== TABLE_VERSION) throw new Error(`${file}: version: expected ${TABLE_VERSION}, got ${JSON.stringify(data.version)}`);
   if (data.actions !== actions) throw new Error(`${file}: actions: expected ${actions} (the env's Discrete(${actions})), got ${JSON.stringify(data.actions)}`);
