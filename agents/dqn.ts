@@ -14,7 +14,8 @@ import { AdamW } from '../perception/training/AdamW.ts';
 import type { Callback } from './common/callbacks.ts';
 import { readCheckpoint, writeCheckpoint } from './common/checkpoint.ts';
 import { Mlp, mlpArrays, restoreMlp } from './common/nn.ts';
-import type { ActOptions, Policy } from './common/Policy.ts';
+import type { ActionValues, ActOptions, Policy } from './common/Policy.ts';
+import { actionLabels, argMax } from './common/actionValues.ts';
 import { sourceOf, type PolicySource } from './common/policySource.ts';
 import { ReplayBuffer } from './common/ReplayBuffer.ts';
 import { linearSchedule } from './common/schedules.ts';
@@ -359,6 +360,14 @@ export class DqnPolicy implements Policy<Observation, Action> {
     if (options.deterministic === false && this.rng.next() < this.args.explorationFinal) return (this.last = this.rng.int(0, n - 1));
     flattenInto(this.observationSpace, observation, this.input);
     return (this.last = greedy(this.q, this.input, 1)[0]);
+  }
+
+  /** Q(s, ·) of each meta-action; `chosen` is the greedy one, whether or not an action is being held */
+  explain(observation: Observation): ActionValues {
+    const input = new Float32Array(this.input.length);
+    flattenInto(this.observationSpace, observation, input);
+    const values = Array.from(tf.tidy(() => this.q.apply(tf.tensor2d(input, [1, input.length])).dataSync()));
+    return { kind: 'q', labels: actionLabels(this.actionSpace), values, chosen: argMax(values) };
   }
 
   reset(episodeSeed: number): void {

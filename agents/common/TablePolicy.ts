@@ -11,7 +11,8 @@ import { META_ACTIONS } from '../../sim/control/MetaController.ts';
 import type { SpaceValue } from '../../sim/env/spaces.ts';
 import { mix32, Rng } from '../../sim/rng.ts';
 import { writePolicyManifest } from './manifest.ts';
-import type { ActOptions, Policy } from './Policy.ts';
+import type { ActionValues, ActOptions, Policy } from './Policy.ts';
+import { discreteLabels } from './actionValues.ts';
 import { afterDecision, afterStep, allowedIn, startTracking, stateOf, type StateEncoding, type Tracker } from './tabularState.ts';
 
 /** Action values by state; a state never visited has no row. */
@@ -147,6 +148,21 @@ export class TablePolicy implements Policy<SpaceValue, number> {
     const action = options.deterministic === false ? epsilonGreedy(q, this.actions, allowed, this.options.epsilon, this.rng) : greedy(q, this.actions, allowed);
     afterDecision(this.encoding, this.tracker, action, observation, this.options.laneChangeHold);
     return action;
+  }
+
+  /**
+   * The table's row for the state `act(observation)` would be in; `chosen` is the greedy action
+   * among those allowed there, what a decision would take. Null in a state the table never
+   * visited (a decision there keeps IDLE). Between decisions `act` keeps IDLE all the same.
+   */
+  explain(observation: SpaceValue): ActionValues | null {
+    // A copy of the tracker (plain numbers) moved on by this observation, as `act` would move it.
+    const tracker = this.tracker ? { ...this.tracker } : startTracking(this.encoding, observation);
+    if (this.tracker) afterStep(this.encoding, tracker, observation, this.options.laneChangeHold);
+    const state = stateOf(this.encoding, observation, tracker);
+    const q = this.table.get(state);
+    if (!q) return null;
+    return { kind: 'q', labels: discreteLabels(this.actions), values: Array.from(q), chosen: greedy(q, this.actions, allowedIn(this.encoding, state, this.actions)) };
   }
 
   reset(episodeSeed: number): void {
