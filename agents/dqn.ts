@@ -14,7 +14,9 @@ import { AdamW } from '../perception/training/AdamW.ts';
 import type { Callback } from './common/callbacks.ts';
 import { readCheckpoint, writeCheckpoint } from './common/checkpoint.ts';
 import { Mlp, mlpArrays, restoreMlp } from './common/nn.ts';
-import type { ActOptions, Policy } from './common/Policy.ts';
+import type { ActionValues, ActOptions, Policy } from './common/Policy.ts';
+import { actionLabels, argMax } from './common/actionValues.ts';
+import { sourceOf, type PolicySource } from './common/policySource.ts';
 import { ReplayBuffer } from './common/ReplayBuffer.ts';
 import { linearSchedule } from './common/schedules.ts';
 import { TrainRun, type TrainOptions } from './common/TrainRun.ts';
@@ -360,6 +362,14 @@ export class DqnPolicy implements Policy<Observation, Action> {
     return (this.last = greedy(this.q, this.input, 1)[0]);
   }
 
+  /** Q(s, ·) of each meta-action; `chosen` is the greedy one, whether or not an action is being held */
+  explain(observation: Observation): ActionValues {
+    const input = new Float32Array(this.input.length);
+    flattenInto(this.observationSpace, observation, input);
+    const values = Array.from(tf.tidy(() => this.q.apply(tf.tensor2d(input, [1, input.length])).dataSync()));
+    return { kind: 'q', labels: actionLabels(this.actionSpace), values, chosen: argMax(values) };
+  }
+
   reset(episodeSeed: number): void {
     this.held = 0;
     this.rng = Rng.seeded((episodeSeed ^ 0x5bd1e995) >>> 0);
@@ -374,11 +384,12 @@ export class DqnPolicy implements Policy<Observation, Action> {
   }
 }
 
-/** Rebuilds a policy written by `DqnPolicy.save` for `env` */
-export async function load(dir: string, env: Env<Observation, Action>): Promise<DqnPolicy> {
-  const { args, read } = await loadWeights(dir, 'dqn', ARG_SPEC, DEFAULT_DQN, env);
+/** Rebuilds a policy written by `DqnPolicy.save` for `env`, from its directory or another source */
+export async function load(dirOrSource: string | PolicySource, env: Env<Observation, Action>): Promise<DqnPolicy> {
+  const source = sourceOf(dirOrSource);
+  const { args, read } = await loadWeights(source, 'dqn', ARG_SPEC, DEFAULT_DQN, env);
   const space = env.actionSpace;
-  if (space.type !== 'discrete') throw new Error(`${dir}: a dqn policy needs a Discrete action space`);
+  if (space.type !== 'discrete') throw new Error(`${source.name}: a dqn policy needs a Discrete action space`);
   const q = new QNetwork(env.observationSpace, space.n, args.hidden, args.dueling, args.seed, args.cnn);
   q.restore('q', read);
   return new DqnPolicy(q, args, env.observationSpace, env.actionSpace);

@@ -28,6 +28,7 @@ import { RewardScaler } from './common/RewardScaler.ts';
 import type { ObservationNormalizer } from './common/ObservationNormalizer.ts';
 import { TrainRun, type TrainOptions } from './common/TrainRun.ts';
 import { loadWeights, parseArgs, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
+import type { PolicySource } from './common/policySource.ts';
 import { applyAndRead } from './common/gradients.ts';
 import { computeGae, explainedVariance, nextRow, type Rollout } from './common/rollout.ts';
 
@@ -327,8 +328,9 @@ function valueOf(net: ActorCritic, observation: Float32Array, scratch: Float32Ar
   return net.valueAt(net.evaluate(scratch, 1), 0);
 }
 
-export async function load(dir: string, env: Env<Observation, Action>): Promise<ActorCriticPolicy> {
-  const { args, read } = await loadWeights(dir, 'ppo', PPO_ARG_SPEC, { ...DEFAULT_PPO, ...BEFORE_SCALING }, env);
+/** Rebuilds a policy written by `save` for `env`, from its directory or another source */
+export async function load(dirOrSource: string | PolicySource, env: Env<Observation, Action>): Promise<ActorCriticPolicy> {
+  const { args, read } = await loadWeights(dirOrSource, 'ppo', PPO_ARG_SPEC, { ...DEFAULT_PPO, ...BEFORE_SCALING }, env);
   const net = new ActorCritic(actorCriticFor(env.observationSpace, env.actionSpace, networkOptions(args)), args.seed);
   net.restore(read);
   return new ActorCriticPolicy('ppo', net, args, env.observationSpace, env.actionSpace);

@@ -30,9 +30,10 @@ import { parseArgs, TRAIN_SEEDS, VALIDATION_SEED, type ArgSpec } from './common/
 import { Logger } from './common/logger.ts';
 import { MANIFEST, readPolicyManifest } from './common/manifest.ts';
 import type { Policy } from './common/Policy.ts';
+import { fileName, sourceOf, type PolicySource } from './common/policySource.ts';
 import { linearSchedule } from './common/schedules.ts';
 import { afterDecision, afterStep, allowedIn, encodingFor, startTracking, stateOf, type StateEncoding, type Tracker } from './common/tabularState.ts';
-import { epsilonGreedy, IDLE, isAllowed, qRow, readJson, readTable, TABLE_FILE, tableFromRows, tableRows, tableText, TablePolicy, type QTable } from './common/TablePolicy.ts';
+import { epsilonGreedy, IDLE, isAllowed, parseTable, qRow, readJson, readTable, TABLE_FILE, tableFromRows, tableRows, tableText, TablePolicy, type QTable } from './common/TablePolicy.ts';
 
 export interface QLearningArgs {
   /** Env steps to train for (validation episodes not counted) */
@@ -338,14 +339,14 @@ async function readTrainState(file: string): Promise<TrainState> {
   return state;
 }
 
-/** The greedy policy saved in `dir` (by `save` or a checkpoint), for `env`. */
-export async function load(dir: string, env: Env<SpaceValue, SpaceValue>): Promise<Policy<SpaceValue, number>> {
-  const { join } = await import('node:path');
-  const manifest = await readPolicyManifest(dir);
-  const file = join(dir, MANIFEST);
+/** The greedy policy saved in `dir` (by `save` or a checkpoint) or another source, for `env`. */
+export async function load(dirOrSource: string | PolicySource, env: Env<SpaceValue, SpaceValue>): Promise<Policy<SpaceValue, number>> {
+  const source = sourceOf(dirOrSource);
+  const manifest = await readPolicyManifest(source);
+  const file = fileName(source, MANIFEST);
   if (manifest.agent !== 'qlearning') throw new Error(`${file}: agent: expected "qlearning", got "${manifest.agent}"`);
   const args = qlearningArgs(manifest.args, `${file}: args`);
   if (env.actionSpace.type !== 'discrete') throw new Error('qlearning needs a Discrete action space; set action.type to "discrete"');
-  const { table, encoding } = await readTable(join(dir, TABLE_FILE), env.actionSpace.n);
+  const { table, encoding } = parseTable(await source.text(TABLE_FILE), fileName(source, TABLE_FILE), env.actionSpace.n);
   return qPolicy(args, table, env.actionSpace.n, encoding);
 }

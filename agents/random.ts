@@ -32,6 +32,13 @@ export function createRandom(env: Env<Observation, Action>, seed?: number): Poli
   };
 }
 
+/** A random policy from saved arguments, `{ seed? }`; any other field is an error naming it */
+export function randomFromArgs(env: Env<Observation, Action>, args: Record<string, unknown>): Policy<Observation, Action> {
+  const unknown = Object.keys(args).filter((k) => k !== 'seed');
+  if (unknown.length > 0) throw new Error(`args: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}; the random agent takes only "seed"`);
+  return createRandom(env, args.seed === undefined ? undefined : (args.seed as number));
+}
+
 /**
  * The stream of one episode. The seeds are hashed together with a constant of this agent's own, so
  * the stream is not one the env draws from for the same seed (its root generator and its splits).

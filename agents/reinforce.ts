@@ -16,6 +16,7 @@ import { ActorCritic, ActorCriticPolicy, actorCriticFor, networkOptions } from '
 import { TrainRun, type TrainOptions } from './common/TrainRun.ts';
 import type { ObservationNormalizer } from './common/ObservationNormalizer.ts';
 import { loadWeights, parseArgs, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
+import type { PolicySource } from './common/policySource.ts';
 import { applyAndRead } from './common/gradients.ts';
 
 export interface ReinforceArgs {
@@ -218,8 +219,9 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
   return policy;
 }
 
-export async function load(dir: string, env: Env<Observation, Action>): Promise<ActorCriticPolicy> {
-  const { args, read } = await loadWeights(dir, 'reinforce', ARG_SPEC, { ...DEFAULT_REINFORCE, ...BEFORE_SCALING }, env);
+/** Rebuilds a policy written by `save` for `env`, from its directory or another source */
+export async function load(dirOrSource: string | PolicySource, env: Env<Observation, Action>): Promise<ActorCriticPolicy> {
+  const { args, read } = await loadWeights(dirOrSource, 'reinforce', ARG_SPEC, { ...DEFAULT_REINFORCE, ...BEFORE_SCALING }, env);
   const net = new ActorCritic(actorCriticFor(env.observationSpace, env.actionSpace, networkOptions(args)), args.seed);
   net.restore(read);
   return new ActorCriticPolicy('reinforce', net, args, env.observationSpace, env.actionSpace);

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createExpert } from '../agents/expert.ts';
-import { createRandom } from '../agents/random.ts';
+import { randomFromArgs } from '../agents/random.ts';
 import { readPolicyManifest } from '../agents/common/manifest.ts';
 import type { Policy } from '../agents/common/Policy.ts';
 import type { Env } from '../sim/env/Env.ts';
@@ -33,11 +33,7 @@ type Builder = (env: Env<Observation, Action>, args: Record<string, unknown>) =>
  */
 const builders: Record<string, Builder> = {
   expert: (env, args) => createExpert(env, args),
-  random: (env, args) => {
-    const unknown = Object.keys(args).filter((k) => k !== 'seed');
-    if (unknown.length > 0) throw new Error(`args: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}; the random agent takes only "seed"`);
-    return createRandom(env, args.seed === undefined ? undefined : (args.seed as number));
-  },
+  random: (env, args) => randomFromArgs(env, args),
 };
 
 /** A built-in agent's name; inherited names such as `constructor` or `toString` are not agents. */

@@ -12,7 +12,8 @@ import { Rng as SeededRng } from '../../sim/rng.ts';
 import type { Action, Observation } from '../../sim/env/DrivingEnv.ts';
 import { Mlp, dense, mlpArrays, restoreMlp, type Activation } from './nn.ts';
 import type { NamedArray } from './arrayFile.ts';
-import type { ActOptions, Policy } from './Policy.ts';
+import type { ActionValues, ActOptions, Policy } from './Policy.ts';
+import { actionLabels, argMax } from './actionValues.ts';
 import { AgentInputError, saveWeights } from './agentFiles.ts';
 import { ObservationNormalizer } from './ObservationNormalizer.ts';
 import { FeatureExtractor } from './FeatureExtractor.ts';
@@ -213,6 +214,22 @@ export class ActorCritic {
     return logProb;
   }
 
+  /**
+   * σ per action dimension of row `r` of `evaluate`'s output (continuous only), in the policy's
+   * units; `std` comes from `std()`. With gSDE it depends on the state: √(Σᵢ φᵢ² σᵢⱼ² + ε).
+   */
+  stdAt(evaluated: Float32Array, r: number, std: Float32Array): Float32Array {
+    const A = this.config.actions, H = this.latentSize, phi = r * this.rowSize + A + 1;
+    if (H === 0) return std.slice(0, A);
+    const out = new Float32Array(A);
+    for (let j = 0; j < A; j++) {
+      let variance = SDE_EPSILON;
+      for (let i = 0; i < H; i++) variance += (evaluated[phi + i] * std[i * A + j]) ** 2;
+      out[j] = Math.sqrt(variance);
+    }
+    return out;
+  }
+
   /** gSDE: draws an exploration matrix θ, θᵢⱼ ~ N(0, σᵢⱼ²), into `theta` ([hidden × actions]) */
   sampleTheta(std: Float32Array, rng: Rng, theta: Float32Array): void {
     for (let k = 0; k < theta.length; k++) theta[k] = std[k] * rng.normal();
@@ -299,6 +316,27 @@ export class ActorCriticPolicy implements Policy<Observation, Action> {
     const out = new Float32Array(this.action.length);
     for (let j = 0; j < out.length; j++) out[j] = Math.max(-1, Math.min(1, this.net.scaleOf(j) * this.action[j]));
     return out;
+  }
+
+  /**
+   * Discrete: the probability of each action, `chosen` the likeliest. Continuous: the Gaussian's
+   * mean and σ per control in the env's units (actionScale · u), the mean before clipping to [−1, 1].
+   */
+  explain(observation: Observation): ActionValues {
+    const input = new Float32Array(this.input.length);
+    flattenInto(this.observationSpace, observation, input);
+    this.net.obsNorm?.normalize(input, 1);
+    const evaluated = this.net.evaluate(input, 1);
+    const A = this.net.config.actions, labels = actionLabels(this.actionSpace);
+    const out = Array.from(evaluated.subarray(0, A));
+    if (!this.net.config.continuous) {
+      const max = Math.max(...out);
+      const e = out.map((z) => Math.exp(z - max));
+      const total = e.reduce((a, b) => a + b, 0);
+      return { kind: 'probability', labels, values: e.map((x) => x / total), chosen: argMax(out) };
+    }
+    const std = this.net.stdAt(evaluated, 0, this.stdCache);
+    return { kind: 'gaussian', labels, values: out.map((u, j) => this.net.scaleOf(j) * u), std: Array.from(std, (s, j) => this.net.scaleOf(j) * s) };
   }
 
   reset(episodeSeed: number): void {

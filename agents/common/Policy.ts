@@ -6,9 +6,31 @@ export interface ActOptions {
   deterministic?: boolean;
 }
 
+/**
+ * What a policy makes of one observation, for display (the viewer's HUD): one value per action.
+ * `q`: action values (DQN, Q-learning); `probability`: a categorical policy's probabilities;
+ * `gaussian`: a continuous policy's mean action per control, in the env's units before clipping,
+ * with its standard deviation in `std`. `chosen` is the action a deterministic `act` would take
+ * (discrete only).
+ */
+export interface ActionValues {
+  kind: 'q' | 'probability' | 'gaussian';
+  labels: string[];
+  values: number[];
+  std?: number[];
+  chosen?: number;
+}
+
 export interface Policy<O = SpaceValue, A = SpaceValue> {
   readonly name: string;
   act(observation: O, options?: ActOptions): A;
+  /**
+   * What the policy makes of `observation` were it to decide now, leaving its state alone: no
+   * random draws, no step counted, so `act` afterwards does what it would have done anyway. May
+   * allocate (unlike `act`); null when there is nothing to show. Policies without values (the
+   * expert, random) leave it out.
+   */
+  explain?(observation: O): ActionValues | null;
   /**
    * Starts an episode; called after every `env.reset({ seed })` with that seed, before the first
    * `act`. A policy must reseed every random stream it draws from with `episodeSeed` (and with a

@@ -11,7 +11,8 @@ import { META_ACTIONS } from '../../sim/control/MetaController.ts';
 import type { SpaceValue } from '../../sim/env/spaces.ts';
 import { mix32, Rng } from '../../sim/rng.ts';
 import { writePolicyManifest } from './manifest.ts';
-import type { ActOptions, Policy } from './Policy.ts';
+import type { ActionValues, ActOptions, Policy } from './Policy.ts';
+import { discreteLabels } from './actionValues.ts';
 import { afterDecision, afterStep, allowedIn, startTracking, stateOf, type StateEncoding, type Tracker } from './tabularState.ts';
 
 /** Action values by state; a state never visited has no row. */
@@ -49,6 +50,11 @@ export async function readJson(file: string): Promise<unknown> {
   } catch {
     throw new Error(`${file}: cannot read it`);
   }
+  return parseJson(text, file);
+}
+
+/** `text` as JSON; `file` names it in the error (a path or a URL) */
+export function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -58,7 +64,16 @@ export async function readJson(file: string): Promise<unknown> {
 
 /** A saved table for an env with `actions` actions, checked field by field. */
 export async function readTable(file: string, actions: number): Promise<{ table: QTable; encoding: StateEncoding }> {
-  const data = (await readJson(file)) as Record<string, unknown>;
+  return tableFromJson(await readJson(file), file, actions);
+}
+
+/** The table in `text` (a `qtable.json`) for an env with `actions` actions; `file` names it in errors */
+export function parseTable(text: string, file: string, actions: number): { table: QTable; encoding: StateEncoding } {
+  return tableFromJson(parseJson(text, file), file, actions);
+}
+
+function tableFromJson(json: unknown, file: string, actions: number): { table: QTable; encoding: StateEncoding } {
+  const data = json as Record<string, unknown>;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error(`${file}: expected an object`);
   if (data.version !== TABLE_VERSION) throw new Error(`${file}: version: expected ${TABLE_VERSION}, got ${JSON.stringify(data.version)}`);
   if (data.actions !== actions) throw new Error(`${file}: actions: expected ${actions} (the env's Discrete(${actions})), got ${JSON.stringify(data.actions)}`);
@@ -133,6 +148,21 @@ export class TablePolicy implements Policy<SpaceValue, number> {
     const action = options.deterministic === false ? epsilonGreedy(q, this.actions, allowed, this.options.epsilon, this.rng) : greedy(q, this.actions, allowed);
     afterDecision(this.encoding, this.tracker, action, observation, this.options.laneChangeHold);
     return action;
+  }
+
+  /**
+   * The table's row for the state `act(observation)` would be in; `chosen` is the greedy action
+   * among those allowed there, what a decision would take. Null in a state the table never
+   * visited (a decision there keeps IDLE). Between decisions `act` keeps IDLE all the same.
+   */
+  explain(observation: SpaceValue): ActionValues | null {
+    // A copy of the tracker (plain numbers) moved on by this observation, as `act` would move it.
+    const tracker = this.tracker ? { ...this.tracker } : startTracking(this.encoding, observation);
+    if (this.tracker) afterStep(this.encoding, tracker, observation, this.options.laneChangeHold);
+    const state = stateOf(this.encoding, observation, tracker);
+    const q = this.table.get(state);
+    if (!q) return null;
+    return { kind: 'q', labels: discreteLabels(this.actions), values: Array.from(q), chosen: greedy(q, this.actions, allowedIn(this.encoding, state, this.actions)) };
   }
 
   reset(episodeSeed: number): void {

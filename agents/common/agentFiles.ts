@@ -1,12 +1,13 @@
 /**
  * What every learning agent shares around its maths: checking its arguments, the seeds of
- * training episodes, and the saved-policy directory (`policy.json` plus `weights.bin`).
+ * training episodes, and the saved-policy directory (`policy.json` plus `weights.bin`), read from
+ * a directory or any other `PolicySource`.
  */
-import { join } from 'node:path';
 import type { Env } from '../../sim/env/Env.ts';
 import type { Space } from '../../sim/env/spaces.ts';
-import { expectArray, readArrays, writeArrays, type NamedArray } from './arrayFile.ts';
-import { readPolicyManifest, writePolicyManifest } from './manifest.ts';
+import { expectArray, parseArrays, writeArrays, type NamedArray } from './arrayFile.ts';
+import { MANIFEST, readPolicyManifest, writePolicyManifest, type PolicyManifest } from './manifest.ts';
+import { fileName, sourceOf, type PolicySource } from './policySource.ts';
 import { AgentInputError } from './errors.ts';
 
 export { AgentInputError };
@@ -84,25 +85,41 @@ export function trainSeeds(seed: number, step: number, numEnvs: number): number[
 
 export const WEIGHTS_FILE = 'weights.bin';
 
-/** Writes `policy.json` and the network weights */
-export async function saveWeights(dir: string, agent: string, args: object, observationSpace: Space, actionSpace: Space, arrays: Record<string, NamedArray>): Promise<void> {
-  await writePolicyManifest(dir, { agent, args, observationSpace: observationSpace.toJSON(), actionSpace: actionSpace.toJSON() });
-  writeArrays(join(dir, WEIGHTS_FILE), arrays);
-}
-
-/** Reads a saved policy's arguments and weights, checking it was made by `agent` for `env`'s spaces */
-export async function loadWeights<T extends object>(dir: string, agent: string, spec: ArgSpec<T>, defaults: T, env: Env<unknown, unknown>) {
-  const manifest = await readPolicyManifest(dir);
-  const file = join(dir, 'policy.json');
-  if (manifest.agent !== agent) throw new AgentInputError(`${file}: agent: expected "${agent}", got "${manifest.agent}"`);
-  const args = parseArgs(agent, spec, defaults, manifest.args, `${file}: args`);
+/** Throws unless the spaces `manifest` records (if any) are `env`'s; `file` names the manifest */
+export function checkSpaces(manifest: PolicyManifest, env: Env<unknown, unknown>, file: string): void {
   for (const [field, space] of [['observationSpace', env.observationSpace], ['actionSpace', env.actionSpace]] as const) {
     const saved = manifest[field];
     if (saved !== undefined && JSON.stringify(saved) !== JSON.stringify(space.toJSON())) {
       throw new AgentInputError(`${file}: ${field}: the policy was made for other ${field === 'actionSpace' ? 'actions' : 'observations'} than this env's`);
     }
   }
-  const weightsFile = join(dir, WEIGHTS_FILE);
-  const arrays = readArrays(weightsFile);
+}
+
+/** Writes `policy.json` and the network weights */
+export async function saveWeights(dir: string, agent: string, args: object, observationSpace: Space, actionSpace: Space, arrays: Record<string, NamedArray>): Promise<void> {
+  await writePolicyManifest(dir, { agent, args, observationSpace: observationSpace.toJSON(), actionSpace: actionSpace.toJSON() });
+  const { join } = await import('node:path');
+  writeArrays(join(dir, WEIGHTS_FILE), arrays);
+}
+
+/**
+ * Reads a saved policy's arguments and weights from `dir` (a directory) or `source`, checking it
+ * was made by `agent` for `env`'s spaces
+ */
+export async function loadWeights<T extends object>(dirOrSource: string | PolicySource, agent: string, spec: ArgSpec<T>, defaults: T, env: Env<unknown, unknown>) {
+  const source = sourceOf(dirOrSource);
+  const manifest = await readPolicyManifest(source);
+  const file = fileName(source, MANIFEST);
+  if (manifest.agent !== agent) throw new AgentInputError(`${file}: agent: expected "${agent}", got "${manifest.agent}"`);
+  const args = parseArgs(agent, spec, defaults, manifest.args, `${file}: args`);
+  checkSpaces(manifest, env, file);
+  const weightsFile = fileName(source, WEIGHTS_FILE);
+  let bytes: Uint8Array;
+  try {
+    bytes = await source.bytes(WEIGHTS_FILE);
+  } catch (err) {
+    throw new AgentInputError((err as Error).message);
+  }
+  const arrays = parseArrays(bytes, weightsFile);
   return { args, read: (name: string, shape: readonly number[]) => expectArray(arrays, name, shape, weightsFile) };
 }

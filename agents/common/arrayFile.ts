@@ -5,7 +5,7 @@
  * either the old file or the new one, never half of one.
  */
 import { AgentInputError } from './errors.ts';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { nodeFs } from './nodeBuiltins.ts';
 
 export interface NamedArray {
   shape: number[];
@@ -24,40 +24,50 @@ export function writeArrays(file: string, arrays: Record<string, NamedArray>): v
     offset += a.data.length;
   }
   // Padded with spaces so the data starts on a 4-byte boundary.
-  const text = JSON.stringify(header);
-  const json = Buffer.from(text + ' '.repeat((4 - (Buffer.byteLength(text) % 4)) % 4));
-  const buf = Buffer.alloc(8 + json.length + offset * 4);
-  buf.write(MAGIC, 0, 'latin1');
-  buf.writeUInt32LE(json.length, 4);
-  json.copy(buf, 8);
-  const body = new Float32Array(buf.buffer, buf.byteOffset + 8 + json.length, offset);
+  const text = new TextEncoder().encode(JSON.stringify(header));
+  const headerLength = text.length + ((4 - (text.length % 4)) % 4);
+  const bytes = new Uint8Array(8 + headerLength + offset * 4);
+  for (let i = 0; i < 4; i++) bytes[i] = MAGIC.charCodeAt(i);
+  new DataView(bytes.buffer).setUint32(4, headerLength, true);
+  bytes.set(text, 8);
+  bytes.fill(0x20, 8 + text.length, 8 + headerLength);
+  // Little-endian, as every platform tfjs runs on.
+  const body = new Float32Array(bytes.buffer, 8 + headerLength, offset);
   for (const [name, a] of Object.entries(arrays)) body.set(a.data, header[name].offset);
+  const fs = nodeFs();
   const tmp = `${file}.tmp`;
-  writeFileSync(tmp, buf);
-  renameSync(tmp, file);
+  fs.writeFileSync(tmp, bytes);
+  fs.renameSync(tmp, file);
 }
 
 /** Reads a file of `writeArrays`; a damaged file is an error naming it and what is wrong */
 export function readArrays(file: string): Record<string, NamedArray> {
-  let buf: Buffer;
+  let bytes: Uint8Array;
   try {
-    buf = readFileSync(file);
+    bytes = nodeFs().readFileSync(file);
   } catch {
     throw new AgentInputError(`${file}: cannot read it`);
   }
-  if (buf.length < 8 || buf.toString('latin1', 0, 4) !== MAGIC) throw new AgentInputError(`${file}: not a drivelab array file (expected it to start with "${MAGIC}")`);
-  const headerLength = buf.readUInt32LE(4);
-  if (8 + headerLength > buf.length) throw new AgentInputError(`${file}: truncated: the header needs ${headerLength} bytes, the file has ${buf.length - 8}`);
+  return parseArrays(bytes, file);
+}
+
+/** The arrays in the bytes of a `writeArrays` file; `file` names it in errors (a path or a URL) */
+export function parseArrays(bytes: Uint8Array, file: string): Record<string, NamedArray> {
+  if (bytes.length < 8 || String.fromCharCode(...bytes.subarray(0, 4)) !== MAGIC) throw new AgentInputError(`${file}: not a drivelab array file (expected it to start with "${MAGIC}")`);
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(4, true);
+  if (8 + headerLength > bytes.length) throw new AgentInputError(`${file}: truncated: the header needs ${headerLength} bytes, the file has ${bytes.length - 8}`);
   let header: Record<string, { shape: number[]; offset: number }>;
   try {
-    header = JSON.parse(buf.toString('utf8', 8, 8 + headerLength));
+    header = JSON.parse(new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLength)));
   } catch {
     throw new AgentInputError(`${file}: the header is not valid JSON`);
   }
-  const bodyBytes = buf.length - 8 - headerLength;
+  const bodyBytes = bytes.length - 8 - headerLength;
   if (bodyBytes % 4 !== 0) throw new AgentInputError(`${file}: truncated: ${bodyBytes} data bytes is not a whole number of float32 values`);
-  // Copy out so the arrays are aligned whatever the header length.
-  const body = new Float32Array(buf.buffer.slice(buf.byteOffset + 8 + headerLength, buf.byteOffset + buf.length));
+  // Copied out so the arrays are aligned whatever the header length (a Node Buffer's `slice` would not copy).
+  const data = new Uint8Array(bodyBytes);
+  data.set(bytes.subarray(8 + headerLength));
+  const body = new Float32Array(data.buffer);
   const out: Record<string, NamedArray> = {};
   for (const [name, h] of Object.entries(header)) {
     const ok = Array.isArray(h?.shape) && h.shape.every((d) => Number.isInteger(d) && d >= 0) && Number.isInteger(h.offset) && h.offset >= 0;

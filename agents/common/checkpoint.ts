@@ -5,8 +5,7 @@
  * an interrupt while writing leaves the previous checkpoint readable.
  */
 import { AgentInputError } from './errors.ts';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { nodeFs, nodePath } from './nodeBuiltins.ts';
 import { expectArray, readArrays, writeArrays, type NamedArray } from './arrayFile.ts';
 
 export const CHECKPOINT_VERSION = 1;
@@ -23,6 +22,7 @@ export interface CheckpointMeta {
 }
 
 export function writeCheckpoint(dir: string, meta: Omit<CheckpointMeta, 'version'>, arrays: Record<string, NamedArray>): void {
+  const { mkdirSync, renameSync, writeFileSync } = nodeFs(), { join } = nodePath();
   mkdirSync(dir, { recursive: true });
   writeArrays(join(dir, 'checkpoint.bin'), arrays);
   const tmp = join(dir, 'checkpoint.json.tmp');
@@ -39,6 +39,7 @@ export interface LoadedCheckpoint {
 }
 
 export function readCheckpoint(dir: string, algorithm: string): LoadedCheckpoint {
+  const { readFileSync } = nodeFs(), { join } = nodePath();
   const file = join(dir, 'checkpoint.json');
   let meta: CheckpointMeta;
   try {

@@ -4,8 +4,7 @@
  * `progress.csv` and one line to `progress.jsonl`, written through at once so that an interrupted
  * run keeps every row before the interrupt. With no directory it only keeps the rows in memory.
  */
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { nodeFs, nodePath } from './nodeBuiltins.ts';
 
 export type Row = Record<string, number>;
 
@@ -19,6 +18,7 @@ export class Logger {
   /** `dir`: where progress.csv and progress.jsonl go; rows already there are kept (a resumed run) */
   constructor(private readonly dir?: string) {
     if (!dir) return;
+    const { existsSync, mkdirSync, readFileSync } = nodeFs(), { join } = nodePath();
     mkdirSync(dir, { recursive: true });
     const jsonl = join(dir, 'progress.jsonl');
     if (existsSync(jsonl)) {
@@ -60,6 +60,7 @@ export class Logger {
     this.rows.length = 0;
     this.rows.push(...keep);
     if (!this.dir) return;
+    const { writeFileSync } = nodeFs(), { join } = nodePath();
     writeFileSync(join(this.dir, 'progress.jsonl'), keep.map((r) => JSON.stringify(r) + '\n').join(''));
     writeFileSync(join(this.dir, 'progress.csv'), [this.columns.join(','), ...keep.map((r) => this.csvLine(r))].map((l) => l + '\n').join(''));
   }
@@ -76,6 +77,7 @@ export class Logger {
   }
 
   private write(row: Row): void {
+    const { appendFileSync, existsSync, writeFileSync } = nodeFs(), { join } = nodePath();
     appendFileSync(join(this.dir!, 'progress.jsonl'), JSON.stringify(row) + '\n');
     const csv = join(this.dir!, 'progress.csv');
     const fresh = Object.keys(row).filter((k) => !this.columns.includes(k));

@@ -2,6 +2,7 @@
  * The `policy.json` every saved policy directory starts with: which agent, its arguments, the
  * spaces it was made for. File access is loaded on use, so agents also bundle for browsers.
  */
+import { fileName, sourceOf, type PolicySource } from './policySource.ts';
 
 export const MANIFEST = 'policy.json';
 export const MANIFEST_VERSION = 1;
@@ -22,16 +23,23 @@ export async function writePolicyManifest(dir: string, m: Omit<PolicyManifest, '
   await writeFile(join(dir, MANIFEST), JSON.stringify({ version: MANIFEST_VERSION, ...m }, null, 2) + '\n');
 }
 
-export async function readPolicyManifest(dir: string): Promise<PolicyManifest> {
-  const { readFile } = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  const file = join(dir, MANIFEST);
-  let text: string;
+/** The manifest of the saved policy in `dir` (a directory) or `source` */
+export async function readPolicyManifest(dirOrSource: string | PolicySource): Promise<PolicyManifest> {
+  const source = sourceOf(dirOrSource);
+  return parsePolicyManifest(await readManifestText(source), fileName(source, MANIFEST));
+}
+
+/** The text of `source`'s manifest; an error naming the file (path or URL) when there is none */
+export async function readManifestText(source: PolicySource): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new Error(`${file}: cannot read it; expected a policy directory with ${MANIFEST}`);
+    return await source.text(MANIFEST);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; expected a policy directory with ${MANIFEST}`);
   }
+}
+
+/** The manifest in `text`, checked field by field; `file` names it in errors (a path or a URL) */
+export function parsePolicyManifest(text: string, file: string): PolicyManifest {
   let data: unknown;
   try {
     data = JSON.parse(text);
