@@ -91,6 +91,7 @@ export class Viewer {
       .then(async () => {
         if (m.type === 'episode') await this.startEpisode(m);
         else if (m.type === 'frame') this.takeFrame(m, true);
+        else if (m.type === 'error') this.error(m.message);
         else if (m.type === 'status') {
           this.stats.status = m;
           if (m.error) this.error(m.error);

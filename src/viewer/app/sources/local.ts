@@ -17,9 +17,9 @@ import type { ClientMessage, ServerMessage } from '../../protocol.ts';
 import { ViewerSession, type OpenedRun, type SessionHost, type SessionStart } from '../../session.ts';
 import type { Source } from './source.ts';
 
-/** What the site's models/index.json lists: each model directory and its files */
+/** What the site's models/index.json lists: each model directory and its files ('/'-separated, relative to it) */
 interface ModelIndex {
-  models: { name: string; files: string[] }[];
+  models: Record<string, string[]>;
 }
 
 export const PAGE_DETECTORS = ['oracle', 'noisy-oracle', 'cnn'] as const;
@@ -50,10 +50,10 @@ export function startTfInPage(): Promise<string> {
 export async function shippedModels(base = 'models/'): Promise<ModelIndex> {
   try {
     const r = await fetch(new URL('index.json', new URL(base, location.href)));
-    if (!r.ok) return { models: [] };
+    if (!r.ok) return { models: {} };
     return (await r.json()) as ModelIndex;
   } catch {
-    return { models: [] };
+    return { models: {} };
   }
 }
 
@@ -63,7 +63,7 @@ export interface LocalOptions extends SessionStart {
 }
 
 export function pageHost(index: ModelIndex, options: LocalOptions): SessionHost {
-  const policies = index.models.filter((m) => m.files.includes('policy.json')).map((m) => `models/${m.name}`);
+  const policies = Object.entries(index.models).filter(([, files]) => files.includes('policy.json')).map(([name]) => `models/${name}`);
   const detectors = new Map<string, Promise<Detector>>();
   const detector = (id: string): Promise<Detector> => {
     let d = detectors.get(id);
@@ -74,9 +74,8 @@ export function pageHost(index: ModelIndex, options: LocalOptions): SessionHost 
         if (id === 'cnn') {
           await startTfInPage();
           const { loadDetectorFromUrl } = await import('../../../../perception/detectors/cnn/browser.ts');
-          const model = index.models.find((m) => m.name.startsWith('detector-cnn') && m.files.some((f) => f.startsWith('uint8/')));
-          if (!model) throw new Error('detector cnn: this site ships no models/detector-cnn/uint8');
-          return loadDetectorFromUrl(new URL(`models/${model.name}/uint8/`, location.href));
+          if (!index.models['detector-cnn']?.includes('uint8/model.json')) throw new Error('detector cnn: this site ships no models/detector-cnn/uint8');
+          return loadDetectorFromUrl(new URL('models/detector-cnn/uint8/', location.href));
         }
         throw new Error(`detector "${id}": expected one of ${PAGE_DETECTORS.join(', ')}`);
       })();
