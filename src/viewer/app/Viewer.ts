@@ -176,8 +176,11 @@ export class Viewer {
         const colour = DETECTION_COLOURS[d.label] ?? '#ffffff';
         out.strokeStyle = colour;
         out.strokeRect(x, y, w, h);
-        out.fillStyle = colour;
-        out.fillText(`${d.label} ${(100 * d.score).toFixed(0)}%`, x, Math.max(11, y - 3));
+        // Labels only where there is room: distant cars are a few pixels wide.
+        if (w >= 40) {
+          out.fillStyle = colour;
+          out.fillText(`${d.label} ${(100 * d.score).toFixed(0)}%`, x, Math.max(11, y - 3));
+        }
       }
     }
   }

@@ -60,9 +60,20 @@ export class Hud {
       host.replaceChildren();
       return;
     }
-    title.textContent = v.kind === 'q' ? 'Q-values (greedy action marked)' : v.kind === 'probability' ? 'action probabilities' : 'action mean ± std';
-    const lo = v.kind === 'probability' ? 0 : Math.min(0, ...v.values.map((x, i) => x - (v.std?.[i] ?? 0)));
-    const hi = v.kind === 'probability' ? 1 : Math.max(1e-9, ...v.values.map((x, i) => x + (v.std?.[i] ?? 0)));
+    title.textContent = v.kind === 'q' ? 'Q-values: how good each action looks (taken one marked)' : v.kind === 'probability' ? 'action probabilities' : 'action mean ± std';
+    // Probabilities fill [0, 1]. Q-values of a trained agent sit close together far from 0, so
+    // their bars start a little below the smallest: what matters is how they differ. Gaussian
+    // means and their spread show on the action range [-1, 1] around 0.
+    let lo: number, hi: number;
+    if (v.kind === 'probability') [lo, hi] = [0, 1];
+    else if (v.kind === 'q') {
+      const min = Math.min(...v.values), max = Math.max(...v.values);
+      const span = Math.max(max - min, 1e-6);
+      [lo, hi] = [min - 0.5 * span, max];
+    } else {
+      const reach = Math.max(1, ...v.values.map((x, i) => Math.abs(x) + (v.std?.[i] ?? 0)));
+      [lo, hi] = [-reach, reach];
+    }
     const scale = (x: number) => (100 * (x - lo)) / (hi - lo || 1);
     const best = v.chosen ?? (v.kind === 'gaussian' ? -1 : v.values.indexOf(Math.max(...v.values)));
     host.replaceChildren(
@@ -76,7 +87,7 @@ export class Hud {
         track.className = 'value-track';
         const fill = document.createElement('span');
         fill.className = 'value-fill';
-        const zero = scale(0);
+        const zero = v.kind === 'q' ? 0 : scale(0);
         const at = scale(x);
         fill.style.left = `${Math.min(zero, at)}%`;
         fill.style.width = `${Math.max(1, Math.abs(at - zero))}%`;
