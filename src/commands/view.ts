@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { readRecord } from '../bench/record.ts';
-import { benchDetector } from '../bench/jobs.ts';
+import { benchDetector, detectorFailure } from '../bench/jobs.ts';
 import { UsageError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
 import { parseSetFlags } from '../overrides.ts';
@@ -69,9 +69,17 @@ export async function viewCommand(opts: ViewOptions, io: CliIo): Promise<number>
     const scenarioArg = opts.scenario ?? scenario;
     const detector = opts.detector ?? null;
     if (opts.backend !== 'auto') process.env.DRIVELAB_BACKEND = opts.backend;
-    if (detector !== null) await benchDetector(detector);
     const host = nodeHost({ scenario: scenarioArg, agent: opts.agent, detector, overrides });
-    (await host.open(scenarioArg, opts.agent)).close();
+    // One frame through the detector: one that does not load or breaks its contract fails here.
+    try {
+      if (detector !== null) await benchDetector(detector);
+      const run = await host.open(scenarioArg, opts.agent);
+      await run.perceived?.reset({ seed });
+      run.close();
+    } catch (err) {
+      if (detector !== null && err instanceof Error && err.message.startsWith('PerceivedEnv: ')) throw new UsageError(`--detector ${detector}: ${err.message.slice('PerceivedEnv: '.length)}`);
+      throw detector !== null ? detectorFailure(err, detector) : err;
+    }
     connect = (send) => {
       const session = new ViewerSession(host, send, { scenario: scenarioArg, agent: opts.agent, seed, speed, paused: opts.paused });
       void session.start();
