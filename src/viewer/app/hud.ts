@@ -5,6 +5,7 @@ const OUTCOME_TEXT: Record<string, string> = { goal: 'Goal reached', collision: 
 
 export class Hud {
   private readonly el: Record<string, HTMLElement>;
+  private actions: EpisodeMessage['actions'] = { type: 'continuous', names: [] };
 
   constructor(root: HTMLElement) {
     const get = (id: string) => {
@@ -20,6 +21,14 @@ export class Hud {
     this.el['banner'].textContent = '';
     this.el['banner'].className = '';
     this.el['hud-values'].replaceChildren();
+    this.actions = m.actions;
+  }
+
+  /** An action as the page names it: a meta-action's name, or each control's value */
+  private describe(action: number[]): string {
+    const names = this.actions.names;
+    if (this.actions.type === 'discrete') return names[action[0]] ?? String(action[0]);
+    return action.map((a, i) => `${names[i] ?? i} ${a >= 0 ? '+' : '−'}${Math.abs(a).toFixed(2)}`).join(', ');
   }
 
   frame(f: FrameMessage): void {
@@ -56,7 +65,7 @@ export class Hud {
     const host = this.el['hud-values'];
     const title = this.el['hud-values-title'];
     if (!v) {
-      title.textContent = action ? `action ${action.map((a) => a.toFixed(2)).join(', ')}` : 'action values';
+      title.textContent = action ? `action: ${this.describe(action)}` : 'action values';
       host.replaceChildren();
       return;
     }

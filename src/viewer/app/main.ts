@@ -3,14 +3,15 @@
  * recording it serves); opened from the static build, it runs the world itself.
  *
  * Query parameters of the static build: scenario, agent, detector, seed, speed, paused=1,
- * camera, and set=<path>=<json value> (repeatable), e.g. `?scenario=highway&set=traffic.vehicles=49`.
+ * camera, set=<path>=<json value> (repeatable), e.g. `?scenario=highway&set=traffic.vehicles=49`,
+ * and replay=<url of a recording> to play one back.
  */
 import './style.css';
 import type { ScenarioOverrides } from '../../../scenarios/parse.ts';
 import type { ManualAction, ServerMessage } from '../protocol.ts';
 import { CAMERA_MODES, Viewer, type CameraMode } from './Viewer.ts';
 import { LocalSource, PAGE_DETECTORS, pageHost, shippedModels } from './sources/local.ts';
-import { fetchReplay, ReplaySource } from './sources/replay.ts';
+import { decodeReplay, fetchReplay, ReplaySource } from './sources/replay.ts';
 import type { Source } from './sources/source.ts';
 import { openSocket, SocketSource } from './sources/ws.ts';
 
@@ -52,6 +53,8 @@ async function pickSource(): Promise<Source> {
       return ws;
     }
   }
+  const replay = params.get('replay');
+  if (replay) return new ReplaySource(await fetchReplay(replay), replay.split('/').pop() ?? replay);
   const overrides: ScenarioOverrides = {};
   for (const entry of params.getAll('set')) {
     const eq = entry.indexOf('=');
@@ -158,6 +161,18 @@ function wire(): void {
   };
   $('camera').onchange = (e) => viewer.setCamera((e.target as HTMLSelectElement).value as CameraMode);
   $('manual').onclick = () => setManual(!manual);
+  $<HTMLInputElement>('open-recording').onchange = async (e) => {
+    const file = (e.target as HTMLInputElement).files?.[0];
+    if (!file) return;
+    try {
+      const replay = new ReplaySource(await decodeReplay(new Uint8Array(await file.arrayBuffer()), file.name), file.name);
+      if (manual) setManual(false);
+      source?.close();
+      await use(replay);
+    } catch (err) {
+      viewer.error((err as Error).message);
+    }
+  };
   for (const [id, key] of [['show-lidar', 'lidar'], ['show-tracks', 'tracks'], ['show-boxes', 'boxes']] as const) {
     $(id).onchange = (e) => (viewer.show[key] = (e.target as HTMLInputElement).checked);
   }
@@ -211,20 +226,32 @@ function wireTimeline(replay: ReplaySource): void {
   show(0);
 }
 
+/** Shows what `next` sends from now on */
+async function use(next: Source): Promise<void> {
+  source = next;
+  viewer.stats.mode = next.mode;
+  document.body.classList.remove('mode-live', 'mode-in-page', 'mode-replay');
+  document.body.classList.add(`mode-${next.mode}`);
+  // A replay opened from the static page keeps its way back: the page's own controls.
+  if (next.mode === 'replay' && !params.get('replay') && viewer.stats.episodes > 0) document.body.classList.add('mode-replay-in-page');
+  $('mode').textContent = next.mode === 'live' ? 'live · drivelab view' : next.mode === 'replay' ? `replay · ${(next as ReplaySource).name}` : 'in the page';
+  $('help').textContent = next.mode === 'replay' ? 'space play or pause · N next step · drag the timeline to scrub · C camera' : 'space pause · N step · R reset · C camera · M drive yourself (arrows / WASD)';
+  if (next instanceof ReplaySource) wireTimeline(next);
+  else $('timeline').hidden = true;
+  await next.start((m) => {
+    if (source === next) viewer.receive(m);
+  });
+}
+
 async function main(): Promise<void> {
   wire();
+  viewer.onMessage = onMessage;
   const camera = params.get('camera');
   if (camera && (CAMERA_MODES as string[]).includes(camera)) {
     ($('camera') as HTMLSelectElement).value = camera;
     viewer.setCamera(camera as CameraMode);
   }
-  source = await pickSource();
-  viewer.stats.mode = source.mode;
-  document.body.classList.add(`mode-${source.mode}`);
-  $('mode').textContent = source.mode === 'live' ? 'live · drivelab view' : source.mode === 'replay' ? `replay · ${(source as ReplaySource).name}` : 'in the page';
-  if (source instanceof ReplaySource) wireTimeline(source);
-  viewer.onMessage = onMessage;
-  await source.start((m) => viewer.receive(m));
+  await use(await pickSource());
 }
 
 main().catch((err: unknown) => {

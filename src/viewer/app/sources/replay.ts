@@ -11,17 +11,22 @@ import type { Source } from './source.ts';
 /** Fetches and decodes a recording (gzip JSON) */
 export async function fetchReplay(url: string): Promise<Replay> {
   const r = await fetch(url);
-  if (!r.ok || !r.body) throw new Error(`${url}: HTTP ${r.status}`);
-  const bytes = new Uint8Array(await r.arrayBuffer());
-  // A gzip file starts 1f 8b; a server may also have sent it already unpacked.
-  const body = bytes[0] === 0x1f && bytes[1] === 0x8b ? new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))) : new Response(bytes);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return decodeReplay(new Uint8Array(await r.arrayBuffer()), url);
+}
+
+/** Decodes the bytes of a recording file, gzip-compressed or not; errors start with `name` */
+export async function decodeReplay(bytes: Uint8Array, name: string): Promise<Replay> {
   let data: unknown;
   try {
+    // A gzip file starts 1f 8b; a server may also have sent it already unpacked.
+    const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
+    const body = new Response(gzip ? new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream('gzip')) : (bytes as BodyInit));
     data = JSON.parse(await body.text());
   } catch (err) {
-    throw new Error(`${url}: not a drivelab-record file (${(err as Error).message})`);
+    throw new Error(`${name}: not a drivelab-record file (${(err as Error).message})`);
   }
-  return parseRecord(data, url);
+  return parseRecord(data, name);
 }
 
 export class ReplaySource implements Source {
