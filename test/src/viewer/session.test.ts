@@ -3,13 +3,13 @@
  * each control, and that what it streams is the world the env runs.
  */
 import { describe, expect, it } from 'vitest';
-import { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
-import { TimeLimit } from '../../sim/env/wrappers.ts';
-import { initPhysics } from '../../sim/world/physics.ts';
-import { loadAgent, scenarioForRun } from '../../src/agents.ts';
-import { nodeHost } from '../../src/viewer/nodeHost.ts';
-import type { ClientMessage, EpisodeMessage, FrameMessage, ServerMessage, StatusMessage } from '../../src/viewer/protocol.ts';
-import { ViewerSession, type SessionStart } from '../../src/viewer/session.ts';
+import { DrivingEnv } from '../../../sim/env/DrivingEnv.ts';
+import { TimeLimit } from '../../../sim/env/wrappers.ts';
+import { initPhysics } from '../../../sim/world/physics.ts';
+import { loadAgent, scenarioForRun } from '../../../src/agents.ts';
+import { nodeHost } from '../../../src/viewer/nodeHost.ts';
+import type { ClientMessage, EpisodeMessage, FrameMessage, ServerMessage, StatusMessage } from '../../../src/viewer/protocol.ts';
+import { ViewerSession, type SessionStart } from '../../../src/viewer/session.ts';
 
 /** A paused session and everything it sent */
 async function session(start: Partial<SessionStart> & { detector?: string | null; overrides?: object } = {}) {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { ClientMessage, FrameMessage, ServerMessage } from '../../src/viewer/protocol.ts';
-import { startViewerServer } from '../../src/viewer/server.ts';
+import type { ClientMessage, FrameMessage, ServerMessage } from '../../../src/viewer/protocol.ts';
+import { startViewerServer } from '../../../src/viewer/server.ts';
 
 const SECRET = 'top-secret-do-not-serve';
 const INDEX = '<!doctype html><title>viewer</title>';

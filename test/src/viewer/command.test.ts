@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { drivelab, STACK_FRAME } from './drivelab.ts';
+import { drivelab, STACK_FRAME } from '../drivelab.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'drivelab-view-'));
 const notGzip = join(dir, 'plain.drec.json.gz');

@@ -2,10 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bufferIo } from '../../src/io.ts';
-import { buildViewer, ensureViewerBuilt, type ModelIndex } from '../../src/viewer/build.ts';
+import { bufferIo } from '../../../src/io.ts';
+import { buildViewer, ensureViewerBuilt, type ModelIndex } from '../../../src/viewer/build.ts';
 
-const repo = join(import.meta.dirname, '../..');
+const repo = join(import.meta.dirname, '../../..');
 
 /** A tiny app in a temp directory: a page and a script that uses the simulator's Rng. */
 function fixtureApp(): string {
