@@ -17,6 +17,8 @@ import { parallelLoops } from './scaling.ts';
 import { dqnEndToEnd, dqnUpdatesPerSecond, FEATURE_OBSERVATION, PIXEL_PPO, ppoStepsPerSecond } from './learning.ts';
 import { Box, Dict } from '../sim/env/spaces.ts';
 import { detectorFramesPerSecond, detectorTrainingImagesPerSecond } from './perception.ts';
+import { NO_CHROMIUM, viewerFramesPerSecond, viewerRow } from './viewer.ts';
+import { CHROMIUM } from '../test/browser/chromium.ts';
 
 interface Figure {
   name: string;
@@ -181,8 +183,13 @@ async function main(): Promise<void> {
   const training = await detectorTrainingImagesPerSecond(20);
   figures.push({ name: 'detector training, batch 32, augmented, wasm', value: training, unit: 'images/s', budget: 100, note: 'AdamW, focal + L1 loss' });
 
+  // The viewer in headless Chromium (bench/viewer.ts): the browser draws on the CPU (SwiftShader), beside the page's own world or Node's.
+  const skipped: string[] = [];
+  if (CHROMIUM) for (const r of await viewerFramesPerSecond()) figures.push({ ...viewerRow(r), digits: 1 });
+  else skipped.push(NO_CHROMIUM);
+
   if (json) {
-    process.stdout.write(JSON.stringify({ cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, load: { start: loadAtStart, end: loadavg() }, figures }) + '\n');
+    process.stdout.write(JSON.stringify({ cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, load: { start: loadAtStart, end: loadavg() }, figures, skipped }) + '\n');
     return;
   }
   const load = loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -196,7 +203,7 @@ async function main(): Promise<void> {
     const value = f.value.toLocaleString('en-US', { minimumFractionDigits: f.digits ?? 0, maximumFractionDigits: f.digits ?? 0 });
     lines.push(`${f.name.padEnd(58)} ${value.padStart(8)} ${f.unit}${f.note ? `  ${f.note}` : ''}${verdict}`);
   }
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write([...lines, ...skipped].join('\n') + '\n');
 }
 
 await main();

@@ -65,7 +65,9 @@ export class SocketSource implements Source {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(m));
   }
 
+  /** Closes the socket on purpose (a replay was announced): not the lost connection `onClose` reports */
   close(): void {
+    this.socket.onclose = null;
     this.socket.close();
   }
 }
