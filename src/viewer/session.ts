@@ -68,6 +68,8 @@ export class ViewerSession {
   private done = false;
   private manual: ManualAction | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** When the next step is due [ms, Date.now()] */
+  private due = 0;
   /** The one step, reset or switch in progress; every change waits for it */
   private busy: Promise<void> = Promise.resolve();
   private closed = false;
@@ -279,13 +281,21 @@ export class ViewerSession {
     this.timer = null;
   }
 
-  /** Steps again `delayMs` from now while playing */
+  /**
+   * Steps while playing, on a clock: each step is due one step time (at the speed) after the one
+   * before, so a late timer (a busy page) is made up by the next delay instead of slowing the
+   * world. More than half a second behind, the clock starts again from now rather than racing.
+   */
   private schedule(delayMs: number): void {
     this.cancel();
     if (this.paused || this.closed) return;
+    this.due = Date.now() + delayMs;
+    this.arm();
+  }
+
+  private arm(): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      const t0 = Date.now();
       void this.serial(async () => {
         if (this.done) {
           await this.reset(this.seed + 1);
@@ -293,11 +303,14 @@ export class ViewerSession {
         }
         await this.advance();
       }).then(() => {
-        if (!this.run) return;
+        if (!this.run || this.paused || this.closed || this.timer !== null) return;
+        const now = Date.now();
         const stepMs = (1000 * this.run.env.unwrapped.scenario.sim.stepDt) / this.speed;
-        this.schedule(this.done ? this.pauseBetweenMs : Math.max(0, stepMs - (Date.now() - t0)));
+        const next = this.due + stepMs;
+        this.due = this.done ? now + this.pauseBetweenMs : next < now - 500 ? now : next;
+        this.arm();
       });
-    }, delayMs);
+    }, Math.max(0, this.due - Date.now()));
   }
 }
 

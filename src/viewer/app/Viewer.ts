@@ -49,6 +49,8 @@ export class Viewer {
   private episode: EpisodeMessage | null = null;
   private loading: Promise<void> = Promise.resolve();
   private lastArrival = 0;
+  /** Recent frames' [wall time ms, simulated time s], for the real-time factor */
+  private readonly clock: [number, number][] = [];
   private frameInterval = 100;
   private readonly lastEgo = new Vector3();
   private readonly chasePosition = new Vector3();
@@ -87,10 +89,11 @@ export class Viewer {
 
   /** Takes one message; episodes load in order, and frames wait for their episode's world */
   receive(m: ServerMessage): void {
+    const arrived = performance.now();
     this.loading = this.loading
       .then(async () => {
         if (m.type === 'episode') await this.startEpisode(m);
-        else if (m.type === 'frame') this.takeFrame(m, true);
+        else if (m.type === 'frame') this.takeFrame(m, true, arrived);
         else if (m.type === 'error') this.error(m.message);
         else if (m.type === 'status') {
           this.stats.status = m;
@@ -135,7 +138,7 @@ export class Viewer {
   }
 
   /** Shows a frame; `live` eases to it over the time since the last one, a scrub jumps */
-  takeFrame(f: FrameMessage, live = true): void {
+  takeFrame(f: FrameMessage, live = true, arrived = performance.now()): void {
     if (!this.episode) return;
     const now = performance.now();
     const interval = live && this.lastArrival ? Math.min(1000, Math.max(16, now - this.lastArrival)) : 1;
@@ -143,10 +146,21 @@ export class Viewer {
     this.view.apply(f, interval, now);
     this.stats.frames++;
     this.stats.last = f;
-    this.hud.frame(f);
+    // A replay's frames follow the timeline, which may jump: no rate to speak of.
+    this.hud.frame(f, live && this.stats.mode !== 'replay' ? this.realTimeFactor(arrived, f.time) : null);
     if (f.step > 0) this.charts.add(f.time, f.return, f.rewards);
     if (this.stats.frames % 3 === 0 || !live || f.outcome) this.charts.redraw();
     this.drawInset(f);
+  }
+
+  /** Simulated seconds per wall second over the last two seconds of frames, or null until known */
+  private realTimeFactor(now: number, simTime: number): number | null {
+    const h = this.clock;
+    if (h.length && simTime < h[h.length - 1][1]) h.length = 0; // a new episode
+    h.push([now, simTime]);
+    while (h.length > 2 && now - h[0][0] > 2000) h.shift();
+    const wall = (now - h[0][0]) / 1000;
+    return wall > 0.5 ? (simTime - h[0][1]) / wall : null;
   }
 
   /** The ego camera's frame at the step, drawn by the rasteriser, as the agent and detector see it */
@@ -221,7 +235,7 @@ export class Viewer {
       this.chaseTarget.set(ex + ahead * c, 1, ez - ahead * s);
       this.camera.lookAt(this.chaseTarget);
     } else if (this.cameraMode === 'top') {
-      this.camera.position.set(ex, 90, ez + 0.001);
+      this.camera.position.set(ex, 60, ez + 0.001);
       this.camera.up.set(0, 0, -1);
       this.camera.lookAt(ex, 0, ez);
       this.camera.up.set(0, 1, 0);

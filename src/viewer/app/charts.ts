@@ -117,5 +117,6 @@ export class Charts {
 
 function size(host: HTMLElement): { width: number; height: number } {
   const r = host.getBoundingClientRect();
-  return { width: Math.max(200, Math.floor(r.width)), height: Math.max(120, Math.floor(r.height) - 40) };
+  // Room for the title and a legend of up to two rows under the plot.
+  return { width: Math.max(200, Math.floor(r.width)), height: Math.max(100, Math.floor(r.height) - 56) };
 }

@@ -13,7 +13,7 @@ export class Hud {
       if (!e) throw new Error(`viewer page: no #${id}`);
       return e;
     };
-    this.el = Object.fromEntries(['hud-speed', 'hud-step', 'hud-reward', 'hud-return', 'hud-terms', 'hud-values', 'hud-values-title', 'hud-driver', 'hud-title', 'banner'].map((id) => [id, get(id)]));
+    this.el = Object.fromEntries(['hud-speed', 'hud-step', 'hud-reward', 'hud-return', 'hud-terms', 'hud-values', 'hud-values-title', 'hud-driver', 'hud-title', 'hud-legend', 'banner'].map((id) => [id, get(id)]));
   }
 
   episode(m: EpisodeMessage, mode: string): void {
@@ -31,22 +31,26 @@ export class Hud {
     return action.map((a, i) => `${names[i] ?? i} ${a >= 0 ? '+' : '−'}${Math.abs(a).toFixed(2)}`).join(', ');
   }
 
-  frame(f: FrameMessage): void {
+  /** Shows a frame; `rate` is simulated seconds per wall second lately, when known */
+  frame(f: FrameMessage, rate: number | null = null): void {
     this.el['hud-speed'].textContent = (f.speed * 3.6).toFixed(0);
-    this.el['hud-step'].textContent = `step ${f.step} · ${f.time.toFixed(1)} s`;
+    this.el['hud-step'].textContent = `step ${f.step} · ${f.time.toFixed(1)} s${rate === null ? '' : ` · ${rate.toFixed(rate < 1 ? 2 : 1)}× real time`}`;
+    this.el['hud-legend'].hidden = !(f.detections || f.lidar || f.tracks);
     this.el['hud-reward'].textContent = signed(f.reward, 3);
     this.el['hud-return'].textContent = signed(f.return, 2);
     this.el['hud-driver'].textContent = f.driver === 'manual' ? 'you are driving' : 'agent driving';
     this.el['hud-driver'].className = f.driver;
     this.el['hud-terms'].replaceChildren(
       ...Object.entries(f.rewards).map(([name, v]) => {
-        const row = document.createElement('tr');
-        const bar = document.createElement('td');
-        const fill = document.createElement('div');
+        const row = document.createElement('div');
+        row.className = 'term';
+        const fill = document.createElement('span');
         fill.className = `term-bar ${v < 0 ? 'neg' : 'pos'}`;
         fill.style.width = `${Math.min(100, Math.abs(v) * 100)}%`;
+        const bar = document.createElement('span');
+        bar.className = 'term-track';
         bar.append(fill);
-        row.append(cell(name), cell(signed(v, 3), 'num'), bar);
+        row.append(span(name, 'term-name'), span(signed(v, 3), 'num'), bar);
         return row;
       }),
     );
@@ -69,7 +73,7 @@ export class Hud {
       host.replaceChildren();
       return;
     }
-    title.textContent = v.kind === 'q' ? 'Q-values: how good each action looks (taken one marked)' : v.kind === 'probability' ? 'action probabilities' : 'action mean ± std';
+    title.textContent = v.kind === 'q' ? 'Q-values: how good each action looks (yellow: taken)' : v.kind === 'probability' ? 'action probabilities' : 'action mean ± std';
     // Probabilities fill [0, 1]. Q-values of a trained agent sit close together far from 0, so
     // their bars start a little below the smallest: what matters is how they differ. Gaussian
     // means and their spread show on the action range [-1, 1] around 0.
@@ -84,14 +88,16 @@ export class Hud {
       [lo, hi] = [-reach, reach];
     }
     const scale = (x: number) => (100 * (x - lo)) / (hi - lo || 1);
-    const best = v.chosen ?? (v.kind === 'gaussian' ? -1 : v.values.indexOf(Math.max(...v.values)));
+    const taken = v.chosen ?? -1;
+    const best = v.kind === 'gaussian' ? -1 : v.values.indexOf(Math.max(...v.values));
     host.replaceChildren(
       ...v.values.map((x, i) => {
         const row = document.createElement('div');
-        row.className = `value-row${i === best ? ' chosen' : ''}`;
+        row.className = `value-row${i === taken ? ' chosen' : ''}${i === best ? ' best' : ''}`;
         const label = document.createElement('span');
         label.className = 'value-label';
         label.textContent = v.labels[i] ?? String(i);
+        if (i === best) label.title = 'the highest value';
         const track = document.createElement('span');
         track.className = 'value-track';
         const fill = document.createElement('span');
@@ -118,11 +124,11 @@ export class Hud {
   }
 }
 
-function cell(text: string, cls = ''): HTMLTableCellElement {
-  const td = document.createElement('td');
-  td.textContent = text;
-  if (cls) td.className = cls;
-  return td;
+function span(text: string, cls: string): HTMLSpanElement {
+  const e = document.createElement('span');
+  e.textContent = text;
+  e.className = cls;
+  return e;
 }
 
 function signed(v: number, digits: number): string {

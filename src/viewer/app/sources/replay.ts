@@ -39,6 +39,8 @@ export class ReplaySource implements Source {
   onPosition: (step: number) => void = () => {};
   private listener: (m: ServerMessage) => void = () => {};
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** When the next step is due [ms, performance.now()] */
+  private due = 0;
   private readonly returns: number[];
   private readonly termNames: string[];
   private readonly episode: Omit<EpisodeMessage, 'frame'>;
@@ -145,14 +147,24 @@ export class ReplaySource implements Source {
     this.listener({ type: 'status', paused: this.paused, speed: this.speed, scenarios: [], agents: [] });
   }
 
+  /** Plays on a clock, as the live session does: a late timer is made up, half a second behind starts afresh */
   private schedule(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.paused || this.position >= this.steps) return;
+    this.due = performance.now();
+    this.arm();
+  }
+
+  private arm(): void {
+    const stepMs = (1000 * this.replay.header.dt) / this.speed;
+    const next = this.due + stepMs;
+    const now = performance.now();
+    this.due = next < now - 500 ? now : next;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.seek(this.position + 1);
-      this.schedule();
-    }, (1000 * this.replay.header.dt) / this.speed);
+      if (!this.paused && this.position < this.steps) this.arm();
+    }, Math.max(0, this.due - now));
   }
 }
