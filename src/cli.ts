@@ -15,6 +15,7 @@ import { evalDetectorCommand } from './commands/evalDetector.ts';
 import type { TrainDetectorCliOptions } from './commands/trainDetector.ts';
 import { evalTrackingCommand } from './commands/evalTracking.ts';
 import { viewCommand } from './commands/view.ts';
+import { workerCommand } from './commands/worker.ts';
 import { processIo, type CliIo } from './io.ts';
 import { VERSION } from './version.ts';
 import { BACKENDS } from '../perception/runtime/backends.ts';
@@ -65,6 +66,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--record', 'save every episode as a drivelab-record file (records/*.drec.json.gz) for replay')
     .option('--resume', 'continue an interrupted run in --out')
     .option('--backend <name>', 'tfjs backend for a tfjs detector: auto, tensorflow, wasm, webgpu, cpu', 'auto')
+    .option('--queue <url>', 'run the episodes on `drivelab worker` processes through Redis (redis://[user:password@]host[:port][/db], rediss:// for TLS)')
     .option('--json', 'print the aggregates as JSON')
     .enablePositionalOptions()
     .action(act(benchCommand));
@@ -204,6 +206,15 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--allow-host <name>', 'another Host name the page may be reached by (repeatable)', collect, [])
     .option('--backend <name>', 'tfjs backend for a tfjs detector: auto, tensorflow, wasm, webgpu, cpu', 'auto')
     .action(act(viewCommand));
+
+  program
+    .command('worker')
+    .description('run benchmark episodes from a Redis queue (bench --queue), one at a time, until stopped')
+    .requiredOption('--queue <url>', 'the Redis URL the runs are submitted to (redis://[user:password@]host[:port][/db], rediss:// for TLS)')
+    .option('--jobs <n>', 'stop after this many episodes (default: run until Ctrl-C)')
+    .option('--lock <seconds>', 'how long an episode stays locked to this worker without a sign of life; a dead worker\'s episode moves on after it', '30')
+    .option('--quiet', 'print nothing per episode')
+    .action(act(workerCommand));
 
   const scenarios = program.command('scenarios').description('list and check scenarios');
   scenarios.command('list').description('list the built-in scenarios').option('--json', 'as JSON').action(act(listCommand));

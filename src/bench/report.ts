@@ -30,6 +30,10 @@ export interface RunConfig {
   createdAt: string;
   /** Jobs planned for the whole run */
   episodesPlanned: number;
+  /** The queue the episodes ran on (`--queue`, its password hidden), or null for this machine */
+  queue?: string | null;
+  /** The run's id in the queue, so that --resume finds its jobs */
+  queueRun?: string;
 }
 
 const EstimateSchema = z.object({ mean: z.number().nullable(), low: z.number().nullable(), high: z.number().nullable(), n: z.number().int() });
@@ -63,7 +67,8 @@ export const ReportSchema = z.object({
   /** The tfjs backend that ran the detector; null (or absent, in older reports) when none did */
   backend: z.string().nullable().optional(),
   machine: z.object({ cpu: z.string(), cores: z.number(), memoryGb: z.number(), platform: z.string(), node: z.string() }),
-  config: z.object({ workers: z.number().int(), record: z.boolean(), episodesPlanned: z.number().int() }),
+  /** `queue`: where the episodes ran, when on a distributed queue (absent in older reports) */
+  config: z.object({ workers: z.number().int(), record: z.boolean(), episodesPlanned: z.number().int(), queue: z.string().nullable().optional() }),
   penalties: z.record(z.string(), z.number()),
   overall: AggregateSchema,
   scenarios: z.record(z.string(), AggregateSchema),
@@ -147,7 +152,7 @@ export function buildReport(config: RunConfig, unsorted: readonly EpisodeResult[
     detector: config.detector,
     backend: config.backend ?? null,
     machine: { cpu: c[0]?.model ?? 'unknown', cores: availableParallelism(), memoryGb: Math.round(totalmem() / 2 ** 30), platform: `${platform()} ${release()}`, node: process.version },
-    config: { workers: config.workers, record: config.record, episodesPlanned: config.episodesPlanned },
+    config: { workers: config.workers, record: config.record, episodesPlanned: config.episodesPlanned, queue: config.queue ?? null },
     penalties: { ...INFRACTION_PENALTIES },
     overall: aggregate(own, 0),
     scenarios: byScenario(config, own),

@@ -10,6 +10,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFil
 import { setMaxListeners } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { builtinSuite } from '../../scenarios/suites.ts';
 import { parseSuite, type Suite } from '../../scenarios/suite.ts';
 import { ScenarioError, type ScenarioOverrides } from '../../scenarios/parse.ts';
@@ -17,7 +18,9 @@ import type { Scenario } from '../../scenarios/schema.ts';
 import { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
 import { initPhysics } from '../../sim/world/physics.ts';
 import { agentReadsWorld, loadAgent, OBSERVING_AGENTS, scenarioForAgent } from '../agents.ts';
-import { UsageError } from '../errors.ts';
+import { QueueGoneError, UsageError } from '../errors.ts';
+import { parseQueueUrl } from '../queue/url.ts';
+import type { QueueRun } from '../queue/submit.ts';
 import { createOutputDir } from '../outputDir.ts';
 import { scenarioFromArg } from '../scenarioFiles.ts';
 import { VERSION } from '../version.ts';
@@ -38,6 +41,8 @@ export interface BenchOptions {
   out?: string;
   record: boolean;
   resume: boolean;
+  /** A Redis URL: run the episodes as BullMQ jobs on `drivelab worker` processes */
+  queue?: string;
 }
 
 export interface BenchProgress {
@@ -117,6 +122,7 @@ export async function runBench(opts: BenchOptions, progress?: BenchProgress): Pr
 }
 
 async function bench(opts: BenchOptions, progress?: BenchProgress): Promise<BenchOutcome> {
+  const target = opts.queue === undefined ? null : parseQueueUrl(opts.queue);
   const perceiving = opts.detector !== GROUND_TRUTH;
   if (perceiving && (await agentReadsWorld(opts.agent))) {
     throw new UsageError(`--agent ${opts.agent}: the expert reads the world, not its observation, so --detector ${opts.detector} cannot change how it drives; use an agent that reads its observation: ${OBSERVING_AGENTS}`);
@@ -160,6 +166,8 @@ async function bench(opts: BenchOptions, progress?: BenchProgress): Promise<Benc
     drivelab: VERSION,
     createdAt: new Date().toISOString(),
     episodesPlanned: 0,
+    queue: target?.display ?? null,
+    queueRun: target ? randomUUID() : undefined,
   };
   const jobs: BenchJob[] = [];
   const detectors = perceiving ? [GROUND_TRUTH, opts.detector] : [GROUND_TRUTH];
@@ -186,6 +194,7 @@ async function bench(opts: BenchOptions, progress?: BenchProgress): Promise<Benc
       throw new UsageError(`--resume: ${outDir} was run on suite ${previous.suite?.id}, not ${config.suite.id}`);
     }
     config.createdAt = previous.createdAt;
+    if (target && previous.queueRun) config.queueRun = previous.queueRun;
     const wanted = new Set(jobs.map((j) => j.key));
     done = readEpisodes(episodesFile).filter((r) => wanted.has(r.key));
   }
@@ -215,7 +224,8 @@ async function bench(opts: BenchOptions, progress?: BenchProgress): Promise<Benc
   progress?.start(jobs.length, done.length);
   try {
     const workers = Math.min(opts.workers, pending.length || 1, availableParallelism() * 4);
-    if (workers <= 1) await runHere(pending, onResult, stopper.signal);
+    if (target) await runQueued(pending, { target, runId: config.queueRun!, outDir }, onResult, stopper.signal, () => writeReports(outDir, config, results), jobs.length);
+    else if (workers <= 1) await runHere(pending, onResult, stopper.signal);
     else await runOnPool(pending, workers, onResult, stopper.signal);
   } finally {
     process.off('SIGINT', onSignal);
@@ -224,6 +234,22 @@ async function bench(opts: BenchOptions, progress?: BenchProgress): Promise<Benc
   }
   const report = await writeReports(outDir, config, results);
   return { report, outDir, interrupted };
+}
+
+/** Runs the jobs on the queue; when Redis goes away, writes the reports of what finished and says how to go on */
+async function runQueued(jobs: readonly BenchJob[], run: QueueRun, onResult: (r: EpisodeResult) => void, signal: AbortSignal, writeSoFar: () => Promise<unknown>, planned: number): Promise<void> {
+  const { runOnQueue } = await import('../queue/submit.ts');
+  let finished = planned - jobs.length;
+  try {
+    await runOnQueue(jobs, run, (r) => {
+      finished++;
+      onResult(r);
+    }, signal);
+  } catch (err) {
+    if (!(err instanceof QueueGoneError)) throw err;
+    await writeSoFar();
+    throw new QueueGoneError(`${err.message}; ${finished} of ${planned} episodes finished and are kept in ${run.outDir}; run again with --resume --out ${run.outDir} to finish`);
+  }
 }
 
 async function runHere(jobs: readonly BenchJob[], onResult: (r: EpisodeResult) => void, signal: AbortSignal): Promise<void> {

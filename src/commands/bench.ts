@@ -18,6 +18,7 @@ export interface BenchCliOptions {
   record?: boolean;
   resume?: boolean;
   backend?: string;
+  queue?: string;
   json?: boolean;
 }
 
@@ -57,7 +58,7 @@ export async function benchCommand(opts: BenchCliOptions, io: CliIo): Promise<nu
   if (backend !== 'auto') process.env.DRIVELAB_BACKEND = backend;
   const workers = wholeNumber('--workers', opts.workers) ?? Math.min(availableParallelism(), 8);
   const outcome = await runBench(
-    { suite: opts.suite, agent: opts.agent, detector: opts.detector, episodes: wholeNumber('--episodes', opts.episodes), workers, out: opts.out, record: Boolean(opts.record), resume: Boolean(opts.resume) },
+    { suite: opts.suite, agent: opts.agent, detector: opts.detector, episodes: wholeNumber('--episodes', opts.episodes), workers, out: opts.out, record: Boolean(opts.record), resume: Boolean(opts.resume), queue: opts.queue },
     progressBar(io.progress),
   );
   const { report, outDir, interrupted } = outcome;

@@ -1,0 +1,45 @@
+/**
+ * `drivelab worker`: runs benchmark episodes from a Redis queue until stopped (Ctrl-C finishes the
+ * episode in hand first) or, with --jobs, after that many. Start as many per machine as it has cores.
+ */
+import { hostname } from 'node:os';
+import { UsageError } from '../errors.ts';
+import type { CliIo } from '../io.ts';
+import { parseQueueUrl } from '../queue/url.ts';
+
+export interface WorkerCliOptions {
+  queue: string;
+  jobs?: string;
+  lock: string;
+  quiet?: boolean;
+}
+
+export async function workerCommand(opts: WorkerCliOptions, io: CliIo): Promise<number> {
+  const target = parseQueueUrl(opts.queue);
+  const jobs = opts.jobs === undefined ? 0 : /^\d+$/.test(opts.jobs) && Number(opts.jobs) > 0 ? Number(opts.jobs) : NaN;
+  if (!Number.isSafeInteger(jobs)) throw new UsageError(`--jobs ${opts.jobs}: expected a positive whole number`);
+  const lock = Number(opts.lock);
+  if (!(lock >= 1 && lock <= 3600)) throw new UsageError(`--lock ${opts.lock}: expected seconds from 1 to 3600`);
+  const { startWorker } = await import('../queue/worker.ts');
+  const { initPhysics } = await import('../../sim/world/physics.ts');
+  await initPhysics();
+  const worker = startWorker(target, {
+    lockMs: lock * 1000,
+    stalledCheckMs: Math.max(500, (lock * 1000) / 2),
+    maxJobs: jobs,
+    log: (line) => {
+      if (!opts.quiet) io.stderr(`${line}\n`);
+    },
+  });
+  io.stdout(`drivelab worker ${hostname()}:${process.pid} · queue ${target.display} · waiting for episodes (Ctrl-C to stop)\n`);
+  const stop = () => void worker.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await worker.done;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  return 0;
+}

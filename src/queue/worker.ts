@@ -1,0 +1,100 @@
+/**
+ * `drivelab worker`: takes benchmark episodes from the queue and runs them, one at a time, exactly
+ * as a local run does (src/bench/jobs.ts). A worker that dies mid-episode holds a lock that
+ * expires; BullMQ then hands the episode to another worker. A job this worker cannot run (a policy
+ * or detector it cannot load) fails at once, without retries, with the reason the submitter prints.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { describeError } from '../errors.ts';
+import { closeThreadResources, detectorFailure, runJob } from '../bench/jobs.ts';
+import { BENCH_QUEUE, PREFIX, unpackPolicy, type QueuedEpisode, type QueuedResult } from './common.ts';
+import type { QueueTarget } from './url.ts';
+
+export interface WorkerOptions {
+  /** How long a job's lock lasts without renewal; a dead worker's job waits this long before another takes it [ms] */
+  lockMs: number;
+  /** How often this worker looks for jobs whose lock expired [ms] */
+  stalledCheckMs: number;
+  /** Stop after this many jobs (0: never), for tests and batch use */
+  maxJobs: number;
+  log(line: string): void;
+}
+
+export const DEFAULT_LOCK_MS = 30_000;
+export const DEFAULT_STALLED_CHECK_MS = 15_000;
+
+export interface RunningWorker {
+  /** Resolves when the worker has stopped */
+  done: Promise<void>;
+  close(): Promise<void>;
+}
+
+export function startWorker(target: QueueTarget, options: WorkerOptions): RunningWorker {
+  const name = `${hostname()}:${process.pid}`;
+  let jobs = 0;
+  let closing: Promise<void> | null = null;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  // Packed policies are plain Redis keys, read with a client of our own.
+  const blobs = new Redis({ ...target.connection, lazyConnect: true });
+  const worker: Worker<QueuedEpisode, QueuedResult> = new Worker<QueuedEpisode, QueuedResult>(BENCH_QUEUE, (job: Job<QueuedEpisode, QueuedResult>) => runQueued(job, name, blobs), {
+    connection: target.connection,
+    prefix: PREFIX,
+    concurrency: 1,
+    lockDuration: options.lockMs,
+    stalledInterval: options.stalledCheckMs,
+    // An episode that was running on a worker that died is run again; one that keeps killing
+    // workers fails after this many tries.
+    maxStalledCount: 2,
+  });
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await worker.close();
+      blobs.disconnect();
+      await closeThreadResources();
+      finished();
+    })();
+    return closing;
+  };
+  worker.on('completed', (job: Job<QueuedEpisode, QueuedResult>) => {
+    jobs++;
+    options.log(`done ${job.data.job.scenarioLabel} seed ${job.data.job.seed}${job.data.job.detector === 'ground-truth' ? '' : ` (${job.data.job.detector})`}`);
+    if (options.maxJobs > 0 && jobs >= options.maxJobs) void close();
+  });
+  worker.on('failed', (job: Job<QueuedEpisode, QueuedResult> | undefined, err: Error) => options.log(`failed ${job?.data.job.scenarioLabel ?? ''} seed ${job?.data.job.seed ?? '?'}: ${err.message}`));
+  worker.on('error', (err: Error) => options.log(`queue ${target.display}: ${err.message}`));
+  return { done, close };
+}
+
+async function runQueued(job: Job<QueuedEpisode, QueuedResult>, name: string, blobs: Redis): Promise<QueuedResult> {
+  const { job: episode, policy, record } = job.data;
+  let agent = episode.agent;
+  try {
+    if (policy) agent = await unpackPolicy(blobs, policy);
+  } catch (err) {
+    throw new UnrecoverableError(`worker ${name}: --agent ${episode.agent}: ${(err as Error).message}`);
+  }
+  const recordDir = record ? mkdtempSync(join(tmpdir(), 'drivelab-record-')) : undefined;
+  try {
+    let result;
+    try {
+      result = await runJob({ ...episode, agent, recordDir });
+    } catch (err) {
+      // Anything about the agent, scenario or detector fails the same way on every worker.
+      const { lines } = describeError(detectorFailure(err, episode.detector));
+      throw new UnrecoverableError(`worker ${name}: ${lines.join('; ')}`);
+    }
+    const out: QueuedResult = { result: { ...result, agent: episode.agent }, worker: name };
+    if (recordDir) {
+      const [file] = readdirSync(recordDir);
+      if (file) out.record = { name: file, data: readFileSync(join(recordDir, file)).toString('base64') };
+    }
+    return out;
+  } finally {
+    if (recordDir) rmSync(recordDir, { recursive: true, force: true });
+  }
+}
