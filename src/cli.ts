@@ -67,6 +67,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--resume', 'continue an interrupted run in --out')
     .option('--backend <name>', 'tfjs backend for a tfjs detector: auto, tensorflow, wasm, webgpu, cpu', 'auto')
     .option('--queue <url>', 'run the episodes on `drivelab worker` processes through Redis (redis://[user:password@]host[:port][/db], rediss:// for TLS)')
+    .option('--queue-timeout <seconds>', 'with --queue: how long Redis may be out of reach before the run stops, keeping what finished (default 15)')
     .option('--json', 'print the aggregates as JSON')
     .enablePositionalOptions()
     .action(act(benchCommand));

@@ -43,6 +43,8 @@ export interface BenchOptions {
   resume: boolean;
   /** A Redis URL: run the episodes as BullMQ jobs on `drivelab worker` processes */
   queue?: string;
+  /** How long Redis may stay out of reach before a queued run stops [s] (default 15) */
+  queueTimeout?: number;
 }
 
 export interface BenchProgress {
@@ -224,7 +226,7 @@ async function bench(opts: BenchOptions, progress?: BenchProgress): Promise<Benc
   progress?.start(jobs.length, done.length);
   try {
     const workers = Math.min(opts.workers, pending.length || 1, availableParallelism() * 4);
-    if (target) await runQueued(pending, { target, runId: config.queueRun!, outDir }, onResult, stopper.signal, () => writeReports(outDir, config, results), jobs.length);
+    if (target) await runQueued(pending, { target, runId: config.queueRun!, outDir, goneMs: opts.queueTimeout === undefined ? undefined : opts.queueTimeout * 1000 }, onResult, stopper.signal, () => writeReports(outDir, config, results), jobs.length);
     else if (workers <= 1) await runHere(pending, onResult, stopper.signal);
     else await runOnPool(pending, workers, onResult, stopper.signal);
   } finally {

@@ -19,6 +19,7 @@ export interface BenchCliOptions {
   resume?: boolean;
   backend?: string;
   queue?: string;
+  queueTimeout?: string;
   json?: boolean;
 }
 
@@ -27,6 +28,14 @@ function wholeNumber(flag: string, value: string | undefined): number | undefine
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${value}: expected a positive whole number`);
   return n;
+}
+
+function queueTimeout(opts: BenchCliOptions): number | undefined {
+  if (opts.queueTimeout === undefined) return undefined;
+  if (opts.queue === undefined) throw new UsageError(`--queue-timeout ${opts.queueTimeout}: only means something with --queue <url>`);
+  const s = Number(opts.queueTimeout);
+  if (!(s >= 1 && s <= 86_400)) throw new UsageError(`--queue-timeout ${opts.queueTimeout}: expected seconds from 1 to 86400`);
+  return s;
 }
 
 /** A progress bar on a terminal, or none. */
@@ -58,7 +67,7 @@ export async function benchCommand(opts: BenchCliOptions, io: CliIo): Promise<nu
   if (backend !== 'auto') process.env.DRIVELAB_BACKEND = backend;
   const workers = wholeNumber('--workers', opts.workers) ?? Math.min(availableParallelism(), 8);
   const outcome = await runBench(
-    { suite: opts.suite, agent: opts.agent, detector: opts.detector, episodes: wholeNumber('--episodes', opts.episodes), workers, out: opts.out, record: Boolean(opts.record), resume: Boolean(opts.resume), queue: opts.queue },
+    { suite: opts.suite, agent: opts.agent, detector: opts.detector, episodes: wholeNumber('--episodes', opts.episodes), workers, out: opts.out, record: Boolean(opts.record), resume: Boolean(opts.resume), queue: opts.queue, queueTimeout: queueTimeout(opts) },
     progressBar(io.progress),
   );
   const { report, outDir, interrupted } = outcome;

@@ -32,9 +32,15 @@ export async function workerCommand(opts: WorkerCliOptions, io: CliIo): Promise<
     },
   });
   io.stdout(`drivelab worker ${hostname()}:${process.pid} · queue ${target.display} · waiting for episodes (Ctrl-C to stop)\n`);
-  const stop = () => void worker.close();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // The first Ctrl-C finishes the episode in hand; a second one stops at once.
+  let stops = 0;
+  const stop = () => {
+    stops++;
+    if (stops === 1) io.stderr('stopping after the episode in hand (Ctrl-C again to stop now)\n');
+    void worker.close(stops === 1 ? 10_000 : 0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   try {
     await worker.done;
   } finally {

@@ -30,7 +30,8 @@ export const DEFAULT_STALLED_CHECK_MS = 15_000;
 export interface RunningWorker {
   /** Resolves when the worker has stopped */
   done: Promise<void>;
-  close(): Promise<void>;
+  /** Finishes the job in hand (waiting at most `graceMs`) and stops */
+  close(graceMs?: number): Promise<void>;
 }
 
 export function startWorker(target: QueueTarget, options: WorkerOptions): RunningWorker {
@@ -51,9 +52,23 @@ export function startWorker(target: QueueTarget, options: WorkerOptions): Runnin
     // workers fails after this many tries.
     maxStalledCount: 2,
   });
-  const close = (): Promise<void> => {
+  /**
+   * Stops taking jobs and lets the one in hand finish. With Redis gone a graceful close can wait
+   * forever, so after `graceMs` the worker lets go: its job's lock then expires and another
+   * worker takes it.
+   */
+  let letGo: () => void = () => {};
+  const close = (graceMs = 10_000): Promise<void> => {
+    if (closing && graceMs === 0) letGo();
     closing ??= (async () => {
-      await worker.close();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const forced = new Promise<void>((resolve) => {
+        letGo = resolve;
+        timer = setTimeout(resolve, graceMs);
+      });
+      await Promise.race([worker.close(), forced]);
+      clearTimeout(timer);
+      void worker.close(true).catch(() => {});
       blobs.disconnect();
       await closeThreadResources();
       finished();
@@ -66,7 +81,15 @@ export function startWorker(target: QueueTarget, options: WorkerOptions): Runnin
     if (options.maxJobs > 0 && jobs >= options.maxJobs) void close();
   });
   worker.on('failed', (job: Job<QueuedEpisode, QueuedResult> | undefined, err: Error) => options.log(`failed ${job?.data.job.scenarioLabel ?? ''} seed ${job?.data.job.seed ?? '?'}: ${err.message}`));
-  worker.on('error', (err: Error) => options.log(`queue ${target.display}: ${err.message}`));
+  // While Redis is away every reconnection fails; say so once in a while, not on every try.
+  let lastError = '', lastErrorAt = 0;
+  worker.on('error', (err: Error) => {
+    const now = Date.now();
+    if (err.message === lastError && now - lastErrorAt < 30_000) return;
+    lastError = err.message;
+    lastErrorAt = now;
+    options.log(`queue ${target.display}: ${err.message}`);
+  });
   return { done, close };
 }
 
