@@ -95,6 +95,7 @@ export async function startViewerServer(o: ViewerServerOptions): Promise<ViewerS
     if (!isFileUnder(root, segments)) return notFound(res);
     // sirv decodes once more: hand it the checked path, each segment escaped.
     req.url = '/' + segments.map(encodeURIComponent).join('/');
+    delete req.headers.range; // sirv throws (uncaught) on an inverted range; the page asks for none
     serveStatic(req, res);
   });
 
