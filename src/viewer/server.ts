@@ -95,6 +95,7 @@ export async function startViewerServer(o: ViewerServerOptions): Promise<ViewerS
     if (!isFileUnder(root, segments)) return notFound(res);
     // sirv decodes once more: hand it the checked path, each segment escaped.
     req.url = '/' + segments.map(encodeURIComponent).join('/');
+    delete req.headers.range; // sirv throws (uncaught) on an inverted range; the page asks for none
     serveStatic(req, res);
   });
 
@@ -113,7 +114,7 @@ export async function startViewerServer(o: ViewerServerOptions): Promise<ViewerS
 
   const port = await new Promise<number>((resolveListen, reject) => {
     const onError = (err: NodeJS.ErrnoException) =>
-      reject(new Error(`the viewer server cannot listen on ${host}:${o.port ?? DEFAULT_VIEWER_PORT}: ${err.code ?? err.message}`, { cause: err }));
+      reject(Object.assign(new Error(`the viewer server cannot listen on ${host}:${o.port ?? DEFAULT_VIEWER_PORT}: ${err.code ?? err.message}`, { cause: err }), { code: err.code }));
     server.once('error', onError);
     server.listen(o.port ?? DEFAULT_VIEWER_PORT, host, () => {
       server.off('error', onError);
