@@ -77,16 +77,25 @@ export function parseRecord(data: unknown, name: string): Replay {
   const replay: Replay = { header, poses: decodeFloats(poses, name, 'poses'), actions: decodeFloats(actions, name, 'actions'), rewards: decodeFloats(rewards, name, 'rewards'), terms: {} };
   const expected = (header.steps + 1) * header.actors.length * 4;
   if (replay.poses.length !== expected) throw new Error(`${name}: poses: expected ${expected} values, got ${replay.poses.length}`);
+  // NaN marks an inactive actor; anything else must be a number.
+  const infinite = replay.poses.findIndex((v) => v === Infinity || v === -Infinity);
+  if (infinite >= 0) throw new Error(`${name}: poses: value ${infinite} is ${replay.poses[infinite]}; expected finite numbers, or NaN for an inactive actor`);
+  for (const [field, series] of [['actions', replay.actions], ['rewards', replay.rewards]] as const) {
+    const bad = series.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new Error(`${name}: ${field}: value ${bad} is ${series[bad]}; expected finite numbers`);
+  }
   if (replay.rewards.length !== header.steps) throw new Error(`${name}: rewards: expected ${header.steps} values, got ${replay.rewards.length}`);
   if (replay.actions.length !== header.steps * header.actionSize) throw new Error(`${name}: actions: expected ${header.steps * header.actionSize} values, got ${replay.actions.length}`);
   if (terms) {
     const values = decodeFloats(terms.values, name, 'terms.values');
     const k = terms.names.length;
     if (values.length !== header.steps * k) throw new Error(`${name}: terms.values: expected ${header.steps * k} values, got ${values.length}`);
+    if (new Set(terms.names).size !== k) throw new Error(`${name}: terms.names: a name appears twice`);
     terms.names.forEach((term, j) => {
       const series = new Float32Array(header.steps);
       for (let t = 0; t < header.steps; t++) series[t] = values[t * k + j];
-      replay.terms[term] = series;
+      // An own property whatever the name, "__proto__" included.
+      Object.defineProperty(replay.terms, term, { value: series, enumerable: true, writable: true, configurable: true });
     });
   }
   return replay;

@@ -137,6 +137,7 @@ async function bench(opts: BenchOptions, progress?: BenchProgress): Promise<Benc
     throw new UsageError(`--episodes ${opts.episodes}: expected 1 to ${testSeeds}, the number of test seeds in suite ${suite.id}`);
   }
 
+  if (target) await (await import('../queue/submit.ts')).checkQueue(target, opts.queueTimeout === undefined ? undefined : opts.queueTimeout * 1000);
   const outDir = opts.out ?? defaultOut(suite.id, opts.agent);
   if (opts.resume && opts.out === undefined) throw new UsageError('--resume: expected --out <dir>, the directory of the run to continue');
   const previousRun = checkOutDir(outDir, opts.resume);

@@ -5,7 +5,10 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { readRecord } from '../bench/record.ts';
+import { readRecord, type Replay } from '../bench/record.ts';
+import { ScenarioError, validateScenario } from '../../scenarios/parse.ts';
+import { initPhysics } from '../../sim/world/physics.ts';
+import { World } from '../../sim/world/World.ts';
 import { benchDetector, detectorFailure } from '../bench/jobs.ts';
 import { UsageError } from '../errors.ts';
 import type { CliIo } from '../io.ts';
@@ -33,6 +36,23 @@ export interface ViewOptions {
   backend: string;
 }
 
+/**
+ * Checks that the page can show a recording: its scenario is valid and builds a world with the
+ * recording's actors (same kinds, in order). Errors start with the file's name.
+ */
+async function checkReplayable(replay: Replay, file: string): Promise<void> {
+  const scenario = validateScenario(replay.header.scenario, `${file}: scenario`);
+  await initPhysics();
+  const world = new World(scenario, replay.header.seed);
+  try {
+    const kinds = world.actors.map((a) => a.kind).join(',');
+    const recorded = replay.header.actors.map((a) => a.kind).join(',');
+    if (kinds !== recorded) throw new Error(`${file}: actors: the recording has ${replay.header.actors.length}, the scenario with seed ${replay.header.seed} makes ${world.actors.length}${world.actors.length === replay.header.actors.length ? ' of other kinds' : ''}`);
+  } finally {
+    world.free();
+  }
+}
+
 /** The URL path the page fetches a replayed recording from */
 const REPLAY_PATH = '/api/replay';
 
@@ -43,18 +63,25 @@ export async function viewCommand(opts: ViewOptions, io: CliIo): Promise<number>
   if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port ${opts.port}: expected a port number from 0 to 65535 (0: any free port)`);
   const speed = Number(opts.speed);
   if (!(speed >= MIN_SPEED && speed <= MAX_SPEED)) throw new UsageError(`--speed ${opts.speed}: expected simulated seconds per wall second, from ${MIN_SPEED} to ${MAX_SPEED}`);
+  if (opts.host.trim() === '') throw new UsageError(`--host: empty; expected an address to bind, e.g. 127.0.0.1 (the default)`);
   if (!(BACKENDS as readonly string[]).includes(opts.backend)) throw new UsageError(`--backend ${opts.backend}: expected one of ${BACKENDS.join(', ')}`);
 
   let connect: Parameters<typeof startViewerServer>[0]['connect'];
   const files: Record<string, string> = {};
   if (opts.replay !== undefined) {
     const live = (['scenario', 'detector'] as const).filter((k) => opts[k] !== undefined);
+    if (opts.agent !== 'expert') live.push('agent' as never);
+    if (opts.set.length > 0) live.push('set' as never);
     if (live.length > 0) throw new UsageError(`--replay: shows a recorded episode; --${live[0]} only means something for a live run`);
-    if (!existsSync(opts.replay) || !statSync(opts.replay).isFile()) throw new UsageError(`--replay ${opts.replay}: no such file; expected a drivelab-record file (.drec.json.gz) from bench --record`);
+    if (!existsSync(opts.replay)) throw new UsageError(`--replay ${opts.replay}: no such file; expected a drivelab-record file (.drec.json.gz) from bench --record`);
+    if (!statSync(opts.replay).isFile()) throw new UsageError(`--replay ${opts.replay}: is a directory; expected a drivelab-record file (.drec.json.gz), such as one in a bench run's records/`);
     try {
-      await readRecord(opts.replay);
+      await checkReplayable(await readRecord(opts.replay), opts.replay);
     } catch (err) {
-      throw new UsageError(`--replay ${(err as Error).message}`);
+      // A scenario's problems come one per line: the first says what is wrong, and where.
+      const first = err instanceof ScenarioError ? err.problems[0] : (err as Error).message;
+      const more = err instanceof ScenarioError && err.problems.length > 1 ? ` (and ${err.problems.length - 1} more)` : '';
+      throw new UsageError(`--replay ${first}${more}`);
     }
     files[REPLAY_PATH] = opts.replay;
     const name = basename(opts.replay);
@@ -98,6 +125,9 @@ export async function viewCommand(opts: ViewOptions, io: CliIo): Promise<number>
     throw err;
   }
   io.stdout(`drivelab view: ${server.url}  (Ctrl-C to stop)\n`);
+  if (!['127.0.0.1', 'localhost', '::1'].includes(opts.host)) {
+    io.stderr(`listening on ${opts.host}: other machines may connect; a page is answered only under the names 127.0.0.1, localhost${opts.allowHost.length ? `, ${opts.allowHost.join(', ')}` : ''} (add one with --allow-host)\n`);
+  }
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

@@ -21,6 +21,7 @@ export async function workerCommand(opts: WorkerCliOptions, io: CliIo): Promise<
   const lock = Number(opts.lock);
   if (!(lock >= 1 && lock <= 3600)) throw new UsageError(`--lock ${opts.lock}: expected seconds from 1 to 3600`);
   const { startWorker } = await import('../queue/worker.ts');
+  await (await import('../queue/submit.ts')).checkQueue(target);
   const { initPhysics } = await import('../../sim/world/physics.ts');
   await initPhysics();
   const worker = startWorker(target, {

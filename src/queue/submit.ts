@@ -24,6 +24,21 @@ const SWEEP_MS = 5_000;
 /** Tries of an episode whose processing throws something unexpected */
 const ATTEMPTS = 3;
 
+/** Connects once and pings, so a run that cannot reach its queue stops before it writes anything */
+export async function checkQueue(target: QueueTarget, timeoutMs = QUEUE_GONE_MS): Promise<void> {
+  const client = new Redis({ ...target.connection, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs });
+  // The first error says why (refused, wrong password); the rejection after it only that it closed.
+  let first: Error | null = null;
+  client.on('error', (err: Error) => (first ??= err));
+  try {
+    await withTimeout(client.connect().then(() => client.ping()), timeoutMs);
+  } catch (err) {
+    throw new QueueGoneError(`--queue ${target.display}: cannot reach Redis (${(first ?? (err as Error)).message.split('\n')[0]})`);
+  } finally {
+    client.disconnect();
+  }
+}
+
 export interface QueueRun {
   target: QueueTarget;
   /** The run's id, kept in run.json so that --resume finds its jobs */
@@ -85,11 +100,12 @@ export async function runOnQueue(jobs: readonly BenchJob[], run: QueueRun, onRes
   signal.addEventListener('abort', onAbort);
 
   try {
+    // A wrong password or an unreachable host keeps the client retrying: give up after the timeout.
     try {
-      await events.waitUntilReady();
-      await queue.waitUntilReady();
+      await withTimeout(Promise.all([events.waitUntilReady(), queue.waitUntilReady()]), run.goneMs ?? QUEUE_GONE_MS);
     } catch (err) {
-      throw new QueueGoneError(`--queue ${target.display}: cannot reach Redis (${(err as Error).message})`);
+      const why = (lastError as Error | null)?.message ?? (err as Error).message;
+      throw new QueueGoneError(`--queue ${target.display}: cannot reach Redis (${why.split('\n')[0]})`);
     }
     const policies = new Map<string, string>();
     const dirs = [...new Set(jobs.map((j) => j.agent))].filter(isPolicyDir);

@@ -4,7 +4,7 @@
  * so it works from any directory of any static host; with `models` it carries the shipped
  * policies and detector, which the page's own session loads by relative URL.
  */
-import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { processIo, type CliIo } from '../io.ts';
@@ -40,7 +40,14 @@ export async function buildViewer(options: BuildViewerOptions): Promise<void> {
   if (!existsSync(join(root, 'index.html'))) throw new Error(`the viewer app is missing: no index.html in ${relative(process.cwd(), root) || '.'}`);
   const outDir = resolve(options.outDir);
   // Loaded here, not at module scope: every drivelab command imports this module, few build.
-  const { build } = await import('vite');
+  const { build, createLogger } = await import('vite');
+  // The page's bundle holds the Node-only branches of shared code (dynamic imports of node:fs,
+  // never taken in a browser); Vite's notes about them say nothing a user can act on.
+  const logger = createLogger(options.quiet ? 'silent' : 'info');
+  const expected = /externalized for browser compatibility|INEFFECTIVE_DYNAMIC_IMPORT/;
+  const warn = logger.warn.bind(logger), warnOnce = logger.warnOnce.bind(logger);
+  logger.warn = (msg, o) => void (expected.test(msg) || warn(msg, o));
+  logger.warnOnce = (msg, o) => void (expected.test(msg) || warnOnce(msg, o));
   // Vite takes NODE_ENV for whether a build is a production one, and sets it when unset: always
   // a production build, and the caller's NODE_ENV back afterwards.
   const nodeEnv = process.env.NODE_ENV;
@@ -52,7 +59,7 @@ export async function buildViewer(options: BuildViewerOptions): Promise<void> {
       root,
       base: options.base ?? './',
       mode: 'production',
-      logLevel: options.quiet ? 'silent' : 'info',
+      customLogger: logger,
       clearScreen: false,
       build: {
         outDir,
@@ -94,7 +101,7 @@ export async function ensureViewerBuilt(io: CliIo, options: { outDir?: string; r
   const dist = resolve(options.outDir ?? viewerDist());
   const built = mtimeOrNull(join(dist, 'index.html'));
   if (built !== null && built >= newestSource(options.root)) return dist;
-  io.stderr('building the viewer (once)…\n');
+  io.stderr(built === null ? 'building the viewer (once)…\n' : 'building the viewer again: its sources changed…\n');
   const partial = `${dist}.partial-${process.pid}`;
   try {
     await buildViewer({ outDir: partial, root: options.root, models: true, quiet: true });
@@ -140,9 +147,25 @@ function listFiles(dir: string, prefix = ''): string[] {
 
 /** `npm run build:viewer [outDir]`: the site with the shipped models, to dist/viewer by default. */
 async function main(args: string[]): Promise<void> {
+  if (args.length > 1) throw new Error(`expected at most one argument, the output directory; got ${args.length}`);
   const outDir = resolve(args[0] ?? viewerDist());
+  const shown = relative(process.cwd(), outDir) || '.';
+  // The build empties its directory first: only a new or empty one, or an earlier build, is taken.
+  const stats = statSync(outDir, { throwIfNoEntry: false });
+  if (stats && !stats.isDirectory()) throw new Error(`${shown}: is a file; expected a directory (new, empty, or an earlier viewer build)`);
+  if (stats && readdirSync(outDir).length > 0 && !isViewerBuild(outDir)) {
+    throw new Error(`${shown}: holds other files, which the build would delete; expected a new or empty directory, or an earlier viewer build`);
+  }
   await buildViewer({ outDir, models: true });
-  processIo().stderr(`the viewer is in ${relative(process.cwd(), outDir) || '.'}; serve that directory, or run drivelab view\n`);
+  const serve = outDir === resolve(viewerDist()) ? 'serve that directory with any static server, or run drivelab view' : 'serve that directory with any static server';
+  processIo().stderr(`the viewer is in ${shown}; ${serve}\n`);
+}
+
+/** Whether `dir` holds a viewer build and nothing else: its index.html, assets/ and models/ */
+function isViewerBuild(dir: string): boolean {
+  const html = join(dir, 'index.html');
+  if (!existsSync(html) || !readFileSync(html, 'utf8').includes('<title>drivelab viewer</title>')) return false;
+  return readdirSync(dir).every((name) => ['index.html', 'assets', 'models'].includes(name));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

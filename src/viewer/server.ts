@@ -74,7 +74,9 @@ const FILE_TYPES: Record<string, string> = {
 export async function startViewerServer(o: ViewerServerOptions): Promise<ViewerServer> {
   const host = o.host ?? '127.0.0.1';
   const root = realpathSync(resolve(o.root));
-  const serveStatic = sirv(root, { dev: false, etag: true, extensions: [], onNoMatch: (_req, res) => notFound(res) });
+  // `dev`: sirv looks each file up when asked, so a site rebuilt in place (another drivelab view
+  // after a source change) is served as it is now, not cut to the sizes it had at start.
+  const serveStatic = sirv(root, { dev: true, etag: true, extensions: [], onNoMatch: (_req, res) => notFound(res) });
   const files = new Map(Object.entries(o.files ?? {}).map(([path, file]) => [path, resolve(file)]));
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD });
   let authorities = new Set<string>();

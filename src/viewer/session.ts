@@ -120,9 +120,9 @@ export class ViewerSession {
       case 'manual':
         return this.setManual(msg.action);
       case 'scenario':
-        return this.switchTo(msg.id, this.agentId);
+        return this.switchTo({ scenario: msg.id });
       case 'agent':
-        return this.switchTo(this.scenarioId, msg.id);
+        return this.switchTo({ agent: msg.id });
     }
   }
 
@@ -136,12 +136,14 @@ export class ViewerSession {
     });
   }
 
-  private async switchTo(scenario: string, agent: string): Promise<void> {
-    const offered = scenario === this.scenarioId || this.host.scenarios.includes(scenario);
-    if (!offered) return this.fail(`scenario "${scenario}": expected one of ${this.host.scenarios.join(', ')}`);
-    if (agent !== this.agentId && !this.host.agents.includes(agent)) return this.fail(`agent "${agent}": expected one of ${this.host.agents.join(', ')}`);
-    const before = [this.scenarioId, this.agentId] as const;
+  /** Another scenario or agent, the other kept as it is when this switch's turn comes */
+  private async switchTo(change: { scenario?: string; agent?: string }): Promise<void> {
     await this.serial(async () => {
+      const scenario = change.scenario ?? this.scenarioId;
+      const agent = change.agent ?? this.agentId;
+      if (scenario !== this.scenarioId && !this.host.scenarios.includes(scenario)) throw new Error(`scenario ${JSON.stringify(scenario)}: expected one of ${this.host.scenarios.join(', ')}`);
+      if (agent !== this.agentId && !this.host.agents.includes(agent)) throw new Error(`agent ${JSON.stringify(agent)}: expected one of ${this.host.agents.join(', ')}`);
+      const before = [this.scenarioId, this.agentId] as const;
       [this.scenarioId, this.agentId] = [scenario, agent];
       try {
         await this.open();
@@ -150,9 +152,9 @@ export class ViewerSession {
         throw err;
       }
       await this.reset(this.seed);
-    });
-    this.sendStatus();
-    this.schedule(0);
+      this.sendStatus();
+      this.schedule(0);
+    }, false);
   }
 
   private async setManual(action: ManualAction | null): Promise<void> {
@@ -169,15 +171,25 @@ export class ViewerSession {
     this.manual = action;
   }
 
-  /** Runs `work` after whatever is in progress; an error becomes a status line */
-  private serial(work: () => Promise<void>): Promise<void> {
-    const next = this.busy.then(work).catch((err: unknown) => this.fail((err as Error).message ?? String(err)));
+  /**
+   * Runs `work` after whatever is in progress. An error becomes a status line; one in the world
+   * (`stops`: a step or reset) also pauses the clock, so that it is said once, not every step.
+   */
+  private serial(work: () => Promise<void>, stops = true): Promise<void> {
+    const next = this.busy.then(work).catch((err: unknown) => {
+      if (stops) {
+        this.paused = true;
+        this.cancel();
+      }
+      this.fail((err as Error).message ?? String(err));
+    });
     this.busy = next;
     return next;
   }
 
   private fail(message: string): void {
-    this.sendStatus(message);
+    // One line: a message from elsewhere (a file name, an id) may hold line breaks.
+    this.sendStatus(message.replace(/\s*\n\s*/g, ' '));
   }
 
   private async open(): Promise<void> {
@@ -188,7 +200,9 @@ export class ViewerSession {
   }
 
   private async reset(seed = this.seed): Promise<void> {
-    const run = this.run!;
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed ${seed}: expected a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
+    const run = this.run;
+    if (!run) throw new Error(`nothing to run: scenario ${JSON.stringify(this.scenarioId)} with agent ${JSON.stringify(this.agentId)} did not load; choose another`);
     this.seed = seed;
     const r = run.perceived ? await run.perceived.reset({ seed }) : run.env.reset({ seed });
     run.policy.reset(seed);

@@ -147,7 +147,10 @@ export class Viewer {
     this.stats.frames++;
     this.stats.last = f;
     // A replay's frames follow the timeline, which may jump: no rate to speak of.
-    this.hud.frame(f, live && this.stats.mode !== 'replay' ? this.realTimeFactor(arrived, f.time) : null);
+    // Only while playing: single steps say nothing of a rate.
+    const playing = live && this.stats.mode !== 'replay' && this.stats.status?.paused !== true;
+    const rate = live ? this.realTimeFactor(arrived, f.time) : null;
+    this.hud.frame(f, playing ? rate : null);
     if (f.step > 0) this.charts.add(f.time, f.return, f.rewards);
     if (this.stats.frames % 3 === 0 || !live || f.outcome) this.charts.redraw();
     this.drawInset(f);
@@ -161,6 +164,11 @@ export class Viewer {
     while (h.length > 2 && now - h[0][0] > 2000) h.shift();
     const wall = (now - h[0][0]) / 1000;
     return wall > 0.5 ? (simTime - h[0][1]) / wall : null;
+  }
+
+  /** Draws the inset again, e.g. when its boxes are switched on or off while paused */
+  redrawInset(): void {
+    if (this.stats.last) this.drawInset(this.stats.last);
   }
 
   /** The ego camera's frame at the step, drawn by the rasteriser, as the agent and detector see it */
@@ -215,8 +223,8 @@ export class Viewer {
     if (canvas.width !== Math.floor(canvas.clientWidth * this.renderer.getPixelRatio())) this.resize();
     this.view.update(now);
     this.view.overlays.children.forEach((o) => {
-      if (o.name === 'lidar') o.visible = this.show.lidar && o.visible;
-      else if (o.name.startsWith('track-')) o.visible = this.show.tracks && o.visible;
+      if (o.name === 'lidar') o.visible = this.show.lidar && o.userData.active === true;
+      else if (o.name.startsWith('track-')) o.visible = this.show.tracks && o.userData.active === true;
     });
     this.follow();
     this.renderer.render(this.view.scene.scene, this.camera);

@@ -33,7 +33,8 @@ export class Hud {
 
   /** Shows a frame; `rate` is simulated seconds per wall second lately, when known */
   frame(f: FrameMessage, rate: number | null = null): void {
-    this.el['hud-speed'].textContent = (f.speed * 3.6).toFixed(0);
+    const kmh = Math.round(f.speed * 3.6);
+    this.el['hud-speed'].textContent = String(kmh === 0 ? 0 : kmh);
     this.el['hud-step'].textContent = `step ${f.step} · ${f.time.toFixed(1)} s${rate === null ? '' : ` · ${rate.toFixed(rate < 1 ? 2 : 1)}× real time`}`;
     this.el['hud-legend'].hidden = !(f.detections || f.lidar || f.tracks);
     this.el['hud-reward'].textContent = signed(f.reward, 3);

@@ -7,15 +7,15 @@
  * and replay=<url of a recording> to play one back.
  */
 import './style.css';
-import type { ScenarioOverrides } from '../../../scenarios/parse.ts';
-import type { ManualAction, ServerMessage } from '../protocol.ts';
+import { setOwn, type ScenarioOverrides } from '../../../scenarios/parse.ts';
+import type { EpisodeMessage, ManualAction, ServerMessage } from '../protocol.ts';
 import { CAMERA_MODES, Viewer, type CameraMode } from './Viewer.ts';
 import { LocalSource, PAGE_DETECTORS, pageHost, shippedModels } from './sources/local.ts';
 import { decodeReplay, fetchReplay, ReplaySource } from './sources/replay.ts';
 import type { Source } from './sources/source.ts';
 import { openSocket, SocketSource } from './sources/ws.ts';
 
-const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16];
+const SPEEDS = [0.1, 0.25, 0.5, 1, 2, 4, 8, 16];
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const viewer = new Viewer($('app'));
@@ -38,6 +38,24 @@ function fill(select: HTMLSelectElement, values: readonly (string | number)[], s
 
 fill($('speed'), SPEEDS, 1, (v) => `${v}×`);
 fill($('camera'), CAMERA_MODES, 'chase');
+
+/** A URL parameter that must be a whole number ≥ 0; a bad one is said once and the default used */
+function wholeParam(name: string, fallback: number): number {
+  const text = params.get(name);
+  if (text === null) return fallback;
+  if (/^\d{1,15}$/.test(text)) return Number(text);
+  viewer.error(`${name}=${text}: expected a whole number from 0; using ${fallback}`);
+  return fallback;
+}
+
+function numberParam(name: string, fallback: number, min: number, max: number): number {
+  const text = params.get(name);
+  if (text === null) return fallback;
+  const v = Number(text);
+  if (text.trim() !== '' && v >= min && v <= max) return v;
+  viewer.error(`${name}=${text}: expected a number from ${min} to ${max}; using ${fallback}`);
+  return fallback;
+}
 
 async function pickSource(): Promise<Source> {
   const forced = params.get('mode');
@@ -66,17 +84,23 @@ async function pickSource(): Promise<Source> {
     } catch {
       // a plain string
     }
+    // Scenario fields are plain names: nothing here may reach an object's prototype.
+    const bad = path.find((key) => !/^[A-Za-z0-9_]+$/.test(key) || key === '__proto__' || key === 'constructor' || key === 'prototype');
+    if (bad !== undefined) throw new Error(`set=${entry}: ${JSON.stringify(bad)} is not a scenario field name`);
     let at = overrides as Record<string, unknown>;
-    for (const key of path.slice(0, -1)) at = (at[key] ??= {}) as Record<string, unknown>;
-    at[path[path.length - 1]] = value;
+    for (const key of path.slice(0, -1)) {
+      if (!Object.hasOwn(at, key) || typeof at[key] !== 'object' || at[key] === null) setOwn(at, key, {});
+      at = at[key] as Record<string, unknown>;
+    }
+    setOwn(at, path[path.length - 1], value);
   }
   const detector = params.get('detector') || null;
   const index = await shippedModels();
   const start = {
     scenario: params.get('scenario') ?? 'highway',
     agent: params.get('agent') ?? 'expert',
-    seed: Number(params.get('seed') ?? 0),
-    speed: Number(params.get('speed') ?? 1),
+    seed: wholeParam('seed', 0),
+    speed: numberParam('speed', 1, 0.1, 16),
     paused: params.get('paused') === '1',
     detector,
     overrides,
@@ -93,7 +117,12 @@ function onMessage(m: ServerMessage): void {
     if (m.scenarios.length) fill($('scenario'), m.scenarios, viewer.stats.episode?.scenario.id ?? m.scenarios[0]);
     if (m.agents.length) fill($('agent'), m.agents, viewer.stats.episode?.agent ?? m.agents[0]);
   } else if (m.type === 'episode') {
+    // Another scenario or agent hands the car back to the agent; a new episode of the same keeps you driving.
+    const before = viewer.stats.episode === m ? previousEpisode : viewer.stats.episode;
+    if (manual && before && (before.scenario.id !== m.scenario.id || before.agent !== m.agent)) setManual(false);
+    previousEpisode = m;
     actions = m.actions;
+    document.body.classList.toggle('no-perception', m.detector === null);
     ($('seed') as HTMLInputElement).value = String(m.seed);
     const scenarios = $<HTMLSelectElement>('scenario');
     if ([...scenarios.options].some((o) => o.value === m.scenario.id)) scenarios.value = m.scenario.id;
@@ -106,6 +135,7 @@ function onMessage(m: ServerMessage): void {
 // Manual driving: arrow keys or WASD. Continuous: steer and accelerate while held; discrete: the
 // meta-action of the key held, IDLE otherwise.
 let manual = false;
+let previousEpisode: EpisodeMessage | null = null;
 const held = new Set<string>();
 const KEYS: Record<string, string> = { ArrowUp: 'up', KeyW: 'up', ArrowDown: 'down', KeyS: 'down', ArrowLeft: 'left', KeyA: 'left', ArrowRight: 'right', KeyD: 'right' };
 
@@ -174,7 +204,10 @@ function wire(): void {
     }
   };
   for (const [id, key] of [['show-lidar', 'lidar'], ['show-tracks', 'tracks'], ['show-boxes', 'boxes']] as const) {
-    $(id).onchange = (e) => (viewer.show[key] = (e.target as HTMLInputElement).checked);
+    $(id).onchange = (e) => {
+      viewer.show[key] = (e.target as HTMLInputElement).checked;
+      viewer.redrawInset();
+    };
   }
   window.addEventListener('keydown', (e) => {
     if ((e.target as HTMLElement).tagName === 'INPUT' || (e.target as HTMLElement).tagName === 'SELECT') return;
@@ -250,6 +283,8 @@ async function main(): Promise<void> {
   if (camera && (CAMERA_MODES as string[]).includes(camera)) {
     ($('camera') as HTMLSelectElement).value = camera;
     viewer.setCamera(camera as CameraMode);
+  } else if (camera) {
+    viewer.error(`camera=${camera}: expected one of ${CAMERA_MODES.join(', ')}`);
   }
   await use(await pickSource());
 }

@@ -136,6 +136,7 @@ export class WorldView {
     const g = this.lidar.geometry;
     g.setDrawRange(0, n);
     (g.getAttribute('position') as BufferAttribute).needsUpdate = true;
+    this.lidar.userData.active = n > 0;
     this.lidar.visible = n > 0;
   }
 
@@ -145,6 +146,7 @@ export class WorldView {
       const t = list[i];
       const shape = this.trackShape(i);
       shape.group.visible = true;
+      shape.group.userData.active = true;
       shape.group.position.set(t.x, OVERLAY_Y + 0.02, -t.y);
       const colour = new Color(TRACK_COLOURS[t.label] ?? 0xffffff);
       (shape.ellipse.material as LineBasicMaterial).color = colour;
@@ -154,7 +156,10 @@ export class WorldView {
       v.setXYZ(1, t.vx, 0, -t.vy);
       v.needsUpdate = true;
     }
-    for (let i = list.length; i < this.tracks.length; i++) this.tracks[i].group.visible = false;
+    for (let i = list.length; i < this.tracks.length; i++) {
+      this.tracks[i].group.visible = false;
+      this.tracks[i].group.userData.active = false;
+    }
   }
 
   private trackShape(i: number) {
@@ -166,7 +171,15 @@ export class WorldView {
       disc.rotation.x = -Math.PI / 2;
       const velocity = new Line(new BufferGeometry().setAttribute('position', new BufferAttribute(new Float32Array(6), 3)), new LineBasicMaterial({ color: 0xffffff }));
       group.add(ellipse, disc, velocity);
-      for (const o of [ellipse, disc, velocity]) o.frustumCulled = false;
+      // Tracks sit on the cars they follow: drawn over everything, or the bodies would hide them.
+      for (const o of [ellipse, disc, velocity]) {
+        o.frustumCulled = false;
+        o.renderOrder = 10;
+        const m = o.material as LineBasicMaterial | MeshBasicMaterial;
+        m.depthTest = false;
+        m.transparent = true;
+      }
+      (disc.material as MeshBasicMaterial).opacity = 0.7;
       this.overlays.add(group);
       this.tracks.push({ group, ellipse, disc, velocity });
     }

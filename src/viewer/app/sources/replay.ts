@@ -164,7 +164,11 @@ export class ReplaySource implements Source {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.seek(this.position + 1);
-      if (!this.paused && this.position < this.steps) this.arm();
+      if (this.position >= this.steps) {
+        // At the end: paused there; play starts it again.
+        this.paused = true;
+        this.status();
+      } else if (!this.paused) this.arm();
     }, Math.max(0, this.due - now));
   }
 }
