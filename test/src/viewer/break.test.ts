@@ -70,7 +70,7 @@ function viewChild(args: string[], onUrl: (url: string) => void = () => {}, ms =
 }
 
 /** stderr without the line of a (re)build of dist/viewer, which comes first when a source is newer */
-const withoutBuild = (stderr: string) => stderr.replace(/^building the viewer \(once\)…\n/, '').trim();
+const withoutBuild = (stderr: string) => stderr.replace(/^building the viewer (\(once\)|again: its sources changed)…\n/, '').trim();
 
 /** Listening TCP sockets on `port` from /proc (Linux): their local addresses, hex as the kernel writes them */
 function listeners(port: number): string[] {

@@ -48,7 +48,7 @@ describe('viewer build', () => {
     const future = new Date(Date.now() + 60_000);
     utimesSync(join(root, 'main.ts'), future, future);
     await ensureViewerBuilt(io, { root, outDir });
-    expect(io.err).toBe('building the viewer (once)…\n'.repeat(2));
+    expect(io.err).toBe('building the viewer (once)…\nbuilding the viewer again: its sources changed…\n');
     expect(existsSync(join(outDir, 'models/index.json'))).toBe(true);
   });
 
