@@ -204,7 +204,8 @@ describe.skipIf(!REDIS_SERVER)('bench on a queue', () => {
     const client = new Redis(own.port, '127.0.0.1');
     for (const key of await client.keys('drivelab:blob:*')) await client.del(key);
     client.disconnect();
-    const w = worker(own.url);
+    // A worker whose machine has not unpacked this policy before (its cache lives in the temp dir).
+    const w = worker(own.url, [], { TMPDIR: tmp() });
     try {
       expect(await submit.exit).toBe(2);
       const errors = submit.err.trim().split('\n');
