@@ -191,6 +191,7 @@ function wire(): void {
   };
   $('camera').onchange = (e) => viewer.setCamera((e.target as HTMLSelectElement).value as CameraMode);
   $('manual').onclick = () => setManual(!manual);
+  $('back-live').onclick = () => location.reload();
   $<HTMLInputElement>('open-recording').onchange = async (e) => {
     const file = (e.target as HTMLInputElement).files?.[0];
     if (!file) return;
