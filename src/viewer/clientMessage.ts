@@ -10,6 +10,7 @@ import type { ClientMessage } from './protocol.ts';
 const MAX_ID = 200;
 
 const Id = z.string().min(1).max(MAX_ID);
+const Seed = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 /** A discrete meta-action index, or up to 8 continuous elements (z.number() rejects ±Infinity and NaN) */
 const ManualAction = z.union([z.number(), z.array(z.number()).max(8)]);
@@ -20,9 +21,9 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('step') }),
   /** Simulated seconds per wall second */
   z.object({ type: z.literal('speed'), speed: z.number().min(0.1).max(16) }),
-  z.object({ type: z.literal('reset'), seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional() }),
-  z.object({ type: z.literal('scenario'), id: Id }),
-  z.object({ type: z.literal('agent'), id: Id }),
+  z.object({ type: z.literal('reset'), seed: Seed.optional() }),
+  z.object({ type: z.literal('scenario'), id: Id, seed: Seed.optional() }),
+  z.object({ type: z.literal('agent'), id: Id, seed: Seed.optional() }),
   z.object({ type: z.literal('manual'), action: ManualAction.nullable() }),
 ]);
 

@@ -124,7 +124,8 @@ export type ClientMessage =
   | { type: 'step' }
   | { type: 'speed'; speed: number }
   | { type: 'reset'; seed?: number }
-  | { type: 'scenario'; id: string }
-  | { type: 'agent'; id: string }
+  /** Another scenario or agent; its first episode plays `seed` (default: the current episode's) */
+  | { type: 'scenario'; id: string; seed?: number }
+  | { type: 'agent'; id: string; seed?: number }
   /** Take over with this action each step until `null` hands control back */
   | { type: 'manual'; action: ManualAction | null };

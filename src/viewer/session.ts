@@ -120,9 +120,9 @@ export class ViewerSession {
       case 'manual':
         return this.setManual(msg.action);
       case 'scenario':
-        return this.switchTo({ scenario: msg.id });
+        return this.switchTo({ scenario: msg.id, seed: msg.seed });
       case 'agent':
-        return this.switchTo({ agent: msg.id });
+        return this.switchTo({ agent: msg.id, seed: msg.seed });
     }
   }
 
@@ -137,7 +137,7 @@ export class ViewerSession {
   }
 
   /** Another scenario or agent, the other kept as it is when this switch's turn comes */
-  private async switchTo(change: { scenario?: string; agent?: string }): Promise<void> {
+  private async switchTo(change: { scenario?: string; agent?: string; seed?: number }): Promise<void> {
     await this.serial(async () => {
       const scenario = change.scenario ?? this.scenarioId;
       const agent = change.agent ?? this.agentId;
@@ -151,7 +151,7 @@ export class ViewerSession {
         [this.scenarioId, this.agentId] = before;
         throw err;
       }
-      await this.reset(this.seed);
+      await this.reset(change.seed ?? this.seed);
       this.sendStatus();
       this.schedule(0);
     }, false);

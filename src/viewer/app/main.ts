@@ -175,8 +175,13 @@ function wire(): void {
   $('step').onclick = () => source?.send({ type: 'step' });
   $('speed').onchange = (e) => source?.send({ type: 'speed', speed: Number((e.target as HTMLSelectElement).value) });
   $('reset').onclick = () => source?.send({ type: 'reset', seed: Math.max(0, Math.floor(Number(($('seed') as HTMLInputElement).value) || 0)) });
-  $('scenario').onchange = (e) => source?.send({ type: 'scenario', id: (e.target as HTMLSelectElement).value });
-  $('agent').onchange = (e) => source?.send({ type: 'agent', id: (e.target as HTMLSelectElement).value });
+  // A switch plays the seed in the field, so one typed before switching is kept.
+  const typedSeed = () => {
+    const text = ($('seed') as HTMLInputElement).value;
+    return /^\d{1,15}$/.test(text) ? Number(text) : undefined;
+  };
+  $('scenario').onchange = (e) => source?.send({ type: 'scenario', id: (e.target as HTMLSelectElement).value, seed: typedSeed() });
+  $('agent').onchange = (e) => source?.send({ type: 'agent', id: (e.target as HTMLSelectElement).value, seed: typedSeed() });
   $('detector').onchange = (e) => {
     const url = new URL(location.href);
     const value = (e.target as HTMLSelectElement).value;

@@ -134,7 +134,10 @@ describe('viewer session', () => {
     const ok = await v.send({ type: 'scenario', id: 'roundabout' });
     expect(ok.find((m): m is EpisodeMessage => m.type === 'episode')!.scenario.id).toBe('roundabout');
     const agent = await v.send({ type: 'agent', id: 'random' });
-    expect(agent.find((m): m is EpisodeMessage => m.type === 'episode')).toMatchObject({ agent: 'random' });
+    expect(agent.find((m): m is EpisodeMessage => m.type === 'episode')).toMatchObject({ agent: 'random', seed: 3 });
+    // A seed with the switch plays that seed; without one, the current episode's.
+    const seeded = await v.send({ type: 'scenario', id: 'merge', seed: 17 });
+    expect(seeded.find((m): m is EpisodeMessage => m.type === 'episode')).toMatchObject({ seed: 17 });
     v.s.close();
   });
 
