@@ -44,8 +44,6 @@ export interface QueueRun {
   /** The run's id, kept in run.json so that --resume finds its jobs */
   runId: string;
   outDir: string;
-  /** Called with the progress of the queue while waiting: jobs waiting and running */
-  onWaiting?(counts: { waiting: number; active: number }): void;
   /** How long Redis may stay unreachable [ms] (default QUEUE_GONE_MS) */
   goneMs?: number;
 }
@@ -148,7 +146,6 @@ export async function runOnQueue(jobs: readonly BenchJob[], run: QueueRun, onRes
         try {
           await withTimeout(sweep(queue, pending, take, fail, null), 5000);
           reachable();
-          if (run.onWaiting) run.onWaiting(await withTimeout(queue.getJobCounts('waiting', 'active').then((c) => ({ waiting: c.waiting ?? 0, active: c.active ?? 0 })), 5000));
         } catch (err) {
           unreachable(err as Error);
         }

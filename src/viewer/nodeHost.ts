@@ -5,13 +5,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { builtinScenarioIds } from '../../scenarios/library.ts';
-import { DrivingEnv } from '../../sim/env/DrivingEnv.ts';
-import { TimeLimit } from '../../sim/env/wrappers.ts';
-import { initPhysics } from '../../sim/world/physics.ts';
+import { make } from '../../sim/env/registry.ts';
 import { BUILTIN_AGENTS, loadAgent, scenarioForRun } from '../agents.ts';
 import { perceivedEnv } from '../bench/jobs.ts';
 import type { ScenarioOverrides } from '../../scenarios/parse.ts';
-import type { OpenedRun, SessionHost } from './session.ts';
+import { openedRun, type OpenedRun, type SessionHost } from './session.ts';
 
 export interface NodeHostOptions {
   /** The scenario and agent the command was started with; both are offered in the page */
@@ -39,23 +37,11 @@ export function nodeHost(options: NodeHostOptions): SessionHost {
     scenarios,
     agents,
     async open(scenarioId: string, agent: string): Promise<OpenedRun> {
-      await initPhysics();
       const scenario = await scenarioForRun(agent, scenarioId, options.overrides);
-      const env = new TimeLimit(new DrivingEnv(scenario), Math.round(scenario.limits.duration / scenario.sim.stepDt));
+      const env = await make(scenario);
       try {
         const policy = await loadAgent(agent, env);
-        const perceived = options.detector ? await perceivedEnv(env, options.detector) : null;
-        return {
-          env,
-          perceived,
-          policy,
-          agent,
-          detector: options.detector,
-          close: () => {
-            env.close();
-            (policy as { dispose?(): void }).dispose?.();
-          },
-        };
+        return openedRun(env, policy, options.detector ? await perceivedEnv(env, options.detector) : null, agent, options.detector);
       } catch (err) {
         env.close();
         throw err;

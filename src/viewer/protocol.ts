@@ -9,17 +9,12 @@ import type { Scenario } from '../../scenarios/schema.ts';
 
 export const PROTOCOL_VERSION = 1;
 
-/** What the page shows for the agent's decision at a step */
-export interface ActionValues {
-  /** 'q': action values of a Q-learner; 'probability': a discrete policy's action probabilities;
-   *  'gaussian': a continuous policy's mean action, with its standard deviation in `std` */
-  kind: 'q' | 'probability' | 'gaussian';
-  labels: string[];
-  values: number[];
-  std?: number[];
-  /** Index of the action taken, when discrete */
-  chosen?: number;
-}
+/**
+ * What the page shows for the agent's decision at a step: the policy's own `explain` (see
+ * agents/common/Policy.ts), with `chosen` set by the session to the action actually taken.
+ */
+export type { ActionValues } from '../../agents/common/Policy.ts';
+import type { ActionValues } from '../../agents/common/Policy.ts';
 
 export interface ViewerDetection {
   /** [x, y, w, h] in camera pixels, from the top-left */

@@ -28,6 +28,21 @@ export interface OpenedRun {
   close(): void;
 }
 
+/** The run of an env, its policy and perception, closing the env and freeing the policy's networks */
+export function openedRun(env: OpenedRun['env'], policy: OpenedRun['policy'], perceived: PerceivedEnv | null, agent: string, detector: string | null): OpenedRun {
+  return {
+    env,
+    perceived,
+    policy,
+    agent,
+    detector,
+    close: () => {
+      env.close();
+      (policy as { dispose?(): void }).dispose?.();
+    },
+  };
+}
+
 export interface SessionHost {
   /** Scenario ids the page offers */
   scenarios: string[];
@@ -51,8 +66,6 @@ export const MIN_SPEED = 0.1;
 export const MAX_SPEED = 16;
 const CONTINUOUS_NAMES = ['steer', 'acceleration'];
 
-/** A policy that can say what it thinks of an observation (see agents/common/Policy.ts) */
-type Explaining = { explain?(observation: Observation): ActionValues | null };
 
 export class ViewerSession {
   private run: OpenedRun | null = null;
@@ -229,7 +242,7 @@ export class ViewerSession {
   private async advance(): Promise<void> {
     const run = this.run;
     if (!run || this.done) return;
-    const values = (run.policy as Explaining).explain?.(this.observation) ?? null;
+    const values = run.policy.explain?.(this.observation) ?? null;
     const manual = this.manual;
     const action: Action = manual === null ? run.policy.act(this.observation, { deterministic: true }) : typeof manual === 'number' ? manual : Float32Array.from(manual);
     const r: StepResult<Observation> = run.perceived ? await run.perceived.step(action) : run.env.step(action);

@@ -11,7 +11,6 @@ import {
   BufferAttribute,
   BufferGeometry,
   CircleGeometry,
-  Color,
   DoubleSide,
   Group,
   Line,
@@ -148,9 +147,9 @@ export class WorldView {
       shape.group.visible = true;
       shape.group.userData.active = true;
       shape.group.position.set(t.x, OVERLAY_Y + 0.02, -t.y);
-      const colour = new Color(TRACK_COLOURS[t.label] ?? 0xffffff);
-      (shape.ellipse.material as LineBasicMaterial).color = colour;
-      (shape.disc.material as MeshBasicMaterial).color = colour;
+      const colour = TRACK_COLOURS[t.label] ?? 0xffffff;
+      (shape.ellipse.material as LineBasicMaterial).color.setHex(colour);
+      (shape.disc.material as MeshBasicMaterial).color.setHex(colour);
       setEllipse(shape.ellipse, t.cov);
       const v = shape.velocity.geometry.getAttribute('position') as BufferAttribute;
       v.setXYZ(1, t.vx, 0, -t.vy);
@@ -191,7 +190,7 @@ export class WorldView {
  * The 2σ ellipse of a position covariance [xx, xy, yy] (world x east, y north), as points around
  * the origin in three's ground plane. Axes are the covariance's eigenvectors, half-lengths 2√λ.
  */
-export function ellipsePoints(cov: [number, number, number], segments = ELLIPSE_SEGMENTS): Float32Array {
+export function ellipsePoints(cov: [number, number, number], segments = ELLIPSE_SEGMENTS, out: Float32Array<ArrayBufferLike> = new Float32Array(segments * 3)): Float32Array<ArrayBufferLike> {
   const [a, b, c] = cov;
   const mean = (a + c) / 2, diff = (a - c) / 2;
   const r = Math.hypot(diff, b);
@@ -199,7 +198,6 @@ export function ellipsePoints(cov: [number, number, number], segments = ELLIPSE_
   const angle = 0.5 * Math.atan2(2 * b, a - c);
   const s1 = 2 * Math.sqrt(l1), s2 = 2 * Math.sqrt(l2);
   const ca = Math.cos(angle), sa = Math.sin(angle);
-  const out = new Float32Array(segments * 3);
   for (let i = 0; i < segments; i++) {
     const t = (2 * Math.PI * i) / segments;
     const u = s1 * Math.cos(t), v = s2 * Math.sin(t);
@@ -213,7 +211,7 @@ export function ellipsePoints(cov: [number, number, number], segments = ELLIPSE_
 
 function setEllipse(line: LineLoop, cov: [number, number, number]): void {
   const attr = line.geometry.getAttribute('position') as BufferAttribute;
-  (attr.array as Float32Array).set(ellipsePoints(cov));
+  ellipsePoints(cov, ELLIPSE_SEGMENTS, attr.array as Float32Array);
   attr.needsUpdate = true;
   line.geometry.computeBoundingSphere();
 }

@@ -6,15 +6,14 @@
 import { builtinScenario, builtinScenarioIds } from '../../../../scenarios/library.ts';
 import { withOverrides, type ScenarioOverrides } from '../../../../scenarios/parse.ts';
 import type { Scenario } from '../../../../scenarios/schema.ts';
-import { DrivingEnv, type Action, type Observation } from '../../../../sim/env/DrivingEnv.ts';
+import type { Action, Observation } from '../../../../sim/env/DrivingEnv.ts';
+import { make } from '../../../../sim/env/registry.ts';
 import type { Env } from '../../../../sim/env/Env.ts';
-import { TimeLimit } from '../../../../sim/env/wrappers.ts';
-import { initPhysics } from '../../../../sim/world/physics.ts';
 import { createExpert } from '../../../../agents/expert.ts';
 import { createRandom } from '../../../../agents/random.ts';
 import type { Detector } from '../../../../perception/detectors/types.ts';
 import type { ClientMessage, ServerMessage } from '../../protocol.ts';
-import { ViewerSession, type OpenedRun, type SessionHost, type SessionStart } from '../../session.ts';
+import { openedRun, ViewerSession, type OpenedRun, type SessionHost, type SessionStart } from '../../session.ts';
 import type { Source } from './source.ts';
 
 /** What the site's models/index.json lists: each model directory and its files ('/'-separated, relative to it) */
@@ -87,7 +86,6 @@ export function pageHost(index: ModelIndex, options: LocalOptions): SessionHost 
     scenarios: [...builtinScenarioIds],
     agents: ['expert', 'random', ...policies],
     async open(scenarioId: string, agent: string): Promise<OpenedRun> {
-      await initPhysics();
       const base = builtinScenario(scenarioId);
       if (!base) throw new Error(`scenario "${scenarioId}": expected one of ${builtinScenarioIds.join(', ')}`);
       let scenario: Scenario = withOverrides(base, options.overrides, scenarioId);
@@ -107,7 +105,7 @@ export function pageHost(index: ModelIndex, options: LocalOptions): SessionHost 
       } else {
         throw new Error(`agent "${agent}": expected one of expert, random${policies.length ? `, ${policies.join(', ')}` : ''}`);
       }
-      const env = new TimeLimit(new DrivingEnv(scenario), Math.round(scenario.limits.duration / scenario.sim.stepDt));
+      const env = await make(scenario);
       const policy = await loadPolicy(env);
       let perceived = null;
       if (options.detector) {
@@ -115,17 +113,7 @@ export function pageHost(index: ModelIndex, options: LocalOptions): SessionHost 
         const oracle = options.detector === 'oracle' || options.detector === 'noisy-oracle';
         perceived = new PerceivedEnv(env, await detector(options.detector), { groundTruthFrames: oracle });
       }
-      return {
-        env,
-        perceived,
-        policy,
-        agent,
-        detector: options.detector,
-        close: () => {
-          env.close();
-          (policy as { dispose?(): void }).dispose?.();
-        },
-      };
+      return openedRun(env, policy, perceived, agent, options.detector);
     },
   };
 }
