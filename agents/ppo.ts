@@ -31,6 +31,7 @@ import { loadWeights, parseArgs, trainSeeds, type ArgSpec } from './common/agent
 import type { PolicySource } from './common/policySource.ts';
 import { applyAndRead } from './common/gradients.ts';
 import { computeGae, explainedVariance, nextRow, type Rollout } from './common/rollout.ts';
+import { collectEpisodes } from './common/episodeRollout.ts';
 
 export interface PpoArgs {
   /** Env steps to train for, summed over envs */
@@ -183,8 +184,10 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
   optimizer.bind(net.variables);
   const lr = args.annealLr ? linearSchedule(args.learningRate, 0) : () => args.learningRate;
   let rng = Rng.seeded(args.seed);
-  const scaler = args.normalizeRewards ? new RewardScaler(K, args.gamma) : null;
-  const run = new TrainRun('ppo', args.totalSteps, K, callbacks, options);
+  // Whole episodes collected elsewhere are counted, and their rewards scaled, one row at a time.
+  const lanes = options.rollouts ? 1 : K;
+  const scaler = args.normalizeRewards ? new RewardScaler(lanes, args.gamma) : null;
+  const run = new TrainRun('ppo', args.totalSteps, lanes, callbacks, options);
   const policy = new ActorCriticPolicy('ppo', net, args, env.singleObservationSpace, env.singleActionSpace);
   run.policy = policy;
 
@@ -194,12 +197,6 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
     terminated: new Float32Array(N), truncated: new Float32Array(N), values: new Float32Array(N), truncatedValues: new Float32Array(N),
     advantages: new Float32Array(N), returns: new Float32Array(N),
   };
-  const mbSize = Math.max(1, Math.floor(N / args.minibatches));
-  const mb: Minibatch = {
-    obs: new Float32Array(mbSize * D), actions: new Float32Array(mbSize * A), logProbs: new Float32Array(mbSize), advantages: new Float32Array(mbSize), returns: new Float32Array(mbSize),
-    nextObs: new Float32Array(mbSize * D), hasNext: new Float32Array(mbSize),
-  };
-  const order = new Int32Array(N);
   /** Raw observations of the envs, and as the networks see them */
   const obs = new Float32Array(K * D);
   const netObs = new Float32Array(K * D);
@@ -226,74 +223,33 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
     scaler?.cut();
   };
 
-  await restart();
-  await run.start();
-  const actionRow = new Float32Array(K * A);
-  /** gSDE: each env's exploration matrix, redrawn every `sdeSampleFreq` steps of a rollout */
-  const theta = net.latentSize > 0 ? Array.from({ length: K }, () => new Float32Array(net.latentSize * A)) : null;
-  /** What the envs get: actionScale · u for continuous actions, the index for discrete ones */
-  const envActions = net.config.continuous ? new Float32Array(K * A) : new Int32Array(K);
-  let go = true;
-  while (!run.done && go) {
-    // Rollout: batched action selection across the envs, one network call per vector step.
-    let std = net.std();
-    for (let t = 0; t < T && go; t++) {
-      netObs.set(obs);
-      if (net.obsNorm) {
-        net.obsNorm.update(obs, K);
-        net.obsNorm.normalize(netObs, K);
-      }
-      const evaluated = net.evaluate(netObs, K);
-      const base = t * K;
-      r.obs.set(netObs, base * D);
-      for (let i = 0; i < K; i++) {
-        if (theta && t % args.sdeSampleFreq === 0) net.sampleTheta(std, rng, theta[i]);
-        r.logProbs[base + i] = net.sample(evaluated, i, std, rng, false, actionRow, i * A, theta?.[i]);
-        r.values[base + i] = net.valueAt(evaluated, i);
-      }
-      r.actions.set(actionRow, base * A);
-      const result = await env.step(net.envActions(actionRow, envActions));
-      run.countStep(result.rewards, result.terminated, result.truncated, result.infos);
-      const rewards = Float32Array.from(result.rewards);
-      scaler?.scale(rewards, result.terminated, result.truncated);
-      for (let i = 0; i < K; i++) {
-        r.rewards[base + i] = rewards[i];
-        r.terminated[base + i] = result.terminated[i];
-        r.truncated[base + i] = result.truncated[i];
-        r.truncatedValues[base + i] = result.truncated[i] ? valueOf(net, result.infos[i].finalObservation as Float32Array, finalObs) : 0;
-      }
-      obs.set(result.observations);
-      if (t < T - 1) go = await run.endStep();
-      if (!go) break;
-    }
-    if (!go) break;
-    netObs.set(obs);
-    net.obsNorm?.normalize(netObs, K);
-    const last = net.evaluate(netObs, K);
-    const lastValues = new Float32Array(K);
-    for (let i = 0; i < K; i++) lastValues[i] = net.valueAt(last, i);
-    computeGae(r, T, K, lastValues, args.gamma, args.gaeLambda);
-
-    // Update: epochs of shuffled minibatches over the rollout.
+  /** Epochs of shuffled minibatches over a rollout of `rows` = T × `k` rows, advantages computed */
+  const optimise = (r: Rollout, rows: number, k: number) => {
     optimizer.learningRate = lr(run.step / args.totalSteps);
-    for (let i = 0; i < N; i++) order[i] = i;
+    const mbSize = Math.max(1, Math.floor(rows / args.minibatches));
+    const mb: Minibatch = {
+      obs: new Float32Array(mbSize * D), actions: new Float32Array(mbSize * A), logProbs: new Float32Array(mbSize), advantages: new Float32Array(mbSize), returns: new Float32Array(mbSize),
+      nextObs: new Float32Array(mbSize * D), hasNext: new Float32Array(mbSize),
+    };
+    const order = new Int32Array(rows);
+    for (let i = 0; i < rows; i++) order[i] = i;
     for (let epoch = 0; epoch < args.epochs; epoch++) {
-      for (let i = N - 1; i > 0; i--) {
+      for (let i = rows - 1; i > 0; i--) {
         const j = rng.int(0, i);
         const tmp = order[i]; order[i] = order[j]; order[j] = tmp;
       }
-      for (let start = 0; start + mbSize <= N; start += mbSize) {
-        for (let k = 0; k < mbSize; k++) {
-          const row = order[start + k];
-          mb.obs.set(r.obs.subarray(row * D, (row + 1) * D), k * D);
-          mb.actions.set(r.actions.subarray(row * A, (row + 1) * A), k * A);
-          mb.logProbs[k] = r.logProbs[row];
-          mb.advantages[k] = r.advantages[row];
-          mb.returns[k] = r.returns[row];
+      for (let start = 0; start + mbSize <= rows; start += mbSize) {
+        for (let m = 0; m < mbSize; m++) {
+          const row = order[start + m];
+          mb.obs.set(r.obs.subarray(row * D, (row + 1) * D), m * D);
+          mb.actions.set(r.actions.subarray(row * A, (row + 1) * A), m * A);
+          mb.logProbs[m] = r.logProbs[row];
+          mb.advantages[m] = r.advantages[row];
+          mb.returns[m] = r.returns[row];
           if (args.smoothCoef > 0) {
-            const next = nextRow(r, row, K);
-            mb.hasNext[k] = next >= 0 ? 1 : 0;
-            if (next >= 0) mb.nextObs.set(r.obs.subarray(next * D, (next + 1) * D), k * D);
+            const next = nextRow(r, row, k);
+            mb.hasNext[m] = next >= 0 ? 1 : 0;
+            if (next >= 0) mb.nextObs.set(r.obs.subarray(next * D, (next + 1) * D), m * D);
           }
         }
         const s = update(net, optimizer, mb, args);
@@ -302,15 +258,85 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
         run.afterUpdate(metrics);
       }
     }
-    std = net.std();
+    const std = net.std();
     run.logger.record('train/std', std.length > 0 ? std.reduce((a, b) => a + b, 0) / std.length : 0);
     run.logger.set('train/learning_rate', optimizer.learningRate);
-    run.logger.record('train/explained_variance', explainedVariance(r.values, r.returns));
-    policy.refresh();
-    go = await run.endStep();
-    if (checkpointDir) {
-      await writeNow(checkpointDir);
-      checkpointDir = null;
+    run.logger.record('train/explained_variance', explainedVariance(r.values.subarray(0, rows), r.returns.subarray(0, rows)));
+  };
+
+  await restart();
+  await run.start();
+  const actionRow = new Float32Array(K * A);
+  /** gSDE: each env's exploration matrix, redrawn every `sdeSampleFreq` steps of a rollout */
+  const theta = net.latentSize > 0 ? Array.from({ length: K }, () => new Float32Array(net.latentSize * A)) : null;
+  /** What the envs get: actionScale · u for continuous actions, the index for discrete ones */
+  const envActions = net.config.continuous ? new Float32Array(K * A) : new Int32Array(K);
+  if (options.rollouts) {
+    // Whole episodes from the executor, played with the policy as it stands; checkpoints fall between collections.
+    while (!run.done) {
+      const c = await collectEpisodes(options.rollouts, policy, run, { seed: args.seed, envs: K, stepsPerLane: T, sdeSampleFreq: args.sdeSampleFreq });
+      if (!c) break;
+      for (let k = 0; scaler && k < c.rows; k++) scaler.scale(c.rewards.subarray(k, k + 1), c.terminated.subarray(k, k + 1), c.truncated.subarray(k, k + 1));
+      // Every episode ends inside the rollout, so no value past its end is needed.
+      computeGae(c, c.rows, 1, new Float32Array(1), args.gamma, args.gaeLambda);
+      optimise(c, c.rows, 1);
+      policy.refresh();
+      const go = await run.endStep();
+      if (checkpointDir) {
+        await writeNow(checkpointDir);
+        checkpointDir = null;
+      }
+      if (!go) break;
+    }
+  } else {
+    let go = true;
+    while (!run.done && go) {
+      // Rollout: batched action selection across the envs, one network call per vector step.
+      const std = net.std();
+      for (let t = 0; t < T && go; t++) {
+        netObs.set(obs);
+        if (net.obsNorm) {
+          net.obsNorm.update(obs, K);
+          net.obsNorm.normalize(netObs, K);
+        }
+        const evaluated = net.evaluate(netObs, K);
+        const base = t * K;
+        r.obs.set(netObs, base * D);
+        for (let i = 0; i < K; i++) {
+          if (theta && t % args.sdeSampleFreq === 0) net.sampleTheta(std, rng, theta[i]);
+          r.logProbs[base + i] = net.sample(evaluated, i, std, rng, false, actionRow, i * A, theta?.[i]);
+          r.values[base + i] = net.valueAt(evaluated, i);
+        }
+        r.actions.set(actionRow, base * A);
+        const result = await env.step(net.envActions(actionRow, envActions));
+        run.countStep(result.rewards, result.terminated, result.truncated, result.infos);
+        const rewards = Float32Array.from(result.rewards);
+        scaler?.scale(rewards, result.terminated, result.truncated);
+        for (let i = 0; i < K; i++) {
+          r.rewards[base + i] = rewards[i];
+          r.terminated[base + i] = result.terminated[i];
+          r.truncated[base + i] = result.truncated[i];
+          r.truncatedValues[base + i] = result.truncated[i] ? valueOf(net, result.infos[i].finalObservation as Float32Array, finalObs) : 0;
+        }
+        obs.set(result.observations);
+        if (t < T - 1) go = await run.endStep();
+        if (!go) break;
+      }
+      if (!go) break;
+      netObs.set(obs);
+      net.obsNorm?.normalize(netObs, K);
+      const last = net.evaluate(netObs, K);
+      const lastValues = new Float32Array(K);
+      for (let i = 0; i < K; i++) lastValues[i] = net.valueAt(last, i);
+      computeGae(r, T, K, lastValues, args.gamma, args.gaeLambda);
+
+      optimise(r, N, K);
+      policy.refresh();
+      go = await run.endStep();
+      if (checkpointDir) {
+        await writeNow(checkpointDir);
+        checkpointDir = null;
+      }
     }
   }
   // From here on a checkpoint (say, at the end of training) is written at once.

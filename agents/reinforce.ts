@@ -18,6 +18,7 @@ import type { ObservationNormalizer } from './common/ObservationNormalizer.ts';
 import { loadWeights, parseArgs, trainSeeds, type ArgSpec } from './common/agentFiles.ts';
 import type { PolicySource } from './common/policySource.ts';
 import { applyAndRead } from './common/gradients.ts';
+import { collectEpisodes } from './common/episodeRollout.ts';
 
 export interface ReinforceArgs {
   /** Env steps to train for, summed over envs */
@@ -125,7 +126,7 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
   const optimizer = new AdamW({ learningRate: args.learningRate, weightDecay: args.weightDecay });
   optimizer.bind(net.variables);
   let rng = Rng.seeded(args.seed);
-  const run = new TrainRun('reinforce', args.totalSteps, K, callbacks, options);
+  const run = new TrainRun('reinforce', args.totalSteps, options.rollouts ? 1 : K, callbacks, options);
   const policy = new ActorCriticPolicy('reinforce', net, args, env.singleObservationSpace, env.singleActionSpace);
   run.policy = policy;
 
@@ -152,64 +153,93 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
   const write = (dir: string) => writeCheckpoint(dir, { algorithm: 'reinforce', args: { ...args }, step: run.step, episodes: run.episodes, state: { rng: [...rng.state()], run: run.snapshot(), obsNorm: net.obsNorm?.state() } },
     { ...net.arrays(), ...optimizer.stateArrays() });
 
+  /** One gradient step on whole episodes: rows of network inputs and actions, and their returns */
+  const learn = (episodes: readonly { obs: ArrayLike<number>; actions: ArrayLike<number>; returns: Float32Array }[]) => {
+    const rows = episodes.reduce((s, e) => s + e.returns.length, 0);
+    const bObs = new Float32Array(rows * D), bAct = new Float32Array(rows * A), bRet = new Float32Array(rows);
+    let at = 0;
+    for (const e of episodes) {
+      bObs.set(e.obs, at * D);
+      bAct.set(e.actions, at * A);
+      bRet.set(e.returns, at);
+      at += e.returns.length;
+    }
+    const s = update(net, optimizer, bObs, bAct, bRet, args);
+    run.afterUpdate({ 'train/loss': s[0], 'train/policy_gradient_loss': s[1], 'train/value_loss': s[2], 'train/entropy_loss': -s[3] });
+    const std = net.std();
+    run.logger.record('train/std', std.length > 0 ? std.reduce((a, b) => a + b, 0) / std.length : 0);
+  };
+
   await restart();
   await run.start();
-  const actionRow = new Float32Array(K * A);
-  /** What the envs get: actionScale · u for continuous actions, the index for discrete ones */
-  const envActions = net.config.continuous ? new Float32Array(K * A) : new Int32Array(K);
-  let std = net.std();
-  while (!run.done) {
-    netObs.set(obs);
-    if (net.obsNorm) {
-      net.obsNorm.update(obs, K);
-      net.obsNorm.normalize(netObs, K);
-    }
-    const evaluated = net.evaluate(netObs, K);
-    for (let i = 0; i < K; i++) net.sample(evaluated, i, std, rng, false, actionRow, i * A);
-    const result = await env.step(net.envActions(actionRow, envActions));
-    for (let i = 0; i < K; i++) {
-      const traj = running[i];
-      for (let j = 0; j < D; j++) traj.obs.push(netObs[i * D + j]);
-      for (let j = 0; j < A; j++) traj.actions.push(actionRow[i * A + j]);
-      traj.rewards.push(result.rewards[i]);
-      if (!result.terminated[i] && !result.truncated[i]) continue;
-      let tail = 0;
-      if (result.truncated[i]) {
-        finalObs.set(result.infos[i].finalObservation as Float32Array);
-        net.obsNorm?.normalize(finalObs, 1);
-        tail = net.valueAt(net.evaluate(finalObs, 1), 0);
+  if (options.rollouts) {
+    // Batches of whole episodes from the executor, one episode per lane; checkpoints fall between batches.
+    while (!run.done) {
+      const c = await collectEpisodes(options.rollouts, policy, run, { seed: args.seed, envs: args.episodesPerBatch, stepsPerLane: 1, sdeSampleFreq: 1 });
+      if (!c) break;
+      const episodes: { obs: Float32Array; actions: Float32Array; returns: Float32Array }[] = [];
+      for (let start = 0, k = 0; k < c.rows; k++) {
+        if (!c.terminated[k] && !c.truncated[k]) continue;
+        const returns = discountedReturns(Array.from(c.rewards.subarray(start, k + 1)), args.gamma, c.truncatedValues[k]);
+        episodes.push({ obs: c.obs.subarray(start * D, (k + 1) * D), actions: c.actions.subarray(start * A, (k + 1) * A), returns });
+        start = k + 1;
       }
-      batch.push({ traj, returns: discountedReturns(traj.rewards, args.gamma, tail) });
-      running[i] = { obs: [], actions: [], rewards: [] };
-    }
-    obs.set(result.observations);
-    run.countStep(result.rewards, result.terminated, result.truncated, result.infos);
-    if (batch.length >= args.episodesPerBatch) {
-      const rows = batch.reduce((s, e) => s + e.returns.length, 0);
-      const bObs = new Float32Array(rows * D), bAct = new Float32Array(rows * A), bRet = new Float32Array(rows);
-      let at = 0;
-      for (const e of batch) {
-        bObs.set(e.traj.obs, at * D);
-        bAct.set(e.traj.actions, at * A);
-        bRet.set(e.returns, at);
-        at += e.returns.length;
-      }
-      const s = update(net, optimizer, bObs, bAct, bRet, args);
-      run.afterUpdate({ 'train/loss': s[0], 'train/policy_gradient_loss': s[1], 'train/value_loss': s[2], 'train/entropy_loss': -s[3] });
-      batch = [];
-      std = net.std();
-      run.logger.record('train/std', std.length > 0 ? std.reduce((a, b) => a + b, 0) / std.length : 0);
+      learn(episodes);
       policy.refresh();
+      const go = await run.endStep();
       if (checkpointDir) {
-        // Running episodes are cut (they are not in the checkpoint) and every env restarts.
         write(checkpointDir);
         checkpointDir = null;
-        await restart();
-        run.cutEpisodes();
-        for (let i = 0; i < K; i++) running[i] = { obs: [], actions: [], rewards: [] };
       }
+      if (!go) break;
     }
-    if (!(await run.endStep())) break;
+  } else {
+    const actionRow = new Float32Array(K * A);
+    /** What the envs get: actionScale · u for continuous actions, the index for discrete ones */
+    const envActions = net.config.continuous ? new Float32Array(K * A) : new Int32Array(K);
+    let std = net.std();
+    while (!run.done) {
+      netObs.set(obs);
+      if (net.obsNorm) {
+        net.obsNorm.update(obs, K);
+        net.obsNorm.normalize(netObs, K);
+      }
+      const evaluated = net.evaluate(netObs, K);
+      for (let i = 0; i < K; i++) net.sample(evaluated, i, std, rng, false, actionRow, i * A);
+      const result = await env.step(net.envActions(actionRow, envActions));
+      for (let i = 0; i < K; i++) {
+        const traj = running[i];
+        for (let j = 0; j < D; j++) traj.obs.push(netObs[i * D + j]);
+        for (let j = 0; j < A; j++) traj.actions.push(actionRow[i * A + j]);
+        traj.rewards.push(result.rewards[i]);
+        if (!result.terminated[i] && !result.truncated[i]) continue;
+        let tail = 0;
+        if (result.truncated[i]) {
+          finalObs.set(result.infos[i].finalObservation as Float32Array);
+          net.obsNorm?.normalize(finalObs, 1);
+          tail = net.valueAt(net.evaluate(finalObs, 1), 0);
+        }
+        batch.push({ traj, returns: discountedReturns(traj.rewards, args.gamma, tail) });
+        running[i] = { obs: [], actions: [], rewards: [] };
+      }
+      obs.set(result.observations);
+      run.countStep(result.rewards, result.terminated, result.truncated, result.infos);
+      if (batch.length >= args.episodesPerBatch) {
+        learn(batch.map((e) => ({ obs: e.traj.obs, actions: e.traj.actions, returns: e.returns })));
+        batch = [];
+        std = net.std();
+        policy.refresh();
+        if (checkpointDir) {
+          // Running episodes are cut (they are not in the checkpoint) and every env restarts.
+          write(checkpointDir);
+          checkpointDir = null;
+          await restart();
+          run.cutEpisodes();
+          for (let i = 0; i < K; i++) running[i] = { obs: [], actions: [], rewards: [] };
+        }
+      }
+      if (!(await run.endStep())) break;
+    }
   }
   // From here on a checkpoint (say, at the end of training) is written at once.
   run.saveCheckpoint = async (dir) => write(dir);

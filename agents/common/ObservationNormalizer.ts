@@ -25,18 +25,29 @@ export class ObservationNormalizer {
   /** Folds `rows` observations, [rows, size] row-major, into the running statistics */
   update(obs: Float32Array, rows: number): void {
     const d = this.size;
-    const total = this.count + rows;
+    const mean = new Float64Array(d), variance = new Float64Array(d);
     for (let j = 0; j < d; j++) {
       let m = 0;
       for (let i = 0; i < rows; i++) m += obs[i * d + j];
       m /= rows;
       let v = 0;
       for (let i = 0; i < rows; i++) v += (obs[i * d + j] - m) ** 2;
-      v /= rows;
+      mean[j] = m;
+      variance[j] = v / rows;
+    }
+    this.merge(rows, mean, variance);
+  }
+
+  /** Folds in the statistics of `rows` observations seen elsewhere: their mean and population variance per feature */
+  merge(rows: number, mean: ArrayLike<number>, variance: ArrayLike<number>): void {
+    if (rows <= 0) return;
+    if (mean.length !== this.size || variance.length !== this.size) throw new Error(`observation statistics: expected ${this.size} features, got ${mean.length}`);
+    const total = this.count + rows;
+    for (let j = 0; j < this.size; j++) {
       // Chan et al.'s parallel update of mean and variance.
-      const delta = m - this.mean[j];
+      const delta = mean[j] - this.mean[j];
       this.mean[j] += (delta * rows) / total;
-      this.variance[j] = (this.variance[j] * this.count + v * rows + (delta * delta * this.count * rows) / total) / total;
+      this.variance[j] = (this.variance[j] * this.count + variance[j] * rows + (delta * delta * this.count * rows) / total) / total;
     }
     this.count = total;
   }

@@ -7,11 +7,17 @@ import type { Info } from '../../sim/env/Env.ts';
 import type { Callback, EpisodeSummary, TrainContext } from './callbacks.ts';
 import { Logger } from './logger.ts';
 import type { Policy } from './Policy.ts';
+import type { EpisodicRollouts } from './episodeRollout.ts';
 
 /** What every `train` takes besides the env, its arguments and callbacks */
 export interface TrainOptions extends RunOptions {
   /** Continue the run saved in this checkpoint directory */
   resumeFrom?: string;
+  /**
+   * On-policy agents (PPO, REINFORCE): collect whole episodes through this executor (in this
+   * process, or on queue workers) instead of stepping the vector env, which then only gives the spaces
+   */
+  rollouts?: EpisodicRollouts;
 }
 
 /** Training produced a non-finite number; the message names the quantity and the step. */
