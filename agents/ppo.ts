@@ -223,9 +223,9 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
     scaler?.cut();
   };
 
-  /** Epochs of shuffled minibatches over a rollout of `rows` = T × `k` rows, advantages computed */
-  const optimise = (r: Rollout, rows: number, k: number) => {
-    optimizer.learningRate = lr(run.step / args.totalSteps);
+  /** Epochs of shuffled minibatches over a rollout of `rows` = T × `k` rows, advantages computed; `step` sets the learning rate */
+  const optimise = (r: Rollout, rows: number, k: number, step: number) => {
+    optimizer.learningRate = lr(step / args.totalSteps);
     const mbSize = Math.max(1, Math.floor(rows / args.minibatches));
     const mb: Minibatch = {
       obs: new Float32Array(mbSize * D), actions: new Float32Array(mbSize * A), logProbs: new Float32Array(mbSize), advantages: new Float32Array(mbSize), returns: new Float32Array(mbSize),
@@ -274,12 +274,14 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
   if (options.rollouts) {
     // Whole episodes from the executor, played with the policy as it stands; checkpoints fall between collections.
     while (!run.done) {
-      const c = await collectEpisodes(options.rollouts, policy, run, { seed: args.seed, envs: K, stepsPerLane: T, sdeSampleFreq: args.sdeSampleFreq });
+      // Whole episodes overshoot the run's length: the learning rate follows the step the collection started at.
+      const started = run.step;
+      const c = await collectEpisodes(options.rollouts, policy, run, { seed: args.seed, envs: options.rollouts.envs, stepsPerLane: T, sdeSampleFreq: args.sdeSampleFreq });
       if (!c) break;
       for (let k = 0; scaler && k < c.rows; k++) scaler.scale(c.rewards.subarray(k, k + 1), c.terminated.subarray(k, k + 1), c.truncated.subarray(k, k + 1));
       // Every episode ends inside the rollout, so no value past its end is needed.
       computeGae(c, c.rows, 1, new Float32Array(1), args.gamma, args.gaeLambda);
-      optimise(c, c.rows, 1);
+      optimise(c, c.rows, 1, started);
       policy.refresh();
       const go = await run.endStep();
       if (checkpointDir) {
@@ -330,7 +332,7 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
       for (let i = 0; i < K; i++) lastValues[i] = net.valueAt(last, i);
       computeGae(r, T, K, lastValues, args.gamma, args.gaeLambda);
 
-      optimise(r, N, K);
+      optimise(r, N, K, run.step);
       policy.refresh();
       go = await run.endStep();
       if (checkpointDir) {

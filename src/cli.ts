@@ -96,6 +96,9 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--eval-episodes <n>', 'validation episodes per evaluation', '10')
     .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
     .option('--no-env-thread', 'step the envs in this thread instead of a worker thread (results are the same)')
+    .option('--queue <url>', 'ppo, reinforce: play the training episodes on `drivelab worker` processes through Redis (redis://[user:password@]host[:port][/db], rediss:// for TLS)')
+    .option('--rollout-jobs <n>', 'ppo, reinforce: collect whole episodes in this many rollout jobs per update, the envs shared out among them (default with --queue: one per env, up to 8); without --queue they run in this process')
+    .option('--queue-timeout <seconds>', 'with --queue: how long Redis may be out of reach before training stops at its last checkpoint (default 15)')
     .option('--json', 'print the result as JSON')
     .action(act(trainCommand));
 
@@ -210,9 +213,9 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
 
   program
     .command('worker')
-    .description('run benchmark episodes from a Redis queue (bench --queue), one at a time, until stopped')
+    .description('run benchmark episodes (bench --queue) and training rollouts (train --queue) from a Redis queue, one at a time, until stopped')
     .requiredOption('--queue <url>', 'the Redis URL the runs are submitted to (redis://[user:password@]host[:port][/db], rediss:// for TLS)')
-    .option('--jobs <n>', 'stop after this many episodes (default: run until Ctrl-C)')
+    .option('--jobs <n>', 'stop after this many jobs (default: run until Ctrl-C)')
     .option('--lock <seconds>', 'how long an episode stays locked to this worker without a sign of life; a dead worker\'s episode moves on after it', '30')
     .option('--quiet', 'print nothing per episode')
     .action(act(workerCommand));

@@ -267,6 +267,8 @@ export interface EpisodicRollouts {
   executor: RolloutExecutor;
   /** Tasks per collection: the envs are shared out among them, so up to this many run at once */
   jobs: number;
+  /** Envs (lanes) per collection, in place of the vector env's count */
+  envs: number;
 }
 
 /** A seed for task `j` of the collection that starts at `step` of the run seeded `seed` */

@@ -30,6 +30,9 @@ export interface TrainCliOptions {
   backend: string;
   /** commander's negation of --no-env-thread */
   envThread: boolean;
+  queue?: string;
+  rolloutJobs?: string;
+  queueTimeout?: string;
   json?: boolean;
 }
 
@@ -86,10 +89,20 @@ export async function trainCommand(opts: TrainCliOptions, io: CliIo): Promise<nu
   const envs = wholeFlag('--envs', opts.envs, 1, 256);
   if (opts.agent === 'qlearning' && envs !== undefined && envs > 1) throw new UsageError(`--envs ${envs}: qlearning trains on one env`);
   const evalEpisodes = wholeFlag('--eval-episodes', opts.evalEpisodes, 0, 1000)!;
+  const rolloutJobs = wholeFlag('--rollout-jobs', opts.rolloutJobs, 1, 256);
+  if (opts.queueTimeout !== undefined && !opts.queue) throw new UsageError('--queue-timeout: only with --queue');
+  const queueTimeout = opts.queueTimeout === undefined ? undefined : Number(opts.queueTimeout);
+  if (queueTimeout !== undefined && !(queueTimeout >= 1 && queueTimeout <= 3600)) throw new UsageError(`--queue-timeout ${opts.queueTimeout}: expected seconds from 1 to 3600`);
+  const queue = opts.queue === undefined ? undefined : (await import('../queue/url.ts')).parseQueueUrl(opts.queue);
+  if ((queue || rolloutJobs !== undefined) && opts.agent !== 'ppo' && opts.agent !== 'reinforce') {
+    throw new UsageError(`${queue ? '--queue' : '--rollout-jobs'}: ${opts.agent} learns from a replay buffer as it steps; rollouts are for the on-policy agents, ppo and reinforce`);
+  }
   const out = opts.out ?? `runs/${opts.agent}-${opts.scenario.replace(/[^a-z0-9._-]+/gi, '_')}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   if (opts.resume && opts.out === undefined) throw new UsageError('--resume: expected --out <dir>, the run to continue');
   if (!opts.resume) requireNewOrEmpty('--out', out, 'this training run');
   const scenario = await scenarioFromArg(opts.scenario, parseSetFlags(opts.set));
+  // A queue out of reach stops the run before it writes anything.
+  if (queue) await (await import('../queue/submit.ts')).checkQueue(queue, queueTimeout === undefined ? undefined : queueTimeout * 1000);
   if (!opts.resume) createOutputDir('--out', out);
   const abort = new AbortController();
   const onSigint = () => abort.abort();
@@ -101,6 +114,7 @@ export async function trainCommand(opts: TrainCliOptions, io: CliIo): Promise<nu
       agent: opts.agent as Algorithm, scenario, steps, envs, seed, out, resume: Boolean(opts.resume), args: parseArgFlags(opts.arg),
       checkpointEvery: wholeFlag('--checkpoint-every', opts.checkpointEvery, 1), evalEvery: wholeFlag('--eval-every', opts.evalEvery, 0), evalEpisodes,
       backend: opts.backend as BackendChoice, envThread: opts.envThread, callbacks: progressCallback(io.progress), signal: abort.signal,
+      rollouts: queue || rolloutJobs !== undefined ? { jobs: rolloutJobs, queue, goneMs: queueTimeout === undefined ? undefined : queueTimeout * 1000 } : undefined,
     });
   } finally {
     process.removeListener('SIGINT', onSigint);
@@ -110,7 +124,7 @@ export async function trainCommand(opts: TrainCliOptions, io: CliIo): Promise<nu
     io.stdout(JSON.stringify(result) + '\n');
   } else {
     const resumed = result.sessionSteps < result.steps ? ` (${result.sessionSteps.toLocaleString('en-US')} in this session)` : '';
-    io.stdout(`drivelab train · ${opts.agent} on ${result.scenario} · ${result.steps.toLocaleString('en-US')} steps${resumed}, ${result.episodes} episodes in ${result.seconds.toFixed(1)} s (${Math.round(result.sessionSteps / result.seconds)} steps/s, ${result.backend})\n`);
+    io.stdout(`drivelab train · ${opts.agent} on ${result.scenario} · ${result.steps.toLocaleString('en-US')} steps${resumed}, ${result.episodes} episodes in ${result.seconds.toFixed(1)} s (${Math.round(result.sessionSteps / result.seconds)} steps/s, ${result.backend}${result.rollouts ? `, rollouts ${result.rollouts}` : ''})\n`);
     if (v.episodes > 0) io.stdout(`  validation (${v.episodes} seeds): success ${(100 * v.successRate).toFixed(0)}%, route completion ${(100 * v.routeCompletion).toFixed(0)}%, mean return ${v.meanReturn.toFixed(1)}\n`);
     io.stdout(`  policy, checkpoint, learning curve: ${out}/ (drivelab eval --agent ${out})\n`);
   }

@@ -13,10 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { BenchJob, EpisodeResult } from '../bench/jobs.ts';
+import type { Scenario } from '../../scenarios/schema.ts';
+import type { ObservationMoments, PlayedEpisode, RolloutTask } from '../../agents/common/episodeRollout.ts';
 
 /** Prefix of every key drivelab keeps in Redis */
 export const PREFIX = 'drivelab';
-export const BENCH_QUEUE = 'bench';
+/** The one queue: benchmark episodes and training rollouts, told apart by the job's name */
+export const QUEUE = 'jobs';
+export type JobName = 'episode' | 'rollout';
 /** How long packed policies stay in Redis [s] */
 const BLOB_TTL_S = 7 * 24 * 3600;
 /** Largest policy directory that travels through Redis [bytes] */
@@ -32,7 +36,25 @@ export interface QueuedEpisode {
   record: boolean;
 }
 
-/** What a worker sends back */
+/** One queued rollout task of a training run */
+export interface QueuedRollout {
+  /** The scenario the run trains on, resolved */
+  scenario: Scenario;
+  /** Content hash of the packed policy snapshot */
+  policy: string;
+  task: RolloutTask;
+}
+
+/** What a worker sends back for a rollout: the arrays as base64 of their float32 bytes */
+export interface QueuedRolloutResult {
+  rows: number;
+  episodes: PlayedEpisode[];
+  moments: ObservationMoments;
+  arrays: Record<string, string>;
+  worker: string;
+}
+
+/** What a worker sends back for an episode */
 export interface QueuedResult {
   result: EpisodeResult;
   /** The recording, gzip bytes in base64, with its file name */
@@ -62,8 +84,17 @@ export function packPolicy(dir: string): { hash: string; data: Buffer } {
 }
 
 /** Keeps a packed policy in Redis for the run's workers (once per content) */
-export async function storePolicy(client: Redis, packed: { hash: string; data: Buffer }): Promise<void> {
-  await client.set(blobKey(packed.hash), packed.data, 'EX', BLOB_TTL_S);
+export async function storePolicy(client: Redis, packed: { hash: string; data: Buffer }, ttlSeconds = BLOB_TTL_S): Promise<void> {
+  await client.set(blobKey(packed.hash), packed.data, 'EX', ttlSeconds);
+}
+
+/** A packed policy's files, name → base64 bytes, checked against their hash */
+export async function fetchPolicy(client: Redis, hash: string): Promise<Record<string, string>> {
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`policy ${hash}: not a policy hash`);
+  const data = await client.getBuffer(blobKey(hash));
+  if (!data) throw new Error(`policy ${hash.slice(0, 12)}: not in Redis (it expires ${BLOB_TTL_S / 86400} days after its run started); submit the run again`);
+  if (createHash('sha256').update(data).digest('hex') !== hash) throw new Error(`policy ${hash.slice(0, 12)}: its bytes in Redis do not match their hash`);
+  return JSON.parse(data.toString('utf8')) as Record<string, string>;
 }
 
 /** The directory of a packed policy on this machine, fetched from Redis the first time */
@@ -72,10 +103,7 @@ export async function unpackPolicy(client: Redis, hash: string): Promise<string>
   const root = join(tmpdir(), 'drivelab-worker-policies');
   const dir = join(root, hash);
   if (existsSync(join(dir, '.complete'))) return dir;
-  const data = await client.getBuffer(blobKey(hash));
-  if (!data) throw new Error(`policy ${hash.slice(0, 12)}: not in Redis (it expires ${BLOB_TTL_S / 86400} days after its run started); submit the run again`);
-  if (createHash('sha256').update(data).digest('hex') !== hash) throw new Error(`policy ${hash.slice(0, 12)}: its bytes in Redis do not match their hash`);
-  const files = JSON.parse(data.toString('utf8')) as Record<string, string>;
+  const files = await fetchPolicy(client, hash);
   const partial = `${dir}.${process.pid}.partial`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });

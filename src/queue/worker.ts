@@ -1,6 +1,6 @@
 /**
- * `drivelab worker`: takes benchmark episodes from the queue and runs them, one at a time, exactly
- * as a local run does (src/bench/jobs.ts). A worker that dies mid-episode holds a lock that
+ * `drivelab worker`: takes jobs from the queue and runs them, one at a time: benchmark episodes
+ * exactly as a local run does (src/bench/jobs.ts), and training rollouts (./rollouts.ts). A worker that dies mid-episode holds a lock that
  * expires; BullMQ then hands the episode to another worker. A job this worker cannot run (a policy
  * or detector it cannot load) fails at once, without retries, with the reason the submitter prints.
  */
@@ -8,10 +8,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { RolloutCache } from './rollouts.ts';
 import { Redis } from 'ioredis';
 import { describeError } from '../errors.ts';
 import { closeThreadResources, detectorFailure, runJob } from '../bench/jobs.ts';
-import { BENCH_QUEUE, PREFIX, unpackPolicy, type QueuedEpisode, type QueuedResult } from './common.ts';
+import { PREFIX, QUEUE, unpackPolicy, type QueuedEpisode, type QueuedResult, type QueuedRollout, type QueuedRolloutResult } from './common.ts';
 import type { QueueTarget } from './url.ts';
 
 export interface WorkerOptions {
@@ -42,7 +43,13 @@ export function startWorker(target: QueueTarget, options: WorkerOptions): Runnin
   const done = new Promise<void>((resolve) => (finished = resolve));
   // Packed policies are plain Redis keys, read with a client of our own.
   const blobs = new Redis({ ...target.connection, lazyConnect: true });
-  const worker: Worker<QueuedEpisode, QueuedResult> = new Worker<QueuedEpisode, QueuedResult>(BENCH_QUEUE, (job: Job<QueuedEpisode, QueuedResult>) => runQueued(job, name, blobs), {
+  let rollouts: RolloutCache | null = null;
+  const processJob = async (job: Job): Promise<QueuedResult | QueuedRolloutResult> => {
+    if (job.name !== 'rollout') return runQueued(job as Job<QueuedEpisode, QueuedResult>, name, blobs);
+    rollouts ??= new (await import('./rollouts.ts')).RolloutCache();
+    return rollouts.run(job.data as QueuedRollout, blobs, name);
+  };
+  const worker = new Worker(QUEUE, processJob, {
     connection: target.connection,
     prefix: PREFIX,
     concurrency: 1,
@@ -70,17 +77,18 @@ export function startWorker(target: QueueTarget, options: WorkerOptions): Runnin
       clearTimeout(timer);
       void worker.close(true).catch(() => {});
       blobs.disconnect();
+      rollouts?.close();
       await closeThreadResources();
       finished();
     })();
     return closing;
   };
-  worker.on('completed', (job: Job<QueuedEpisode, QueuedResult>) => {
+  worker.on('completed', (job: Job) => {
     jobs++;
-    options.log(`done ${job.data.job.scenarioLabel} seed ${job.data.job.seed}${job.data.job.detector === 'ground-truth' ? '' : ` (${job.data.job.detector})`}`);
+    options.log(`done ${describeJob(job)}`);
     if (options.maxJobs > 0 && jobs >= options.maxJobs) void close();
   });
-  worker.on('failed', (job: Job<QueuedEpisode, QueuedResult> | undefined, err: Error) => options.log(`failed ${job?.data.job.scenarioLabel ?? ''} seed ${job?.data.job.seed ?? '?'}: ${err.message}`));
+  worker.on('failed', (job: Job | undefined, err: Error) => options.log(`failed ${job ? describeJob(job) : '?'}: ${err.message}`));
   // While Redis is away every reconnection fails; say so once in a while, not on every try.
   let lastError = '', lastErrorAt = 0;
   worker.on('error', (err: Error) => {
@@ -91,6 +99,16 @@ export function startWorker(target: QueueTarget, options: WorkerOptions): Runnin
     options.log(`queue ${target.display}: ${err.message}`);
   });
   return { done, close };
+}
+
+/** A job as the worker's log names it */
+function describeJob(job: Job): string {
+  if (job.name === 'rollout') {
+    const { scenario, task } = job.data as QueuedRollout;
+    return `rollout ${scenario?.id ?? '?'} seeds from ${task?.firstSeed ?? '?'} (${task?.lanes ?? '?'} envs)`;
+  }
+  const { job: e } = job.data as QueuedEpisode;
+  return `${e?.scenarioLabel ?? '?'} seed ${e?.seed ?? '?'}${e?.detector === 'ground-truth' ? '' : ` (${e?.detector})`}`;
 }
 
 async function runQueued(job: Job<QueuedEpisode, QueuedResult>, name: string, blobs: Redis): Promise<QueuedResult> {

@@ -10,6 +10,7 @@
  *   learning-curve.csv/.svg    return and success rate against env steps
  *   train.json                 what was trained, on what, and how it went
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Scenario } from '../../scenarios/schema.ts';
@@ -28,6 +29,13 @@ import { UsageError } from '../errors.ts';
 import { learningCurveCsv, learningCurveSvg } from './learningCurve.ts';
 import { Logger } from '../../agents/common/logger.ts';
 import { VERSION } from '../version.ts';
+import type { TrainOptions } from '../../agents/common/TrainRun.ts';
+import { LocalRolloutExecutor, type RolloutExecutor } from '../../agents/common/episodeRollout.ts';
+import { flatSize } from '../../sim/env/spaces.ts';
+import type { QueueTarget } from '../queue/url.ts';
+
+/** Floats per step beyond which trajectories are too big to send through Redis (a camera image is ~20,000) */
+const MAX_QUEUED_OBSERVATION = 4096;
 
 import type { Algorithm } from './algorithms.ts';
 
@@ -51,7 +59,7 @@ export const INFO: Record<Algorithm, AlgorithmInfo> = {
   ppo: { envs: 8, discrete: false, tf: true, steps: 1_000_000 },
 };
 
-type VectorTrain = (env: VectorEnv, args: Record<string, unknown>, callbacks: Callback[], options: { logDir?: string; logInterval?: number; resumeFrom?: string }) => Promise<Policy<Observation, Action>>;
+type VectorTrain = (env: VectorEnv, args: Record<string, unknown>, callbacks: Callback[], options: TrainOptions) => Promise<Policy<Observation, Action>>;
 type SingleTrain = (env: Env<Observation, Action>, args: Record<string, unknown>, callbacks: Callback[], options: { logger?: Logger; resume?: string }) => Promise<Policy<Observation, Action>>;
 
 async function trainer(agent: Algorithm): Promise<{ vector?: VectorTrain; single?: SingleTrain }> {
@@ -94,6 +102,11 @@ export interface TrainingOptions {
   callbacks?: Callback[];
   /** Aborting stops training after the current step, with a checkpoint */
   signal?: AbortSignal;
+  /**
+   * PPO and REINFORCE: collect whole episodes in rollout tasks, in this process or (with `queue`)
+   * on `drivelab worker` processes, instead of stepping a vector env here
+   */
+  rollouts?: { jobs?: number; queue?: QueueTarget; goneMs?: number };
 }
 
 export interface TrainingResult {
@@ -110,6 +123,8 @@ export interface TrainingResult {
   backend: string;
   /** The final policy on the validation seeds */
   validation: Omit<EvalResult, 'step'>;
+  /** Where whole-episode rollouts ran ("in-process", "queue redis://…"), when they did */
+  rollouts?: string;
 }
 
 interface RunRecord {
@@ -120,6 +135,8 @@ interface RunRecord {
   seed: number;
   args: Record<string, unknown>;
   createdAt: string;
+  /** Rollout tasks per collection, where they ran (the queue's URL without its password), and the id of the run's jobs */
+  rollouts?: { jobs: number; queue: string | null; queueRun?: string };
   result?: Omit<TrainingResult, 'outDir'>;
 }
 
@@ -139,6 +156,14 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   } else {
     const scenario = INFO[opts.agent].discrete && opts.scenario.action.type !== 'discrete' ? { ...opts.scenario, action: { ...opts.scenario.action, type: 'discrete' as const } } : opts.scenario;
     record = { drivelab: VERSION, agent: opts.agent, scenario, envs: opts.envs ?? INFO[opts.agent].envs, seed: opts.seed, args: { ...opts.args, seed: opts.seed }, createdAt: new Date().toISOString() };
+  }
+  // A run that collected whole episodes goes on doing so (here, unless a queue is named again).
+  const asked = opts.rollouts ?? (opts.resume && record.rollouts ? {} : undefined);
+  // Tasks per collection: as the run had them, else one per env up to 8.
+  const rollouts = asked ? { ...asked, jobs: asked.jobs ?? record.rollouts?.jobs ?? Math.min(8, record.envs) } : undefined;
+  if (rollouts) {
+    if (opts.agent !== 'ppo' && opts.agent !== 'reinforce') throw new UsageError(`--agent ${opts.agent}: learns from a replay buffer as it steps; rollouts on a queue are for the on-policy agents, ppo and reinforce`);
+    record.rollouts = { jobs: rollouts.jobs, queue: rollouts.queue?.display ?? null, queueRun: record.rollouts?.queueRun ?? randomUUID() };
   }
   mkdirSync(opts.out, { recursive: true });
   const args = { ...record.args, ...(opts.resume ? opts.args : {}), ...(opts.steps !== undefined ? { totalSteps: opts.steps } : {}) };
@@ -193,13 +218,29 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   });
   callbacks.push(...(opts.callbacks ?? []));
 
-  const runOptions = { logDir: opts.out, logInterval: 1_000, resumeFrom: opts.resume ? join(opts.out, 'checkpoint') : undefined };
+  const runOptions: TrainOptions = { logDir: opts.out, logInterval: 1_000, resumeFrom: opts.resume ? join(opts.out, 'checkpoint') : undefined };
   const t0 = performance.now();
+  let rolloutsRan: string | undefined;
   const { vector, single } = await trainer(opts.agent);
   let policy: Policy<Observation, Action>;
   if (vector) {
     let vec: VectorEnv;
-    if (opts.envThread) {
+    let executor: RolloutExecutor | null = null;
+    if (rollouts) {
+      // The executor plays the episodes; the vector env here only gives the spaces.
+      const signal = opts.signal ?? new AbortController().signal;
+      if (rollouts.queue) {
+        const size = flatSize(evalEnv.observationSpace);
+        if (size > MAX_QUEUED_OBSERVATION) throw new UsageError(`--queue: ${scenario.id} observes ${size} floats a step (a camera image); trajectories that big do not travel through Redis, train without --queue`);
+        const { QueueRolloutExecutor } = await import('../queue/rollouts.ts');
+        executor = await QueueRolloutExecutor.open(rollouts.queue, record.rollouts!.queueRun!, scenario, signal, rollouts.goneMs);
+      } else {
+        executor = new LocalRolloutExecutor(makeEnv, signal);
+      }
+      runOptions.rollouts = { executor, jobs: rollouts.jobs, envs: record.envs };
+      rolloutsRan = executor.description;
+      vec = new SyncVectorEnv([await makeEnv()]);
+    } else if (opts.envThread) {
       vec = await WorkerVectorEnv.create(record.envs, scenario, undefined, { workers: 1, mainThread: false, seedRange: TRAIN_SEEDS });
     } else {
       const envs: Env<Observation, Action>[] = [];
@@ -209,6 +250,7 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
     try {
       policy = await vector(vec, args, callbacks, runOptions).catch(failedToStart);
     } finally {
+      await executor?.close();
       await vec.close();
     }
   } else {
@@ -238,6 +280,7 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
     interrupted,
     backend,
     validation,
+    ...(rolloutsRan ? { rollouts: rolloutsRan } : {}),
   };
   const { outDir: _, ...kept } = result;
   writeFileSync(recordFile, JSON.stringify({ ...record, result: kept }, null, 2) + '\n');

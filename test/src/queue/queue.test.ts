@@ -76,7 +76,7 @@ async function until(what: string, test: () => boolean, timeoutMs = 120_000): Pr
 async function counts(url: string): Promise<Record<string, number>> {
   const { Queue } = await import('bullmq');
   const { parseQueueUrl } = await import('../../../src/queue/url.ts');
-  const q = new Queue('bench', { connection: parseQueueUrl(url).connection, prefix: 'drivelab' });
+  const q = new Queue('jobs', { connection: parseQueueUrl(url).connection, prefix: 'drivelab' });
   try {
     return await q.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed');
   } finally {
@@ -88,7 +88,7 @@ async function counts(url: string): Promise<Record<string, number>> {
 async function stalledJobs(url: string): Promise<number> {
   const { Queue } = await import('bullmq');
   const { parseQueueUrl } = await import('../../../src/queue/url.ts');
-  const q = new Queue('bench', { connection: parseQueueUrl(url).connection, prefix: 'drivelab' });
+  const q = new Queue('jobs', { connection: parseQueueUrl(url).connection, prefix: 'drivelab' });
   try {
     return (await q.getJobs(['completed'])).filter((j) => j.stalledCounter > 0).length;
   } finally {
