@@ -276,7 +276,12 @@ export async function train(env: VectorEnv, argsIn: Partial<PpoArgs>, callbacks:
     while (!run.done) {
       // Whole episodes overshoot the run's length: the learning rate follows the step the collection started at.
       const started = run.step;
-      const c = await collectEpisodes(options.rollouts, policy, run, { seed: args.seed, envs: options.rollouts.envs, stepsPerLane: T, sdeSampleFreq: args.sdeSampleFreq });
+      const c = await collectEpisodes(options.rollouts, policy, run, { seed: args.seed, envs: options.rollouts.envs, stepsPerLane: T, sdeSampleFreq: args.sdeSampleFreq }).catch(async (err) => {
+        // The executor failed (a queue gone, a task no worker can run): the run ends with a checkpoint of the last collection.
+        run.saveCheckpoint = writeNow;
+        await run.end();
+        throw err;
+      });
       if (!c) break;
       for (let k = 0; scaler && k < c.rows; k++) scaler.scale(c.rewards.subarray(k, k + 1), c.terminated.subarray(k, k + 1), c.truncated.subarray(k, k + 1));
       // Every episode ends inside the rollout, so no value past its end is needed.

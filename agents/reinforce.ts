@@ -175,7 +175,12 @@ export async function train(env: VectorEnv, argsIn: Partial<ReinforceArgs>, call
   if (options.rollouts) {
     // Batches of whole episodes from the executor, one episode per lane; checkpoints fall between batches.
     while (!run.done) {
-      const c = await collectEpisodes(options.rollouts, policy, run, { seed: args.seed, envs: args.episodesPerBatch, stepsPerLane: 1, sdeSampleFreq: 1 });
+      const c = await collectEpisodes(options.rollouts, policy, run, { seed: args.seed, envs: args.episodesPerBatch, stepsPerLane: 1, sdeSampleFreq: 1 }).catch(async (err) => {
+        // The executor failed (a queue gone, a task no worker can run): the run ends with a checkpoint of the last batch.
+        run.saveCheckpoint = async (dir) => write(dir);
+        await run.end();
+        throw err;
+      });
       if (!c) break;
       const episodes: { obs: Float32Array; actions: Float32Array; returns: Float32Array }[] = [];
       for (let start = 0, k = 0; k < c.rows; k++) {

@@ -71,9 +71,13 @@ export class JobQueue {
   private take: (id: string, value: unknown) => void = () => {};
   private failure: Error | null = null;
   private wake: () => void = () => {};
+  /** For packed policies, plain Redis keys; commands wait through short outages */
+  private readonly blobs: Redis;
 
   constructor(readonly target: QueueTarget, goneMs = QUEUE_GONE_MS) {
     this.goneMs = goneMs;
+    this.blobs = new Redis({ ...target.connection, lazyConnect: true, maxRetriesPerRequest: null });
+    this.blobs.on('error', (err: Error) => this.unreachable(err));
     this.queue = new Queue(QUEUE, { connection: target.connection, prefix: PREFIX });
     this.events = new QueueEvents(QUEUE, { connection: target.connection, prefix: PREFIX });
     const unreachable = (err: Error) => this.unreachable(err);
@@ -105,18 +109,27 @@ export class JobQueue {
   /** Packs each policy directory into Redis once; returns directory → hash */
   async storePolicies(dirs: readonly string[], ttlSeconds?: number): Promise<Map<string, string>> {
     const hashes = new Map<string, string>();
-    if (dirs.length === 0) return hashes;
-    const client = new Redis({ ...this.target.connection, lazyConnect: true, maxRetriesPerRequest: 3 });
-    try {
-      for (const dir of dirs) {
-        const packed = packPolicy(dir);
-        await storePolicy(client, packed, ttlSeconds);
-        hashes.set(dir, packed.hash);
-      }
-    } finally {
-      client.disconnect();
+    for (const dir of dirs) {
+      const packed = packPolicy(dir);
+      await this.reach(storePolicy(this.blobs, packed, ttlSeconds));
+      hashes.set(dir, packed.hash);
     }
     return hashes;
+  }
+
+  /** Drops a packed policy no job needs any more */
+  async deletePolicy(hash: string): Promise<void> {
+    await this.reach(this.blobs.del(blobKey(hash)));
+  }
+
+  /** `p`, or a QueueGoneError when Redis does not answer within the run's patience */
+  private async reach<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await withTimeout(p, this.goneMs);
+    } catch (err) {
+      const why = this.lastError?.message ?? (err as Error).message;
+      throw new QueueGoneError(`--queue ${this.target.display}: Redis out of reach (${why.split('\n')[0]})`);
+    }
   }
 
   /**
@@ -137,7 +150,8 @@ export class JobQueue {
     const onAbort = () => this.wake();
     signal.addEventListener('abort', onAbort);
     try {
-      await this.sweep(true);
+      await this.reach(this.sweep(true));
+      this.unreachableSince = null;
       let lastSweep = Date.now();
       while (this.pending.size > 0 && !signal.aborted && !this.failure) {
         await new Promise<void>((resolve) => {
@@ -166,26 +180,17 @@ export class JobQueue {
     }
   }
 
-  /** Drops a packed policy no job needs any more */
-  async deletePolicy(hash: string): Promise<void> {
-    const client = new Redis({ ...this.target.connection, lazyConnect: true, maxRetriesPerRequest: 3 });
-    try {
-      await client.del(blobKey(hash));
-    } finally {
-      client.disconnect();
-    }
-  }
-
   /** Removes jobs that are waiting and not yet taken by a worker (an abandoned batch) */
   async cancel(ids: readonly string[]): Promise<void> {
-    await Promise.allSettled(ids.map(async (id) => {
+    await withTimeout(Promise.allSettled(ids.map(async (id) => {
       const job = await this.queue.getJob(id);
       if (job && (await job.getState()) === 'waiting') await job.remove();
-    }));
+    })), 3000).catch(() => {});
   }
 
   async close(): Promise<void> {
     // An interrupted submitter leaves its jobs queued: the workers finish them, and a resumed run takes their results.
+    this.blobs.disconnect();
     await Promise.allSettled([withTimeout(this.events.close(), 3000), withTimeout(this.queue.close(), 3000)]);
   }
 

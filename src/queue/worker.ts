@@ -43,6 +43,8 @@ export function startWorker(target: QueueTarget, options: WorkerOptions): Runnin
   const done = new Promise<void>((resolve) => (finished = resolve));
   // Packed policies are plain Redis keys, read with a client of our own.
   const blobs = new Redis({ ...target.connection, lazyConnect: true });
+  // Its failures reach the job that asked; the worker's own error log says Redis is away.
+  blobs.on('error', () => {});
   let rollouts: RolloutCache | null = null;
   const processJob = async (job: Job): Promise<QueuedResult | QueuedRolloutResult> => {
     if (job.name !== 'rollout') return runQueued(job as Job<QueuedEpisode, QueuedResult>, name, blobs);

@@ -25,7 +25,7 @@ import { AgentInputError, TRAIN_SEEDS, VALIDATION_SEED } from '../../agents/comm
 import { checkpointCallback, evalCallback, evaluate, type EvalResult } from '../../agents/common/standardCallbacks.ts';
 import { initTf, type BackendChoice } from '../../perception/runtime/tfjs.ts';
 import { initPhysics } from '../../sim/world/physics.ts';
-import { UsageError } from '../errors.ts';
+import { QueueGoneError, UsageError } from '../errors.ts';
 import { learningCurveCsv, learningCurveSvg } from './learningCurve.ts';
 import { Logger } from '../../agents/common/logger.ts';
 import { VERSION } from '../version.ts';
@@ -248,7 +248,10 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
       vec = new SyncVectorEnv(envs);
     }
     try {
-      policy = await vector(vec, args, callbacks, runOptions).catch(failedToStart);
+      policy = await vector(vec, args, callbacks, runOptions).catch(failedToStart).catch((err) => {
+        if (err instanceof QueueGoneError) throw new QueueGoneError(`${err.message}; training stopped with a checkpoint of its last update in ${join(opts.out, 'checkpoint')}; continue with drivelab train --agent ${opts.agent} --out ${opts.out} --resume --queue <url>`);
+        throw err;
+      });
     } finally {
       await executor?.close();
       await vec.close();
@@ -262,6 +265,8 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
     }
   }
   const seconds = (performance.now() - t0) / 1000;
+  // Stopped during a collection, before any step callback heard of it.
+  interrupted ||= opts.signal?.aborted ?? false;
   await policy.save(opts.out);
 
   const rows = new Logger(opts.out).rows;

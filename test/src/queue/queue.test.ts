@@ -3,7 +3,7 @@
  * run, episode by episode; nothing lost and nothing twice when a worker is killed, the submitter
  * is interrupted or Redis goes away; passwords never shown; TLS.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,10 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBench, type BenchOptions } from '../../../src/bench/runner.ts';
 import { ReportSchema } from '../../../src/bench/report.ts';
 import { drivelab, STACK_FRAME } from '../drivelab.ts';
-import { OPENSSL, REDIS_SERVER, startRedis, type RedisProcess } from './redis.ts';
+import { counts, OPENSSL, REDIS_SERVER, run, stalledJobs, startRedis, stop, until, untilAsync, worker, type RedisProcess } from './redis.ts';
 
-const root = join(import.meta.dirname, '../../..');
-const bin = join(root, 'bin/drivelab.mjs');
 const tmp = () => mkdtempSync(join(tmpdir(), 'drivelab-queue-'));
 
 if (!REDIS_SERVER) console.warn('queue tests skipped: no redis-server (Debian package redis-server; .ci/run installs it)');
@@ -46,68 +44,6 @@ const options = (suite: string, out: string, extra: Partial<BenchOptions> = {}):
 const comparable = (rows: readonly Record<string, unknown>[]) => rows.map(({ wallTime: _w, stepsPerSecond: _s, ...rest }) => rest);
 
 const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-
-interface Proc {
-  child: ChildProcess;
-  out: string;
-  err: string;
-  exit: Promise<number | null>;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const p: Proc = { child, out: '', err: '', exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-  child.stdout!.on('data', (d) => (p.out += d));
-  child.stderr!.on('data', (d) => (p.err += d));
-  return p;
-}
-
-const worker = (url: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}) => run(['worker', '--queue', url, '--lock', '2', ...extra], env);
-
-async function until(what: string, test: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Jobs of the bench queue by state, as Redis holds them */
-async function counts(url: string): Promise<Record<string, number>> {
-  const { Queue } = await import('bullmq');
-  const { parseQueueUrl } = await import('../../../src/queue/url.ts');
-  const q = new Queue('jobs', { connection: parseQueueUrl(url).connection, prefix: 'drivelab' });
-  try {
-    return await q.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed');
-  } finally {
-    await q.close();
-  }
-}
-
-/** How many finished jobs of the bench queue were found stalled (their worker died) at least once */
-async function stalledJobs(url: string): Promise<number> {
-  const { Queue } = await import('bullmq');
-  const { parseQueueUrl } = await import('../../../src/queue/url.ts');
-  const q = new Queue('jobs', { connection: parseQueueUrl(url).connection, prefix: 'drivelab' });
-  try {
-    return (await q.getJobs(['completed'])).filter((j) => j.stalledCounter > 0).length;
-  } finally {
-    await q.close();
-  }
-}
-
-async function untilAsync(what: string, test: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
-
-async function stop(...procs: Proc[]): Promise<void> {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
-  await Promise.all(procs.map((p) => p.exit));
-}
 
 describe.skipIf(!REDIS_SERVER)('bench on a queue', () => {
   let redis: RedisProcess;
