@@ -2,7 +2,7 @@
  * PPO end to end in env steps/s and learner updates/s: stepping its own vector env in-process (the
  * default), collecting whole episodes in rollout jobs in-process (`--rollout-jobs`), and the same
  * jobs on 1, 2 and 4 local `drivelab worker` processes through a Redis queue (`--queue`). Needs
- * Debian's redis-server. Run alone: `node bin/run-ts.mjs bench/rollouts.ts [steps]`.
+ * Debian's redis-server. Run alone: `node bin/run-ts.mjs bench/rollouts.ts [steps] [scenario] [jobs]`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,8 +14,8 @@ import { runTraining } from '../src/train/runTraining.ts';
 import { parseQueueUrl } from '../src/queue/url.ts';
 
 const steps = Number(process.argv[2] ?? 30_000);
-const scenarioId = 'lane-keep-curvy';
-const jobs = 8;
+const scenarioId = process.argv[3] ?? 'lane-keep-curvy';
+const jobs = Number(process.argv[4] ?? 8);
 const root = join(import.meta.dirname, '..');
 const REDIS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
 
@@ -34,7 +34,13 @@ interface Figures {
   seconds: number;
 }
 
+/** A short run first, so that every process taking part has compiled its hot code, then the measured one */
 async function trainOnce(label: string, rollouts: { jobs: number; queue?: ReturnType<typeof parseQueueUrl> } | undefined): Promise<Figures> {
+  await trainRun(label, rollouts, 3_000);
+  return trainRun(label, rollouts, steps);
+}
+
+async function trainRun(label: string, rollouts: { jobs: number; queue?: ReturnType<typeof parseQueueUrl> } | undefined, steps: number): Promise<Figures> {
   const out = mkdtempSync(join(tmpdir(), 'drivelab-bench-rollouts-'));
   let updates = 0;
   try {
@@ -73,7 +79,7 @@ async function main(): Promise<void> {
     for (const n of [1, 2, 4]) {
       const workers = startWorkers(n, url);
       // Let the workers start (tfjs and Rapier load) before the clock runs.
-      await new Promise((r) => setTimeout(r, 4000));
+      await new Promise((r) => setTimeout(r, 5000));
       try {
         const f = await trainOnce(`queue, ${n} worker process${n > 1 ? 'es' : ''}, ${jobs} jobs`, { jobs, queue: parseQueueUrl(url) });
         rows.push(f);

@@ -97,7 +97,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .option('--backend <name>', `tfjs backend: ${BACKENDS.join(', ')}`, 'auto')
     .option('--no-env-thread', 'step the envs in this thread instead of a worker thread (results are the same)')
     .option('--queue <url>', 'ppo, reinforce: play the training episodes on `drivelab worker` processes through Redis (redis://[user:password@]host[:port][/db], rediss:// for TLS)')
-    .option('--rollout-jobs <n>', 'ppo, reinforce: collect whole episodes in this many rollout jobs per update, the envs shared out among them (default with --queue: one per env, up to 8); without --queue they run in this process')
+    .option('--rollout-jobs <n>', 'ppo, reinforce: collect whole episodes in this many rollout jobs per update, the envs shared out among them (default with --queue: one per two envs, up to 8); without --queue they run in this process')
     .option('--queue-timeout <seconds>', 'with --queue: how long Redis may be out of reach before training stops at its last checkpoint (default 15)')
     .option('--json', 'print the result as JSON')
     .action(act(trainCommand));

@@ -24,6 +24,8 @@ export async function workerCommand(opts: WorkerCliOptions, io: CliIo): Promise<
   await (await import('../queue/submit.ts')).checkQueue(target);
   const { initPhysics } = await import('../../sim/world/physics.ts');
   await initPhysics();
+  // tfjs starts now rather than on the first job that needs it (a saved policy, a rollout).
+  await (await import('../../perception/runtime/tfjs.ts')).initTf();
   const worker = startWorker(target, {
     lockMs: lock * 1000,
     stalledCheckMs: Math.max(500, (lock * 1000) / 2),

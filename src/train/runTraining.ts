@@ -159,8 +159,8 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   }
   // A run that collected whole episodes goes on doing so (here, unless a queue is named again).
   const asked = opts.rollouts ?? (opts.resume && record.rollouts ? {} : undefined);
-  // Tasks per collection: as the run had them, else one per env up to 8.
-  const rollouts = asked ? { ...asked, jobs: asked.jobs ?? record.rollouts?.jobs ?? Math.min(8, record.envs) } : undefined;
+  // Tasks per collection: as the run had them, else one per two envs (a task's envs share network calls), up to 8.
+  const rollouts = asked ? { ...asked, jobs: asked.jobs ?? record.rollouts?.jobs ?? Math.min(8, Math.ceil(record.envs / 2)) } : undefined;
   if (rollouts) {
     if (opts.agent !== 'ppo' && opts.agent !== 'reinforce') throw new UsageError(`--agent ${opts.agent}: learns from a replay buffer as it steps; rollouts on a queue are for the on-policy agents, ppo and reinforce`);
     record.rollouts = { jobs: rollouts.jobs, queue: rollouts.queue?.display ?? null, queueRun: record.rollouts?.queueRun ?? randomUUID() };
