@@ -84,7 +84,7 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .description('train an agent (qlearning, dqn, reinforce, ppo) on a scenario; writes the policy, checkpoints and a learning curve')
     .requiredOption('-a, --agent <name>', 'qlearning, dqn, reinforce or ppo')
     .option('-s, --scenario <id|file>', 'built-in scenario id or a scenario file', 'highway')
-    .option('--steps <n>', 'env steps in all (default: the agent\'s); PPO rounds up to whole rollouts')
+    .option('--steps <n>', 'env steps in all (default: the agent\'s); PPO rounds up to whole rollouts, and with rollout jobs to whole episodes')
     .option('--envs <k>', 'envs stepped together (default: 1 for qlearning and dqn, 8 for reinforce and ppo)')
     .option('--seed <n>', 'seed of the networks, exploration and training episodes', '0')
     .option('--out <dir>', 'run directory, new or empty (default: runs/<agent>-<scenario>-<time>)')
@@ -216,8 +216,8 @@ function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
     .description('run benchmark episodes (bench --queue) and training rollouts (train --queue) from a Redis queue, one at a time, until stopped')
     .requiredOption('--queue <url>', 'the Redis URL the runs are submitted to (redis://[user:password@]host[:port][/db], rediss:// for TLS)')
     .option('--jobs <n>', 'stop after this many jobs (default: run until Ctrl-C)')
-    .option('--lock <seconds>', 'how long an episode stays locked to this worker without a sign of life; a dead worker\'s episode moves on after it', '30')
-    .option('--quiet', 'print nothing per episode')
+    .option('--lock <seconds>', 'how long a job stays locked to this worker without a sign of life; a dead worker\'s job moves on after it', '30')
+    .option('--quiet', 'print nothing per job')
     .action(act(workerCommand));
 
   const scenarios = program.command('scenarios').description('list and check scenarios');

@@ -97,6 +97,9 @@ export async function trainCommand(opts: TrainCliOptions, io: CliIo): Promise<nu
   if ((queue || rolloutJobs !== undefined) && opts.agent !== 'ppo' && opts.agent !== 'reinforce') {
     throw new UsageError(`${queue ? '--queue' : '--rollout-jobs'}: ${opts.agent} learns from a replay buffer as it steps; rollouts are for the on-policy agents, ppo and reinforce`);
   }
+  if ((queue || rolloutJobs !== undefined) && opts.agent === 'reinforce' && envs !== undefined) {
+    throw new UsageError(`--envs: with rollout jobs, reinforce plays --arg episodesPerBatch episodes (16) for each update, shared out among the jobs; leave out --envs`);
+  }
   const out = opts.out ?? `runs/${opts.agent}-${opts.scenario.replace(/[^a-z0-9._-]+/gi, '_')}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   if (opts.resume && opts.out === undefined) throw new UsageError('--resume: expected --out <dir>, the run to continue');
   if (!opts.resume) requireNewOrEmpty('--out', out, 'this training run');
@@ -129,7 +132,7 @@ export async function trainCommand(opts: TrainCliOptions, io: CliIo): Promise<nu
     io.stdout(`  policy, checkpoint, learning curve: ${out}/ (drivelab eval --agent ${out})\n`);
   }
   if (result.interrupted) {
-    io.stderr(`interrupted at step ${result.steps}: continue with drivelab train --agent ${opts.agent} --out ${out} --resume\n`);
+    io.stderr(`interrupted at step ${result.steps}: continue with drivelab train --agent ${opts.agent} --out ${out} --resume${queue ? ' --queue <url>' : ''}\n`);
     return 130;
   }
   return 0;

@@ -1,6 +1,6 @@
 /**
- * `drivelab worker`: runs benchmark episodes from a Redis queue until stopped (Ctrl-C finishes the
- * episode in hand first) or, with --jobs, after that many. Start as many per machine as it has cores.
+ * `drivelab worker`: runs benchmark episodes and training rollouts from a Redis queue until stopped
+ * (Ctrl-C finishes the job in hand first) or, with --jobs, after that many. Start as many per machine as it has cores.
  */
 import { hostname } from 'node:os';
 import { UsageError } from '../errors.ts';
@@ -34,12 +34,12 @@ export async function workerCommand(opts: WorkerCliOptions, io: CliIo): Promise<
       if (!opts.quiet) io.stderr(`${line}\n`);
     },
   });
-  io.stdout(`drivelab worker ${hostname()}:${process.pid} · queue ${target.display} · waiting for episodes (Ctrl-C to stop)\n`);
-  // The first Ctrl-C finishes the episode in hand; a second one stops at once.
+  io.stdout(`drivelab worker ${hostname()}:${process.pid} · queue ${target.display} · waiting for jobs (Ctrl-C to stop)\n`);
+  // The first Ctrl-C finishes the job in hand; a second one stops at once.
   let stops = 0;
   const stop = () => {
     stops++;
-    if (stops === 1) io.stderr('stopping after the episode in hand (Ctrl-C again to stop now)\n');
+    if (stops === 1) io.stderr('stopping after the job in hand (Ctrl-C again to stop now)\n');
     void worker.close(stops === 1 ? 10_000 : 0);
   };
   process.on('SIGINT', stop);

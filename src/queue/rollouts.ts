@@ -89,6 +89,8 @@ export class QueueRolloutExecutor implements RolloutExecutor {
       await this.queue.cancel(jobs.filter((j) => !results.has(j.id)).map((j) => j.id));
       return null;
     }
+    // The trajectories are the learner's now: Redis keeps neither them nor the snapshot.
+    await this.queue.remove(jobs.map((j) => j.id));
     await this.queue.deletePolicy(hash);
     return jobs.map((j) => results.get(j.id)!);
   }

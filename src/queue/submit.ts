@@ -22,6 +22,8 @@ import type { QueueTarget } from './url.ts';
 export const QUEUE_GONE_MS = 15_000;
 /** How often jobs still missing are looked up, besides the events [ms] */
 const SWEEP_MS = 5_000;
+/** Events the queue's stream keeps, about */
+const EVENTS_KEPT = 200;
 /** Tries of an episode whose processing throws something unexpected */
 const ATTEMPTS = 3;
 
@@ -78,7 +80,9 @@ export class JobQueue {
     this.goneMs = goneMs;
     this.blobs = new Redis({ ...target.connection, lazyConnect: true, maxRetriesPerRequest: null });
     this.blobs.on('error', (err: Error) => this.unreachable(err));
-    this.queue = new Queue(QUEUE, { connection: target.connection, prefix: PREFIX });
+    // Events carry results (a rollout's is about half a megabyte): the stream keeps the last few
+    // hundred, and a submitter that falls further behind finds the rest by its sweeps.
+    this.queue = new Queue(QUEUE, { connection: target.connection, prefix: PREFIX, streams: { events: { maxLen: EVENTS_KEPT } } });
     this.events = new QueueEvents(QUEUE, { connection: target.connection, prefix: PREFIX });
     const unreachable = (err: Error) => this.unreachable(err);
     this.queue.on('error', unreachable);
@@ -178,6 +182,11 @@ export class JobQueue {
       this.pending = new Map();
       this.take = () => {};
     }
+  }
+
+  /** Removes jobs whose results were taken and are kept elsewhere */
+  async remove(ids: readonly string[]): Promise<void> {
+    await withTimeout(Promise.allSettled(ids.map((id) => this.queue.remove(id))), 5000).catch(() => {});
   }
 
   /** Removes jobs that are waiting and not yet taken by a worker (an abandoned batch) */

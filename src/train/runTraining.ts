@@ -34,6 +34,9 @@ import { LocalRolloutExecutor, type RolloutExecutor } from '../../agents/common/
 import { flatSize } from '../../sim/env/spaces.ts';
 import type { QueueTarget } from '../queue/url.ts';
 
+/** REINFORCE's default `episodesPerBatch` (agents/reinforce.ts; a test keeps them equal) */
+export const REINFORCE_BATCH = 16;
+
 /** Floats per step beyond which trajectories are too big to send through Redis (a camera image is ~20,000) */
 const MAX_QUEUED_OBSERVATION = 4096;
 
@@ -159,11 +162,14 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   }
   // A run that collected whole episodes goes on doing so (here, unless a queue is named again).
   const asked = opts.rollouts ?? (opts.resume && record.rollouts ? {} : undefined);
-  // Tasks per collection: as the run had them, else one per two envs (a task's envs share network calls), up to 8.
-  const rollouts = asked ? { ...asked, jobs: asked.jobs ?? record.rollouts?.jobs ?? Math.min(8, Math.ceil(record.envs / 2)) } : undefined;
+  // Envs played per collection: PPO's envs, or the episodes of one REINFORCE batch.
+  const lanes = opts.agent === 'reinforce' ? Number((opts.args.episodesPerBatch ?? record.args.episodesPerBatch) ?? REINFORCE_BATCH) : record.envs;
+  // Tasks per collection: as the run had them, else one per two envs (a task's envs share network calls), up to 8; never more than the envs.
+  const rollouts = asked ? { ...asked, jobs: Math.min(lanes, asked.jobs ?? record.rollouts?.jobs ?? Math.min(8, Math.ceil(lanes / 2))) } : undefined;
   if (rollouts) {
     if (opts.agent !== 'ppo' && opts.agent !== 'reinforce') throw new UsageError(`--agent ${opts.agent}: learns from a replay buffer as it steps; rollouts on a queue are for the on-policy agents, ppo and reinforce`);
-    record.rollouts = { jobs: rollouts.jobs, queue: rollouts.queue?.display ?? null, queueRun: record.rollouts?.queueRun ?? randomUUID() };
+    const queueRun = rollouts.queue ? (record.rollouts?.queueRun ?? randomUUID()) : undefined;
+    record.rollouts = { jobs: rollouts.jobs, queue: rollouts.queue?.display ?? null, ...(queueRun ? { queueRun } : {}) };
   }
   mkdirSync(opts.out, { recursive: true });
   const args = { ...record.args, ...(opts.resume ? opts.args : {}), ...(opts.steps !== undefined ? { totalSteps: opts.steps } : {}) };

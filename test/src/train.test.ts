@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { drivelab, STACK_FRAME } from './drivelab.ts';
-import { INFO, runTraining } from '../../src/train/runTraining.ts';
+import { INFO, REINFORCE_BATCH, runTraining } from '../../src/train/runTraining.ts';
 import { DEFAULT_DQN } from '../../agents/dqn.ts';
 import { DEFAULT_PPO } from '../../agents/ppo.ts';
 import { DEFAULT_QLEARNING } from '../../agents/qlearning.ts';
@@ -15,9 +15,11 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'drivelab-train-'));
 const TINY = ['--arg', 'learningStarts=100', '--arg', 'hidden=[16]', '--arg', 'batchSize=16', '--eval-episodes', '2', '--eval-every', '200', '--set', 'traffic.vehicles=4'];
 
 describe('drivelab train, eval, and saved policies elsewhere', () => {
-  it("spaces checkpoints and evaluations by each algorithm's own default length", () => {
+  it("keeps the CLI's defaults (run length, REINFORCE's batch) equal to each algorithm's own", () => {
     const defaults = { qlearning: DEFAULT_QLEARNING, dqn: DEFAULT_DQN, reinforce: DEFAULT_REINFORCE, ppo: DEFAULT_PPO };
     for (const [agent, d] of Object.entries(defaults)) expect(INFO[agent as keyof typeof INFO].steps, agent).toBe(d.totalSteps);
+    // Rollout jobs share out REINFORCE's batch of episodes.
+    expect(REINFORCE_BATCH).toBe(DEFAULT_REINFORCE.episodesPerBatch);
   });
 
   const dir = join(tmp(), 'dqn');

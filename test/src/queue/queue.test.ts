@@ -63,7 +63,7 @@ describe.skipIf(!REDIS_SERVER)('bench on a queue', () => {
   it('runs across two workers with the results of a local run, episode by episode', async () => {
     const a = worker(redis.url), b = worker(redis.url);
     try {
-      await until('both workers to wait for episodes', () => /waiting for episodes/.test(a.out) && /waiting for episodes/.test(b.out));
+      await until('both workers to wait for episodes', () => /waiting for jobs/.test(a.out) && /waiting for jobs/.test(b.out));
       const dir = tmp();
       const outcome = await runBench(options(suite, join(dir, 'q'), { queue: redis.url }));
       expect(comparable(outcome.report.episodes)).toEqual(local);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drivelab, STACK_FRAME } from '../drivelab.ts';
-import { counts, freePort, REDIS_SERVER, run, stalledJobs, startRedis, stop, until, untilAsync, worker, type RedisProcess } from './redis.ts';
+import { counts, freePort, REDIS_SERVER, run, startRedis, stop, until, untilAsync, worker, type RedisProcess } from './redis.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'drivelab-rollouts-'));
 
@@ -55,7 +55,8 @@ describe.skipIf(!REDIS_SERVER)('train on a queue', () => {
       expect(progress(out)).toEqual(progress(reference));
       const record = JSON.parse(readFileSync(join(out, 'train.json'), 'utf8'));
       expect(record.rollouts).toMatchObject({ jobs: 2, queue: redis.url });
-      // Both workers took rollout jobs, and every snapshot was dropped from Redis once its jobs were done.
+      // Both workers took rollout jobs; every job and snapshot was dropped from Redis once the learner had its trajectories.
+      expect(await counts(redis.url)).toMatchObject({ waiting: 0, active: 0, completed: 0, failed: 0 });
       await until('the workers to log', () => /done rollout lane-keep-curvy/.test(a.err) && /done rollout lane-keep-curvy/.test(b.err), 10_000);
       const { Redis } = await import('ioredis');
       const client = new Redis(redis.port, '127.0.0.1');
@@ -87,8 +88,16 @@ describe.skipIf(!REDIS_SERVER)('train on a queue', () => {
       expect(await submit.exit, submit.err).toBe(0);
       expect(weights(join(dir, 'q')).equals(weights(join(dir, 'here')))).toBe(true);
       expect(progress(join(dir, 'q'))).toEqual(progress(join(dir, 'here')));
-      // The killed worker's task was found stalled and run again.
-      expect(await stalledJobs(own.url)).toBeGreaterThanOrEqual(1);
+      // The killed worker's task was found stalled (the queue's event stream says so) and run again by the second.
+      const { Redis } = await import('ioredis');
+      const client = new Redis(own.port, '127.0.0.1');
+      try {
+        const events = await client.xrange('drivelab:jobs:events', '-', '+');
+        expect(events.filter(([, fields]) => fields[0] === 'event' && fields[1] === 'stalled').length).toBeGreaterThanOrEqual(1);
+      } finally {
+        client.disconnect();
+      }
+      expect(second!.err).toMatch(/^done rollout/m);
     } finally {
       await stop(first, submit, ...(second ? [second] : []));
       await own.stop();
@@ -105,7 +114,7 @@ describe.skipIf(!REDIS_SERVER)('train on a queue', () => {
       await until('three rollouts done', () => (w.err.match(/^done rollout/gm) ?? []).length >= 3, 60_000);
       submit.child.kill('SIGINT');
       expect(await submit.exit, submit.err).toBe(130);
-      expect(submit.err).toMatch(/--resume/);
+      expect(submit.err).toMatch(/--resume --queue <url>/);
       // Stopped between collections: the checkpoint holds whole collections only, short of the end.
       const rows = readFileSync(join(out, 'progress.jsonl'), 'utf8').trim().split('\n');
       expect(JSON.parse(rows.at(-1)!)['time/total_timesteps']).toBeLessThan(4000);
@@ -160,6 +169,13 @@ describe.skipIf(!REDIS_SERVER)('train on a queue', () => {
     const timeout = await drivelab('train', '--agent', 'ppo', '--queue-timeout', '5', '--out', join(dir, 'd'));
     expect(timeout.code).toBe(2);
     expect(timeout.stderr.trim()).toBe('--queue-timeout: only with --queue');
-    for (const d of ['a', 'b', 'c', 'd']) expect(() => readFileSync(join(dir, d, 'train.json'))).toThrow();
+    const envs = await drivelab('train', '--agent', 'reinforce', '--envs', '4', '--rollout-jobs', '2', '--out', join(dir, 'e'));
+    expect(envs.code).toBe(2);
+    expect(envs.stderr.trim()).toBe('--envs: with rollout jobs, reinforce plays --arg episodesPerBatch episodes (16) for each update, shared out among the jobs; leave out --envs');
+    for (const d of ['a', 'b', 'c', 'd', 'e']) expect(() => readFileSync(join(dir, d, 'train.json'))).toThrow();
+    // More jobs than envs: one env each, and the run records what it did.
+    const many = await drivelab('train', '--agent', 'ppo', '--scenario', 'lane-keep-curvy', '--set', 'limits.duration=5', '--envs', '2', '--rollout-jobs', '9', '--steps', '1', '--arg', 'rolloutSteps=8', '--eval-episodes', '0', '--out', join(dir, 'f'));
+    expect(many.code, many.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'f', 'train.json'), 'utf8')).rollouts).toEqual({ jobs: 2, queue: null });
   });
 });
