@@ -95,7 +95,7 @@ export async function trainCommand(opts: TrainCliOptions, io: CliIo): Promise<nu
   if (queueTimeout !== undefined && !(queueTimeout >= 1 && queueTimeout <= 3600)) throw new UsageError(`--queue-timeout ${opts.queueTimeout}: expected seconds from 1 to 3600`);
   const queue = opts.queue === undefined ? undefined : (await import('../queue/url.ts')).parseQueueUrl(opts.queue);
   if ((queue || rolloutJobs !== undefined) && opts.agent !== 'ppo' && opts.agent !== 'reinforce') {
-    throw new UsageError(`${queue ? '--queue' : '--rollout-jobs'}: ${opts.agent} learns from a replay buffer as it steps; rollouts are for the on-policy agents, ppo and reinforce`);
+    throw new UsageError(`${queue ? '--queue' : '--rollout-jobs'}: ${opts.agent} learns off-policy, step by step; rollouts are for the on-policy agents, ppo and reinforce`);
   }
   if ((queue || rolloutJobs !== undefined) && opts.agent === 'reinforce' && envs !== undefined) {
     throw new UsageError(`--envs: with rollout jobs, reinforce plays --arg episodesPerBatch episodes (16) for each update, shared out among the jobs; leave out --envs`);

@@ -5,7 +5,7 @@
  * trajectories back. A task's result depends only on the snapshot, the scenario and the task, so a
  * job retried on another worker, or taken again by a resumed run, gives the same trajectories.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -73,6 +73,8 @@ export class QueueRolloutExecutor implements RolloutExecutor {
     let hash: string;
     try {
       await policy.save(dir);
+      // The run's id goes in with the policy, so two runs with equal policies never share (and delete) one snapshot.
+      writeFileSync(join(dir, 'run-id'), this.runId);
       hash = (await this.queue.storePolicies([dir], SNAPSHOT_TTL_S)).get(dir)!;
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -167,7 +167,7 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
   // Tasks per collection: as the run had them, else one per two envs (a task's envs share network calls), up to 8; never more than the envs.
   const rollouts = asked ? { ...asked, jobs: Math.min(lanes, asked.jobs ?? record.rollouts?.jobs ?? Math.min(8, Math.ceil(lanes / 2))) } : undefined;
   if (rollouts) {
-    if (opts.agent !== 'ppo' && opts.agent !== 'reinforce') throw new UsageError(`--agent ${opts.agent}: learns from a replay buffer as it steps; rollouts on a queue are for the on-policy agents, ppo and reinforce`);
+    if (opts.agent !== 'ppo' && opts.agent !== 'reinforce') throw new UsageError(`--agent ${opts.agent}: learns off-policy, step by step; rollouts are for the on-policy agents, ppo and reinforce`);
     const queueRun = rollouts.queue ? (record.rollouts?.queueRun ?? randomUUID()) : undefined;
     record.rollouts = { jobs: rollouts.jobs, queue: rollouts.queue?.display ?? null, ...(queueRun ? { queueRun } : {}) };
   }
@@ -237,7 +237,7 @@ export async function runTraining(opts: TrainingOptions): Promise<TrainingResult
       const signal = opts.signal ?? new AbortController().signal;
       if (rollouts.queue) {
         const size = flatSize(evalEnv.observationSpace);
-        if (size > MAX_QUEUED_OBSERVATION) throw new UsageError(`--queue: ${scenario.id} observes ${size} floats a step (a camera image); trajectories that big do not travel through Redis, train without --queue`);
+        if (size > MAX_QUEUED_OBSERVATION) throw new UsageError(`--queue: ${scenario.id} observes ${size} floats a step (an image or a lidar ring); trajectories that big do not travel through Redis, train without --queue`);
         const { QueueRolloutExecutor } = await import('../queue/rollouts.ts');
         executor = await QueueRolloutExecutor.open(rollouts.queue, record.rollouts!.queueRun!, scenario, signal, rollouts.goneMs);
       } else {

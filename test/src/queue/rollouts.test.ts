@@ -157,7 +157,7 @@ describe.skipIf(!REDIS_SERVER)('train on a queue', () => {
     const dir = tmp();
     const dqn = await drivelab('train', '--agent', 'dqn', '--queue', redis.url, '--out', join(dir, 'a'));
     expect(dqn.code).toBe(2);
-    expect(dqn.stderr.trim()).toBe('--queue: dqn learns from a replay buffer as it steps; rollouts are for the on-policy agents, ppo and reinforce');
+    expect(dqn.stderr.trim()).toBe('--queue: dqn learns off-policy, step by step; rollouts are for the on-policy agents, ppo and reinforce');
     const bad = await drivelab('train', '--agent', 'ppo', '--queue', 'http://x', '--out', join(dir, 'b'));
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
